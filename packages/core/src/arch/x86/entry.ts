@@ -1,0 +1,56 @@
+import type { Kernel } from "../../kernel.js";
+import { CtState } from "../../machine/cpu.js";
+
+/** The ordered steps of kernel entry from user or idle (arch/x86/entry/entry_64.S, kernel/entry/common.c). */
+export const kernelEntrySteps = ["register_save", "cr3_switch", "stack_switch", "context_tracking", "deferred_work"] as const;
+
+/** One kernel entry step. */
+export type KernelEntryStep = (typeof kernelEntrySteps)[number];
+
+/** A hook at a kernel entry step; `ctWork` holds the deferred-work bits the context-tracking step found. */
+export type EntryHook = (cpu: number) => void;
+
+/**
+ * Kernel entry and exit as named steps, so mechanisms can act at a precise one: the context-tracking
+ * step leaves the extended quiescent state (ct_user_exit()/ct_idle_exit()) and collects CT_WORK bits.
+ */
+export class KernelEntry {
+  private readonly hooks = new Map<KernelEntryStep, EntryHook[]>();
+  /** Deferred-work bits collected by each CPU's last context-tracking step (CT_WORK_*). */
+  readonly ctWork: Int32Array;
+  /** Steps that touch vmalloc'd memory (the vmap'd stack after the stack switch). */
+  readonly touchesVmalloc: ReadonlySet<KernelEntryStep> = new Set<KernelEntryStep>(["stack_switch"]);
+
+  constructor(private readonly k: Kernel) {
+    this.ctWork = new Int32Array(k.nrCpus);
+  }
+
+  /** Adds a hook at an entry step; hooks of a step run in the order added. */
+  on(step: KernelEntryStep, hook: EntryHook): void {
+    const list = this.hooks.get(step) ?? [];
+    list.push(hook);
+    this.hooks.set(step, list);
+  }
+
+  /** Runs the entry steps of `cpu` in order. */
+  enter(cpu: number): void {
+    const c = this.k.cpus[cpu]!;
+    for (const step of kernelEntrySteps) {
+      if (step === "context_tracking") this.ctWork[cpu] = this.ctWork[cpu]! | c.ctTransition(CtState.kernel);
+      const list = this.hooks.get(step);
+      if (list) for (const h of list) h(cpu);
+    }
+  }
+
+  /** Takes (and clears) the deferred-work bits collected at entry on `cpu`. */
+  takeCtWork(cpu: number): number {
+    const w = this.ctWork[cpu]!;
+    this.ctWork[cpu] = 0;
+    return w;
+  }
+
+  /** The CPU enters the idle loop: context tracking enters EQS (ct_idle_enter()). */
+  exitToIdle(cpu: number): void {
+    this.k.cpus[cpu]!.ctTransition(CtState.idle);
+  }
+}

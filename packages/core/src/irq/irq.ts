@@ -1,0 +1,121 @@
+import type { Nanoseconds } from "../engine/engine.js";
+import { EventPriority } from "../engine/engine.js";
+import type { Kernel } from "../kernel.js";
+import { Context, segment } from "../machine/cpu.js";
+import type { Segment } from "../machine/cpu.js";
+import { Src } from "../accounting/sources.js";
+import type { InterruptionKey } from "../accounting/sources.js";
+
+/** A softirq handler: its name, cost and action (open_softirq()). */
+export interface SoftirqAction {
+  /** Name (e.g. `RCU`, `TIMER`). */
+  name: string;
+  /** Interruption source it counts as, or -1 when it belongs to the interrupt that raised it. */
+  source: number;
+  /** Cost of one run, ns. */
+  costNs: Nanoseconds;
+  /** The action. */
+  action: (cpu: number) => void;
+}
+
+/** An IPI in flight to a CPU. */
+interface IpiMessage {
+  from: number;
+  sentAt: Nanoseconds;
+  seg: Segment;
+}
+
+/** Interrupt delivery: device IRQs, IPIs (call-function, resched, irq_work), softirqs (kernel/irq, kernel/smp.c). */
+export class InterruptController {
+  private readonly inbox: IpiMessage[][];
+  private readonly kArrive: number;
+  private readonly softirqs: (SoftirqAction | undefined)[] = [];
+  private readonly irqWorkPending: Set<string>[];
+
+  constructor(private readonly k: Kernel) {
+    this.inbox = Array.from({ length: k.nrCpus }, () => []);
+    this.irqWorkPending = Array.from({ length: k.nrCpus }, () => new Set<string>());
+    this.kArrive = k.engine.register("ipi_arrive", (cpu) => this.arrive(cpu));
+  }
+
+  /** Registers a softirq action (open_softirq()). */
+  openSoftirq(nr: number, action: SoftirqAction): void {
+    this.softirqs[nr] = action;
+  }
+
+  /** Marks a softirq pending on `cpu`; it runs at that CPU's interrupt exit (raise_softirq()). */
+  raiseSoftirq(cpu: number, nr: number): void {
+    const c = this.k.cpus[cpu]!;
+    c.softirqPending |= 1 << nr;
+    if (!c.inIrq) this.k.exec.runSoftirqsNow(cpu);
+  }
+
+  /** Takes the pending softirqs of `cpu` as interrupt-level segments (__do_softirq()). */
+  softirqSegments(cpu: number): Segment[] {
+    const c = this.k.cpus[cpu]!;
+    const out: Segment[] = [];
+    const pending = c.softirqPending;
+    c.softirqPending = 0;
+    for (let nr = 0; nr < 10; nr++) {
+      if (!(pending & (1 << nr))) continue;
+      const a = this.softirqs[nr];
+      if (!a) continue;
+      out.push(segment(`softirq:${a.name}`, a.costNs, Context.softirq, { source: a.source, start: () => a.action(cpu) }));
+    }
+    return out;
+  }
+
+  /** A hardware interrupt arrives on `cpu` now; `seg` is its handler. */
+  raise(cpu: number, seg: Segment): void {
+    this.k.exec.interrupt(cpu, seg);
+  }
+
+  /**
+   * Sends an IPI from `from` to `to`: it arrives after the delivery latency and runs `handler` in
+   * interrupt context, counted as `source` (smp_call_function_single(), smp_send_reschedule()).
+   */
+  sendIpi(from: number, to: number, source: InterruptionKey, name: string, costNs: Nanoseconds, handler: (() => void) | null): void {
+    const k = this.k;
+    const now = k.engine.now;
+    const seg = segment(name, costNs, Context.irq, { source: Src[source], start: handler, causeCpu: from, causeTime: now });
+    this.inbox[to]!.push({ from, sentAt: now, seg });
+    k.engine.schedule(now + k.params.ipiLatencyNs, this.kArrive, to, from, EventPriority.hardware);
+  }
+
+  /** Runs `fn` on `to` through a call-function IPI (smp_call_function_single()). */
+  callFunctionSingle(from: number, to: number, name: string, fn: (() => void) | null, source: InterruptionKey = "ipi_call_function"): void {
+    this.sendIpi(from, to, source, name, this.k.params.ipiHandlerNs, fn);
+  }
+
+  /** Sends a reschedule IPI (smp_send_reschedule()). */
+  sendReschedule(from: number, to: number): void {
+    this.sendIpi(from, to, "ipi_resched", "reschedule", this.k.params.ipiReschedNs, null);
+  }
+
+  /**
+   * Queues irq_work `name` on `to` (irq_work_queue_on()): a pending work is not queued twice; a
+   * remote one arrives as an IPI, a local one as a self-IPI (arch_irq_work_raise()).
+   */
+  irqWorkQueueOn(from: number, to: number, name: string, fn: (() => void) | null = null): void {
+    const pending = this.irqWorkPending[to]!;
+    if (pending.has(name)) return;
+    pending.add(name);
+    const run = (): void => {
+      pending.delete(name);
+      if (fn) fn();
+    };
+    if (from === to) {
+      const seg = segment(`irq_work:${name}`, this.k.params.ipiIrqWorkNs, Context.irq, { source: Src.ipi_irq_work, start: run });
+      this.raise(to, seg);
+    } else {
+      this.sendIpi(from, to, "ipi_irq_work", `irq_work:${name}`, this.k.params.ipiIrqWorkNs, run);
+    }
+  }
+
+  private arrive(cpu: number): void {
+    const m = this.inbox[cpu]!.shift();
+    if (!m) return;
+    this.k.trace?.flow(m.from, cpu, m.sentAt, this.k.engine.now, m.seg.name);
+    this.raise(cpu, m.seg);
+  }
+}

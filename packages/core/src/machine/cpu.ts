@@ -1,0 +1,148 @@
+import type { Nanoseconds } from "../engine/engine.js";
+import type { Task } from "../sched/task.js";
+
+/** The context a CPU executes in at an instant. */
+export const Context = {
+  /** Running a user task in user mode. */
+  user: 0,
+  /** Running kernel code at task level (syscall, fault, kthread). */
+  kernel: 1,
+  /** In a hard interrupt handler. */
+  irq: 2,
+  /** Running softirqs on interrupt exit. */
+  softirq: 3,
+  /** In the idle loop. */
+  idle: 4,
+} as const;
+
+/** One of {@link Context}'s values. */
+export type ContextId = (typeof Context)[keyof typeof Context];
+
+/** Context-tracking states in the low bits of the word (include/linux/context_tracking_state.h, 6.x). */
+export const CtState = { kernel: 0, idle: 1, user: 2, guest: 3 } as const;
+
+/** Mask of the state bits of the context-tracking word. */
+export const CT_STATE_MASK = 0x3;
+/** Shift of the deferred-work bits (CT_WORK_*, the 2016 idea / Schneider series). */
+export const CT_WORK_SHIFT = 2;
+/** Mask of the deferred-work bits. */
+export const CT_WORK_MASK = 0xc;
+/** Increment of the RCU-watching counter above the state and work bits (CT_RCU_WATCHING). */
+export const CT_RCU_WATCHING = 0x10;
+
+/**
+ * A unit of work a CPU executes for a duration: kernel code of a task, or an interrupt handler.
+ * Segments are preempted by interrupts and resumed with their remaining time.
+ */
+export interface Segment {
+  /** Remaining duration, ns. */
+  ns: Nanoseconds;
+  /** Name shown in traces (kernel function or event name). */
+  name: string;
+  /** Context the segment runs in (kernel for task level, irq/softirq for interrupt level). */
+  ctx: ContextId;
+  /** Interruption source counted when it starts, or -1. */
+  source: number;
+  /** True when this is the user task's own work (its syscall), not noise. */
+  own: boolean;
+  /** Effect when the segment starts (e.g. the handler's state change). */
+  start: (() => void) | null;
+  /** Effect when the segment completes. */
+  end: (() => void) | null;
+  /** CPU that caused it (IPI sender) or -1: a flow arrow in traces. */
+  causeCpu: number;
+  /** Time the cause happened (IPI send), for flow arrows. */
+  causeTime: Nanoseconds;
+  /** Set once started. */
+  startedAt: Nanoseconds;
+}
+
+/** Creates a segment. */
+export function segment(
+  name: string,
+  ns: Nanoseconds,
+  ctx: ContextId,
+  opts: Partial<Pick<Segment, "source" | "own" | "start" | "end" | "causeCpu" | "causeTime">> = {},
+): Segment {
+  return {
+    ns,
+    name,
+    ctx,
+    source: opts.source ?? -1,
+    own: opts.own ?? false,
+    start: opts.start ?? null,
+    end: opts.end ?? null,
+    causeCpu: opts.causeCpu ?? -1,
+    causeTime: opts.causeTime ?? 0,
+    startedAt: -1,
+  };
+}
+
+/** The state of one simulated CPU (its context, current task, interrupt state, context-tracking word). */
+export class Cpu {
+  /** Context now. */
+  ctx: ContextId = Context.idle;
+  /** The task at task level, or null for the idle task. */
+  curr: Task | null = null;
+  /** True while interrupt-level segments run (interrupts disabled). */
+  inIrq = false;
+  /** Interrupt-level segments waiting or running, FIFO. */
+  readonly irqQueue: Segment[] = [];
+  /** Segment now executing (task or interrupt level). */
+  running: Segment | null = null;
+  /** When the running segment (re)started. */
+  runningSince: Nanoseconds = 0;
+  /** Engine handle of the running segment's completion. */
+  runningEvent = 0;
+  /** TIF_NEED_RESCHED of the current task. */
+  needResched = false;
+  /** Pending softirq bits (raise_softirq). */
+  softirqPending = 0;
+  /** Context that the first interrupt of the current interrupt frame interrupted. */
+  interruptedCtx: ContextId = Context.idle;
+  /** Context-tracking word: counter above, deferred work bits, state bits (kernel/context_tracking.c). */
+  ctWord: number = CtState.idle;
+  /** Start of the current user-mode run (trace slices), or -1. */
+  userSince: Nanoseconds = -1;
+  /** Start of the current noise interval, or -1. */
+  noiseSince: Nanoseconds = -1;
+  /** First interruption source of the current noise interval (trace label). */
+  noiseFirstSource = -1;
+
+  constructor(
+    /** CPU number. */
+    readonly id: number,
+    /** True when the CPU is in nohz_full. */
+    readonly nohzFull: boolean,
+  ) {}
+
+  /** Context-tracking state bits (CT_STATE_*). */
+  ctState(): number {
+    return this.ctWord & CT_STATE_MASK;
+  }
+
+  /** Whether RCU sees this CPU in an extended quiescent state (idle, or user on nohz_full). */
+  inEqs(): boolean {
+    const s = this.ctWord & CT_STATE_MASK;
+    return s === CtState.idle || s === CtState.user;
+  }
+
+  /**
+   * Moves the context-tracking word to `state`, bumping the RCU-watching counter, and returns the
+   * deferred-work bits it held (cleared). Models ct_kernel_enter()/ct_user_enter() atomic updates.
+   */
+  ctTransition(state: number): number {
+    const old = this.ctWord;
+    const work = (old & CT_WORK_MASK) >> CT_WORK_SHIFT;
+    const counter = old - (old & 0xf);
+    this.ctWord = counter + CT_RCU_WATCHING + state;
+    return work;
+  }
+
+  /** Atomic compare-and-exchange on the context-tracking word, as a remote CPU does; true on success. */
+  ctCmpxchg(expected: number, value: number): boolean {
+    if (this.ctWord !== expected) return false;
+    this.ctWord = value;
+    return true;
+  }
+}

@@ -1,0 +1,217 @@
+import type { Kernel } from "../kernel.js";
+import { Context, CtState, segment } from "./cpu.js";
+import type { Cpu, Segment } from "./cpu.js";
+import type { Task } from "../sched/task.js";
+
+/**
+ * Executes each CPU: task-level segments, interrupt frames that preempt them, interrupt exit
+ * (softirqs, tick_nohz_irq_exit, preemption) and the return to user mode with its hooks
+ * (arch/x86/entry/common.c, kernel/softirq.c irq_exit()).
+ */
+export class CpuExecutor {
+  private readonly kDone: number;
+
+  constructor(private readonly k: Kernel) {
+    this.kDone = k.engine.register("segment_done", (cpu) => this.segmentDone(cpu));
+  }
+
+  /** An interrupt arrives on `cpu`: it preempts task-level work, or queues behind a running handler. */
+  interrupt(cpu: number, seg: Segment): void {
+    const k = this.k;
+    const c = k.cpus[cpu]!;
+    c.irqQueue.push(seg);
+    if (c.inIrq) return;
+    this.pauseRunning(c);
+    c.interruptedCtx = c.ctx;
+    c.inIrq = true;
+    if (c.ctx === Context.user || c.ctx === Context.idle) {
+      seg.ns += k.params.kernelEntryNs;
+      this.kernelEntry(c);
+    }
+    c.ctx = Context.irq;
+    this.dispatch(c);
+  }
+
+  /** Runs softirqs raised outside interrupt context as an interrupt-level frame (do_softirq()). */
+  runSoftirqsNow(cpu: number): void {
+    const c = this.k.cpus[cpu]!;
+    const segs = this.k.irq.softirqSegments(cpu);
+    if (segs.length === 0) return;
+    const [first, ...rest] = segs;
+    c.irqQueue.push(...rest);
+    this.interrupt(cpu, first!);
+  }
+
+  /** Kernel entry from user or idle: the ordered entry steps run, context tracking leaves EQS. */
+  private kernelEntry(c: Cpu): void {
+    const k = this.k;
+    if (c.ctx === Context.user) this.closeUserRun(c);
+    k.entry.enter(c.id);
+  }
+
+  private closeUserRun(c: Cpu): void {
+    if (c.userSince >= 0) {
+      this.k.trace?.slice(c.id, c.curr?.name ?? "user", "user", c.userSince, this.k.engine.now);
+      c.userSince = -1;
+    }
+  }
+
+  private pauseRunning(c: Cpu): void {
+    const seg = c.running;
+    if (!seg) return;
+    const now = this.k.engine.now;
+    seg.ns -= now - c.runningSince;
+    if (seg.ns < 0) seg.ns = 0;
+    this.k.engine.cancel(c.runningEvent);
+    c.running = null;
+    c.runningEvent = 0;
+  }
+
+  private startSegment(c: Cpu, seg: Segment): void {
+    const k = this.k;
+    const now = k.engine.now;
+    if (seg.startedAt < 0) {
+      seg.startedAt = now;
+      if (seg.source >= 0) k.accounting.interruption(c.id, seg.source, now);
+      const prev = k.executingCpu;
+      k.executingCpu = c.id;
+      if (seg.start) seg.start();
+      k.executingCpu = prev;
+      if (c.running) return;
+    }
+    c.ctx = seg.ctx;
+    c.running = seg;
+    c.runningSince = now;
+    c.runningEvent = k.engine.schedule(now + seg.ns, this.kDone, c.id);
+    k.accounting.update(c);
+  }
+
+  private segmentDone(cpu: number): void {
+    const k = this.k;
+    const c = k.cpus[cpu]!;
+    const seg = c.running;
+    if (!seg) return;
+    const now = k.engine.now;
+    c.running = null;
+    c.runningEvent = 0;
+    if (c.inIrq) c.irqQueue.shift();
+    else if (c.curr) c.curr.segs.shift();
+    seg.ns = 0;
+    k.trace?.segment(cpu, seg, now);
+    if (seg.end) {
+      const prev = k.executingCpu;
+      k.executingCpu = cpu;
+      seg.end();
+      k.executingCpu = prev;
+    }
+    this.dispatch(c);
+  }
+
+  /** Decides what `c` executes next, at the current instant. */
+  dispatch(c: Cpu): void {
+    const k = this.k;
+    for (let guard = 0; guard < 10000; guard++) {
+      if (c.running) return;
+      if (c.inIrq) {
+        const next = c.irqQueue[0];
+        if (next) {
+          this.startSegment(c, next);
+          continue;
+        }
+        if (c.softirqPending) {
+          c.irqQueue.push(...k.irq.softirqSegments(c.id));
+          continue;
+        }
+        this.irqExit(c);
+        continue;
+      }
+      if (c.needResched) {
+        k.sched.schedule(c.id);
+        continue;
+      }
+      const t = c.curr;
+      if (!t) {
+        this.enterIdle(c);
+        return;
+      }
+      const seg = t.segs[0];
+      if (seg) {
+        this.startSegment(c, seg);
+        continue;
+      }
+      if (!t.user) {
+        if (t.onIdle) {
+          const prev = k.executingCpu;
+          k.executingCpu = c.id;
+          t.onIdle(t);
+          k.executingCpu = prev;
+          if (t.segs.length > 0) continue;
+        }
+        k.sched.sleep(t);
+        continue;
+      }
+      if (c.ctx === Context.user) return;
+      if (!t.returning) {
+        t.returning = true;
+        const own = c.noiseSince < 0;
+        const prev = k.executingCpu;
+        k.executingCpu = c.id;
+        for (const h of k.hooks.exitToUserMode) h(c.id, t);
+        k.executingCpu = prev;
+        t.segs.push(segment("exit_to_user_mode", k.params.kernelExitNs, Context.kernel, { own }));
+        continue;
+      }
+      this.enterUser(c, t);
+      return;
+    }
+    throw new Error(`cpu ${c.id}: dispatch did not settle at ${k.engine.now} ns (model loop)`);
+  }
+
+  private irqExit(c: Cpu): void {
+    const k = this.k;
+    c.inIrq = false;
+    c.ctx = c.interruptedCtx === Context.idle ? Context.idle : Context.kernel;
+    const prev = k.executingCpu;
+    k.executingCpu = c.id;
+    k.tick.irqExit(c.id);
+    k.executingCpu = prev;
+    if (c.ctx === Context.idle && (c.needResched || c.curr !== null)) c.ctx = Context.kernel;
+    if (c.ctx === Context.idle) {
+      k.entry.exitToIdle(c.id);
+      k.accounting.update(c);
+    }
+  }
+
+  private enterIdle(c: Cpu): void {
+    if (c.ctx === Context.idle) return;
+    c.ctx = Context.idle;
+    this.k.entry.exitToIdle(c.id);
+    this.k.tick.idleEnter(c.id);
+    this.k.accounting.update(c);
+  }
+
+  private enterUser(c: Cpu, t: Task): void {
+    const k = this.k;
+    t.returning = false;
+    c.ctx = Context.user;
+    c.ctTransition(CtState.user);
+    c.userSince = k.engine.now;
+    k.accounting.update(c);
+    const pending = t.pendingEntries.shift();
+    if (pending) pending();
+  }
+
+  /** Enters the kernel from user mode for the current user task's own syscall or fault. */
+  enterFromUser(cpu: number, segs: Segment[]): boolean {
+    const k = this.k;
+    const c = k.cpus[cpu]!;
+    const t = c.curr;
+    if (!t || !t.user || c.ctx !== Context.user || c.inIrq || c.running) return false;
+    this.closeUserRun(c);
+    k.entry.enter(cpu);
+    c.ctx = Context.kernel;
+    t.segs.push(segment("syscall_entry", k.params.kernelEntryNs, Context.kernel, { own: true }), ...segs);
+    this.dispatch(c);
+    return true;
+  }
+}

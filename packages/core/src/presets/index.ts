@@ -1,0 +1,13 @@
+import { InputError } from "../params.js";
+import { linux49 } from "./linux-4.9.js";
+import type { Preset } from "./preset.js";
+
+/** Every preset the core ships, by name. */
+export const presets: Readonly<Record<string, Preset>> = Object.freeze({ [linux49.name]: linux49 });
+
+/** Looks a preset up by name; an unknown name is an InputError listing the valid ones. */
+export function getPreset(name: string, field = "kernel.preset"): Preset {
+  const p = presets[name];
+  if (!p) throw new InputError(field, `unknown preset "${name}" (valid: ${Object.keys(presets).join(", ")})`);
+  return p;
+}

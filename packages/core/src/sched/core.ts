@@ -1,0 +1,277 @@
+import type { Nanoseconds } from "../engine/engine.js";
+import { EventPriority } from "../engine/engine.js";
+import type { Kernel } from "../kernel.js";
+import { Context, segment } from "../machine/cpu.js";
+import { TickDep } from "../time/tick-sched.js";
+import { Policy, TaskState } from "./task.js";
+import type { KthreadRole, PolicyId, Task } from "./task.js";
+
+/** Options of a new task. */
+export interface TaskOptions {
+  /** comm. */
+  name: string;
+  /** CPU it is bound to. */
+  cpu: number;
+  /** User task (true) or kernel thread. */
+  user: boolean;
+  /** Kernel thread role for the report. */
+  role?: KthreadRole;
+  /** Scheduling policy (default SCHED_OTHER). */
+  policy?: PolicyId;
+  /** RT priority for fifo/rr. */
+  rtPriority?: number;
+}
+
+/** A per-CPU runqueue (struct rq, reduced). */
+export interface Runqueue {
+  /** Runnable tasks, current included, in enqueue order. */
+  readonly tasks: Task[];
+  /** rt_rq->rt_time: RT runtime in the current period, ns. */
+  rtTime: Nanoseconds;
+  /** rt_rq->rt_throttled. */
+  rtThrottled: boolean;
+  /** Last update of RT runtime accounting. */
+  rtClock: Nanoseconds;
+}
+
+const isRt = (t: Task): boolean => t.policy !== Policy.other;
+
+/** The scheduler: runqueues, wakeups, preemption, tick hooks (kernel/sched/core.c, fair.c, rt.c). */
+export class Scheduler {
+  /** Runqueues, indexed by CPU. */
+  readonly rqs: Runqueue[];
+  /** Every task ever created, in pid order. */
+  readonly tasks: Task[] = [];
+  private nextPid = 1;
+  private readonly factor: number;
+  private rtPeriodArmed = false;
+  private readonly kRtPeriod: number;
+
+  constructor(private readonly k: Kernel) {
+    this.rqs = Array.from({ length: k.nrCpus }, () => ({ tasks: [], rtTime: 0, rtThrottled: false, rtClock: 0 }));
+    this.factor = 1 + Math.floor(Math.log2(Math.min(k.nrCpus, 8)));
+    this.kRtPeriod = k.engine.register("sched_rt_period_timer", () => this.rtPeriodTimer());
+  }
+
+  /** Scaled sysctl_sched_latency (SCHED_TUNABLESCALING_LOG). */
+  get latencyNs(): Nanoseconds {
+    return this.k.params.schedLatencyNs * this.factor;
+  }
+
+  /** Scaled sysctl_sched_min_granularity. */
+  get minGranularityNs(): Nanoseconds {
+    return this.k.params.schedMinGranularityNs * this.factor;
+  }
+
+  /** Creates a task, sleeping until woken (copy_process(); kthread_create_on_cpu()). */
+  createTask(o: TaskOptions): Task {
+    const t: Task = {
+      pid: this.nextPid++,
+      name: o.name,
+      user: o.user,
+      role: o.user ? null : (o.role ?? "other"),
+      policy: o.policy ?? Policy.other,
+      rtPriority: o.rtPriority ?? 0,
+      cpu: o.cpu,
+      state: TaskState.sleeping,
+      segs: [],
+      returning: false,
+      vruntime: 0,
+      sumExec: 0,
+      sliceStart: 0,
+      execStart: 0,
+      onIdle: null,
+      pendingEntries: [],
+      wakeups: 0,
+    };
+    this.tasks.push(t);
+    if (isRt(t) && !this.rtPeriodArmed && this.k.params.schedRtRuntimeNs >= 0) {
+      this.rtPeriodArmed = true;
+      this.k.engine.schedule(this.k.engine.now + this.k.params.schedRtPeriodNs, this.kRtPeriod, this.k.bootCpu, 0, EventPriority.timer);
+    }
+    return t;
+  }
+
+  /** update_curr(): charge the running task's runtime since exec_start. */
+  updateCurr(cpu: number): void {
+    const c = this.k.cpus[cpu]!;
+    const t = c.curr;
+    if (!t) return;
+    const now = this.k.engine.now;
+    const d = now - t.execStart;
+    if (d <= 0) return;
+    t.execStart = now;
+    t.sumExec += d;
+    if (isRt(t)) {
+      const rq = this.rqs[cpu]!;
+      rq.rtTime += d;
+    } else t.vruntime += d;
+  }
+
+  private minVruntime(rq: Runqueue, except: Task | null): number {
+    let m = Infinity;
+    for (const t of rq.tasks) if (t !== except && !isRt(t) && t.vruntime < m) m = t.vruntime;
+    return m;
+  }
+
+  /** Wakes a sleeping task on its CPU; true if it was sleeping (try_to_wake_up()). */
+  wakeUp(task: Task, from: number = this.k.executingCpu): boolean {
+    if (task.state !== TaskState.sleeping) return false;
+    const cpu = task.cpu;
+    const rq = this.rqs[cpu]!;
+    this.updateCurr(cpu);
+    if (!isRt(task)) {
+      const min = this.minVruntime(rq, task);
+      if (min !== Infinity) task.vruntime = Math.max(task.vruntime, min - this.latencyNs / 2);
+    }
+    task.state = TaskState.runnable;
+    task.wakeups++;
+    rq.tasks.push(task);
+    this.k.trace?.instant(cpu, `sched_wakeup: comm=${task.name} pid=${task.pid}`, this.k.engine.now);
+    this.updateTickDependency(cpu);
+    if (this.shouldPreempt(cpu, task)) this.reschedCurr(cpu, from);
+    return true;
+  }
+
+  /** check_preempt_curr(): whether the woken task preempts the CPU's current one. */
+  private shouldPreempt(cpu: number, task: Task): boolean {
+    const curr = this.k.cpus[cpu]!.curr;
+    if (!curr) return true;
+    const rq = this.rqs[cpu]!;
+    if (isRt(task)) return !isRt(curr) || task.rtPriority > curr.rtPriority;
+    if (isRt(curr) && !rq.rtThrottled) return false;
+    if (isRt(curr)) return true;
+    return curr.vruntime - task.vruntime > this.k.params.schedMinGranularityNs * (4 / 3) * this.factor;
+  }
+
+  /** resched_curr(): set TIF_NEED_RESCHED, with a reschedule IPI when the CPU is remote. */
+  reschedCurr(cpu: number, from: number = this.k.executingCpu): void {
+    const c = this.k.cpus[cpu]!;
+    if (c.needResched) return;
+    c.needResched = true;
+    if (cpu !== from) this.k.irq.sendReschedule(from, cpu);
+    else if (!c.inIrq && !c.running) this.k.exec.dispatch(c);
+  }
+
+  /** wake_up_idle_cpu(): a reschedule IPI so an idle CPU re-evaluates its next event. */
+  reschedIpiIdle(cpu: number): void {
+    this.k.irq.sendReschedule(this.k.executingCpu, cpu);
+  }
+
+  /** The current kthread has no more work: it sleeps and the CPU reschedules. */
+  sleep(task: Task): void {
+    const cpu = task.cpu;
+    const rq = this.rqs[cpu]!;
+    this.updateCurr(cpu);
+    const i = rq.tasks.indexOf(task);
+    if (i >= 0) rq.tasks.splice(i, 1);
+    task.state = TaskState.sleeping;
+    this.updateTickDependency(cpu);
+    this.k.cpus[cpu]!.needResched = true;
+  }
+
+  /** pick_next_task(): highest RT priority unless throttled, then the CFS task with least vruntime. */
+  private pickNext(cpu: number): Task | null {
+    const rq = this.rqs[cpu]!;
+    const curr = this.k.cpus[cpu]!.curr;
+    let best: Task | null = null;
+    if (!rq.rtThrottled) {
+      for (const t of rq.tasks) {
+        if (!isRt(t)) continue;
+        if (!best || t.rtPriority > best.rtPriority || (t === curr && t.rtPriority === best.rtPriority)) best = t;
+      }
+      if (best) return best;
+    }
+    for (const t of rq.tasks) {
+      if (isRt(t)) continue;
+      if (!best || t.vruntime < best.vruntime || (t === curr && t.vruntime === best.vruntime)) best = t;
+    }
+    return best;
+  }
+
+  /** __schedule(): switch to the next task, paying the context-switch cost. */
+  schedule(cpu: number): void {
+    const k = this.k;
+    const c = k.cpus[cpu]!;
+    c.needResched = false;
+    this.updateCurr(cpu);
+    const prev = c.curr;
+    const next = this.pickNext(cpu);
+    if (next === prev) return;
+    const now = k.engine.now;
+    if (prev && prev.state === TaskState.running) prev.state = TaskState.runnable;
+    if (prev && prev.user) prev.returning = false;
+    c.curr = next;
+    k.trace?.instant(cpu, `sched_switch: prev_comm=${prev?.name ?? "swapper"} next_comm=${next?.name ?? "swapper"}`, now);
+    if (!next) return;
+    if (c.ctx === Context.idle) {
+      c.ctx = Context.kernel;
+      k.entry.enter(cpu);
+    }
+    if (!prev) k.tick.idleExit(cpu);
+    next.state = TaskState.running;
+    next.execStart = now;
+    next.sliceStart = next.sumExec;
+    next.segs.unshift(segment("sched_switch", k.params.contextSwitchNs, Context.kernel));
+    if (isRt(next)) this.rqs[cpu]!.rtClock = now;
+  }
+
+  /** sched_can_stop_tick() (4.9/6.1 kernel/sched/core.c). */
+  canStopTick(cpu: number): boolean {
+    const rq = this.rqs[cpu]!;
+    let rr = 0, fifo = 0;
+    for (const t of rq.tasks) {
+      if (t.policy === Policy.rr) rr++;
+      else if (t.policy === Policy.fifo) fifo++;
+    }
+    if (rr) return rr === 1;
+    if (fifo) return true;
+    return rq.tasks.length <= 1;
+  }
+
+  /** sched_update_tick_dependency(): set or clear TICK_DEP_BIT_SCHED of a nohz_full CPU. */
+  updateTickDependency(cpu: number): void {
+    if (!this.k.cpus[cpu]!.nohzFull) return;
+    if (this.canStopTick(cpu)) this.k.tick.depClearCpu(cpu, TickDep.SCHED);
+    else this.k.tick.depSetCpu(cpu, TickDep.SCHED);
+  }
+
+  /** scheduler_tick(): runtime accounting, CFS slice expiry, RT throttling. */
+  schedulerTick(cpu: number): void {
+    const c = this.k.cpus[cpu]!;
+    const t = c.curr;
+    if (!t) return;
+    this.updateCurr(cpu);
+    const rq = this.rqs[cpu]!;
+    if (isRt(t)) {
+      const runtime = this.k.params.schedRtRuntimeNs;
+      if (runtime >= 0 && !rq.rtThrottled && rq.rtTime > runtime) {
+        rq.rtThrottled = true;
+        this.k.trace?.instant(cpu, "sched_rt_runtime_exceeded: RT throttling activated", this.k.engine.now);
+        this.reschedCurr(cpu, cpu);
+      }
+      return;
+    }
+    const cfs = rq.tasks.filter((x) => !isRt(x));
+    if (cfs.length < 2) return;
+    const slice = Math.max(this.latencyNs / cfs.length, this.minGranularityNs);
+    const ran = t.sumExec - t.sliceStart;
+    if (ran > slice) this.reschedCurr(cpu, cpu);
+  }
+
+  /** sched_rt_period_timer(): replenish RT runtime of every CPU and unthrottle. */
+  private rtPeriodTimer(): void {
+    const k = this.k;
+    const runtime = k.params.schedRtRuntimeNs;
+    for (let cpu = 0; cpu < k.nrCpus; cpu++) {
+      const rq = this.rqs[cpu]!;
+      if (rq.rtTime === 0 && !rq.rtThrottled) continue;
+      rq.rtTime = Math.max(0, rq.rtTime - runtime);
+      if (rq.rtThrottled && rq.rtTime < runtime) {
+        rq.rtThrottled = false;
+        this.reschedCurr(cpu, k.bootCpu);
+      }
+    }
+    k.engine.schedule(k.engine.now + k.params.schedRtPeriodNs, this.kRtPeriod, k.bootCpu, 0, EventPriority.timer);
+  }
+}

@@ -1,0 +1,119 @@
+import type { Nanoseconds } from "./engine/engine.js";
+import { Kernel } from "./kernel.js";
+import { CpuMask } from "./machine/cpumask.js";
+import { CpuListError } from "./machine/cpumask.js";
+import { CmdlineError, parseKernelCmdline } from "./machine/cmdline.js";
+import type { BootParams } from "./machine/cmdline.js";
+import { housekeepingSetup } from "./machine/housekeeping.js";
+import { mergeMechanismEntries, resolveMechanisms } from "./mechanism.js";
+import type { Mechanism, MechanismRegistry } from "./mechanism.js";
+import { InputError, defaultParams, resolveParams } from "./params.js";
+import { getPreset } from "./presets/index.js";
+import type { ScenarioSpec } from "./scenario.js";
+import type { TraceSink } from "./trace.js";
+import { workloadInstallers } from "./workload/workload.js";
+import { buildReport } from "./report.js";
+import type { Report } from "./report.js";
+
+/** Largest machine the model accepts. */
+export const MAX_CPUS = 8192;
+
+/** Options of a simulation beyond the scenario. */
+export interface SimulateOptions {
+  /** Known mechanisms by name, to resolve the scenario's and the preset's entries. */
+  registry?: MechanismRegistry;
+  /** Mechanism values to use instead of resolving names (composition in code). */
+  mechanisms?: readonly Mechanism[];
+  /** Where trace records go. */
+  trace?: TraceSink | null;
+  /** Called as simulated time advances (simulated ns so far, total). */
+  onProgress?: (doneNs: Nanoseconds, totalNs: Nanoseconds) => void;
+}
+
+/** A finished simulation: the kernel (for inspection) and the contract's report. */
+export interface SimulationResult {
+  /** The kernel after the run. */
+  kernel: Kernel;
+  /** The report (contract shape). */
+  report: Report;
+}
+
+/** Re-throws a cpu-list or command-line error as an InputError with the scenario's field path. */
+function asInput<T>(field: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof CpuListError || e instanceof CmdlineError) throw new InputError(field, e.message);
+    if (e instanceof RangeError) throw new InputError(field, e.message);
+    throw e;
+  }
+}
+
+/** Parses a workload or kernel cpu list against the machine, naming the field in errors. */
+export function parseCpus(list: string, nrCpus: number, field: string): CpuMask {
+  return asInput(field, () => CpuMask.parse(list, nrCpus, field));
+}
+
+/** Builds the kernel a scenario describes, with its workload installed, booted at time 0. */
+export function buildKernel(spec: ScenarioSpec, opts: SimulateOptions = {}): Kernel {
+  const ks = spec.kernel;
+  const preset = getPreset(ks.preset);
+  if (!Number.isInteger(ks.cpus) || ks.cpus < 1 || ks.cpus > MAX_CPUS) {
+    throw new InputError("kernel.cpus", `${JSON.stringify(ks.cpus)} is not valid (valid: an integer 1-${MAX_CPUS})`);
+  }
+  if (ks.cmdline !== undefined && ks.nohzFull !== undefined) {
+    throw new InputError("kernel.cmdline", "give either kernel.cmdline or kernel.nohz_full, not both");
+  }
+  if (!(spec.duration > 0)) throw new InputError("duration", `${spec.duration} is not valid (valid: a positive duration)`);
+  if (!(spec.warmup >= 0) || spec.warmup >= spec.duration) {
+    throw new InputError("warmup", `${spec.warmup} ns is not valid (valid: 0 <= warmup < duration ${spec.duration} ns)`);
+  }
+  const base = { ...defaultParams, ...preset.params };
+  if (ks.hz !== undefined) base.hz = ks.hz;
+  const params = resolveParams(base, ks.params);
+  if (ks.hz !== undefined && ![100, 250, 300, 1000].includes(ks.hz)) {
+    throw new InputError("kernel.hz", `${ks.hz} is not valid (valid: 100, 250, 300, 1000)`);
+  }
+  let boot: BootParams;
+  if (ks.cmdline !== undefined) boot = asInput("kernel.cmdline", () => parseKernelCmdline(ks.cmdline!, ks.cpus));
+  else {
+    boot = { unknown: [] };
+    if (ks.nohzFull !== undefined && ks.nohzFull !== "") boot.nohzFull = parseCpus(ks.nohzFull, ks.cpus, "kernel.nohz_full");
+  }
+  const housekeeping = asInput(ks.cmdline !== undefined ? "kernel.cmdline" : "kernel.nohz_full", () => housekeepingSetup(boot, ks.cpus));
+  const mechanisms = opts.mechanisms ?? resolveMechanisms(mergeMechanismEntries(preset.mechanisms, ks.mechanisms ?? []), opts.registry ?? {});
+  const k = new Kernel({
+    nrCpus: ks.cpus,
+    housekeeping,
+    params,
+    mechanisms,
+    seed: spec.seed,
+    warmup: spec.warmup,
+    preset: preset.name,
+    trace: opts.trace ?? null,
+  });
+  const order = ["user-loop"];
+  const items = spec.workload.map((w, i) => ({ w, i })).sort((a, b) => Number(!order.includes(a.w.type)) - Number(!order.includes(b.w.type)) || a.i - b.i);
+  for (const { w, i } of items) {
+    const field = `workload[${i}]`;
+    const install = workloadInstallers.get(w.type);
+    if (!install) throw new InputError(`${field}.type`, `workload type "${w.type}" is not modelled yet (valid: ${[...workloadInstallers.keys()].join(", ")})`);
+    const cpus = parseCpus(w.cpus, ks.cpus, `${field}.cpus`).toArray();
+    install(k, w, cpus, field);
+  }
+  k.boot();
+  return k;
+}
+
+/** Runs a scenario to its end and builds the report. */
+export function simulate(spec: ScenarioSpec, opts: SimulateOptions = {}): SimulationResult {
+  const k = buildKernel(spec, opts);
+  const slices = opts.onProgress ? 100 : 1;
+  for (let i = 1; i <= slices; i++) {
+    const until = i === slices ? spec.duration : Math.floor((spec.duration * i) / slices);
+    k.engine.runUntil(until);
+    opts.onProgress?.(until, spec.duration);
+  }
+  k.finish();
+  return { kernel: k, report: buildReport(k, spec) };
+}

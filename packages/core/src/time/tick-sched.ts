@@ -1,0 +1,310 @@
+import type { Nanoseconds } from "../engine/engine.js";
+import type { Kernel } from "../kernel.js";
+import { Context, segment } from "../machine/cpu.js";
+import { Kept, Src, tickKeptByKeys } from "../accounting/sources.js";
+import type { Task } from "../sched/task.js";
+
+/** TICK_DEP_BIT_* (include/linux/tick.h); RCU exists from v5.10, RCU_EXP is checked from v6.4. */
+export const TickDep = { POSIX_TIMER: 0, PERF_EVENTS: 1, SCHED: 2, CLOCK_UNSTABLE: 3, RCU: 4, RCU_EXP: 5 } as const;
+
+/** Per-CPU tick state (struct tick_sched, kernel/time/tick-sched.h). */
+export interface TickSched {
+  /** ts->tick_stopped. */
+  stopped: boolean;
+  /** Expiry of the tick hrtimer (tick_sched_timer), Infinity when stopped indefinitely. */
+  nextTick: Nanoseconds;
+  /** Reason (Kept index) the upcoming tick fires, -1 for a plain periodic tick. */
+  keptBy: number;
+  /** ts->tick_dep_mask (CPU level). */
+  depMask: number;
+  /** rq->last_sched_tick (4.9 scheduler_tick_max_deferment()). */
+  lastSchedTick: Nanoseconds;
+  /** Whether the CPU is in the idle loop with the tick under idle control (ts->inidle). */
+  inIdle: boolean;
+  /** When the tick last stopped (for stopped_pct), or -1. */
+  stoppedSince: Nanoseconds;
+  /** Measured time with the tick stopped, ns. */
+  stoppedNs: Nanoseconds;
+  /** Stops counted in the measured window. */
+  stops: number;
+  /** Restarts counted in the measured window. */
+  restarts: number;
+  /** Ticks counted per kept-by reason in the measured window. */
+  readonly keptCounts: Int32Array;
+  /** Whether the last stop asked for KTIME_MAX (indefinite). */
+  indefinite: boolean;
+  /** Whether the last indefinite stop left an armed deadline that may still fire. */
+  staleDeadline: boolean;
+}
+
+/** The tick, periodic and nohz_full (kernel/time/tick-sched.c). */
+export class TickSchedState {
+  /** Per-CPU tick state. */
+  readonly ts: TickSched[];
+  /** tick_dep_mask (global level). */
+  globalDep = 0;
+  /** Task-level tick dependencies (tsk->tick_dep_mask). */
+  readonly taskDep = new Map<Task, number>();
+  /** The timekeeping CPU (tick_do_timer_cpu). */
+  readonly timekeeper: number;
+
+  constructor(private readonly k: Kernel) {
+    this.timekeeper = k.bootCpu;
+    this.ts = Array.from({ length: k.nrCpus }, () => ({
+      stopped: false,
+      nextTick: Infinity,
+      keptBy: -1,
+      depMask: 0,
+      lastSchedTick: 0,
+      inIdle: false,
+      stoppedSince: -1,
+      stoppedNs: 0,
+      stops: 0,
+      restarts: 0,
+      keptCounts: new Int32Array(tickKeptByKeys.length),
+      indefinite: false,
+      staleDeadline: false,
+    }));
+  }
+
+  /** Starts the periodic tick on every CPU at boot (tick_setup_sched_timer()). */
+  boot(): void {
+    for (let cpu = 0; cpu < this.k.nrCpus; cpu++) {
+      this.programTick(cpu, this.k.tickPeriod, cpu === this.timekeeper ? Kept.TIMEKEEPING : -1);
+    }
+  }
+
+  private programTick(cpu: number, at: Nanoseconds, keptBy: number): void {
+    const ts = this.ts[cpu]!;
+    ts.nextTick = at;
+    ts.keptBy = keptBy;
+    ts.indefinite = false;
+    ts.staleDeadline = false;
+    this.k.clockevents.programEvent(cpu, at);
+  }
+
+  /** The next tick boundary strictly after now (hrtimer_forward(now, tick_period)). */
+  nextPeriod(): Nanoseconds {
+    const p = this.k.tickPeriod;
+    return (Math.floor(this.k.engine.now / p) + 1) * p;
+  }
+
+  /** hrtimer_interrupt() on `cpu`: the tick if its hrtimer expired, a spurious interrupt otherwise. */
+  timerInterrupt(cpu: number): void {
+    const ts = this.ts[cpu]!;
+    const k = this.k;
+    const now = k.engine.now;
+    if (ts.nextTick <= now) {
+      const reason = ts.keptBy;
+      ts.nextTick = Infinity;
+      k.irq.raise(
+        cpu,
+        segment("local_timer", k.params.tickHandlerNs, Context.irq, {
+          source: Src.tick,
+          start: () => this.tickSchedTimer(cpu, reason),
+        }),
+      );
+    } else {
+      if (ts.indefinite && ts.staleDeadline) ts.staleDeadline = false;
+      k.invariants.spuriousTimer(cpu, ts.indefinite);
+      k.irq.raise(cpu, segment("spurious_timer", k.params.spuriousTimerNs, Context.irq, { source: Src.spurious_timer }));
+    }
+  }
+
+  /** tick_sched_timer() → tick_sched_handle() → update_process_times(). */
+  private tickSchedTimer(cpu: number, reason: number): void {
+    const k = this.k;
+    const ts = this.ts[cpu]!;
+    const now = k.engine.now;
+    if (reason >= 0 && k.measuring()) ts.keptCounts[reason]!++;
+    ts.lastSchedTick = now;
+    k.sched.schedulerTick(cpu);
+    for (const h of k.hooks.tick) h(cpu);
+    if (k.timers.hasExpired(cpu, now)) k.irq.raiseSoftirq(cpu, SOFTIRQ_TIMER);
+    k.invariants.tickRan(cpu);
+    if (!ts.stopped) {
+      this.programTick(cpu, this.nextPeriod(), cpu === this.timekeeper ? Kept.TIMEKEEPING : ts.keptBy);
+    }
+  }
+
+  /** First set dependency bit (Kept index) at the 4 levels, or -1 (check_tick_dependency()). */
+  private firstDep(cpu: number): number {
+    let mask = this.globalDep | this.ts[cpu]!.depMask;
+    const curr = this.k.cpus[cpu]!.curr;
+    if (curr) mask |= this.taskDep.get(curr) ?? 0;
+    if (mask === 0) return -1;
+    for (let b = 0; b < 6; b++) if (mask & (1 << b)) return b;
+    return -1;
+  }
+
+  /** Why the tick of a nohz_full CPU cannot stop now (can_stop_full_tick()), or -1. */
+  cantStopReason(cpu: number): number {
+    const dep = this.firstDep(cpu);
+    if (dep >= 0) return dep;
+    if (!this.k.sched.canStopTick(cpu)) return Kept.SCHED;
+    return -1;
+  }
+
+  /** Called by the interrupt layer on every interrupt exit (tick_nohz_irq_exit()). */
+  irqExit(cpu: number): void {
+    const c = this.k.cpus[cpu]!;
+    if (this.ts[cpu]!.inIdle) {
+      if (c.curr === null && !c.needResched) this.stopIdle(cpu);
+      return;
+    }
+    if (c.nohzFull) this.fullUpdateTick(cpu);
+  }
+
+  /** tick_nohz_full_update_tick(): stop or restart the tick of a busy nohz_full CPU. */
+  fullUpdateTick(cpu: number): void {
+    const k = this.k;
+    const ts = this.ts[cpu]!;
+    const reason = this.cantStopReason(cpu);
+    if (reason >= 0) {
+      k.trace?.instant(cpu, `tick_stop: success=0 dependency=${tickKeptByKeys[reason]}`, k.engine.now);
+      if (ts.stopped) this.restart(cpu, reason);
+      else ts.keptBy = reason;
+      return;
+    }
+    this.stopSchedTick(cpu, k.maxDeferment(cpu));
+  }
+
+  /**
+   * tick_nohz_stop_sched_tick(): program the tick at the next event (first non-deferrable timer,
+   * capped by `cap`), keep it when that is within a tick, or stop indefinitely (KTIME_MAX).
+   */
+  private stopSchedTick(cpu: number, cap: Nanoseconds): void {
+    const k = this.k;
+    const ts = this.ts[cpu]!;
+    const now = k.engine.now;
+    const timer = Math.min(k.timers.nextNonDeferrable(cpu), k.rcuNextEvent(cpu));
+    const next = Math.min(timer, cap);
+    const boundary = this.nextPeriod();
+    if (next <= boundary) {
+      const why = timer <= cap ? Kept.TIMER : Kept.MAX_DEFERMENT;
+      if (ts.stopped) this.restart(cpu, why);
+      else if (ts.nextTick === Infinity) this.programTick(cpu, boundary, why);
+      else ts.keptBy = why;
+      return;
+    }
+    if (!ts.stopped) {
+      ts.stopped = true;
+      ts.stoppedSince = now;
+      if (k.measuring()) ts.stops++;
+      k.trace?.instant(cpu, "tick_stop: success=1 dependency=NONE", now);
+      for (const h of k.hooks.tickStopped) h(cpu);
+    }
+    if (next === Infinity) {
+      const hadDeadline = k.clockevents.devices[cpu]!.handle !== 0;
+      ts.nextTick = Infinity;
+      ts.keptBy = -1;
+      ts.indefinite = true;
+      ts.staleDeadline = hadDeadline && !k.clockevents.devices[cpu]!.supportsOneshotStopped;
+      k.clockevents.programStopped(cpu);
+    } else {
+      this.programTick(cpu, next, timer <= cap ? Kept.TIMER : Kept.MAX_DEFERMENT);
+    }
+  }
+
+  /** tick_nohz_restart_sched_tick(): the tick runs again from the next period. */
+  private restart(cpu: number, reason: number): void {
+    const ts = this.ts[cpu]!;
+    const now = this.k.engine.now;
+    ts.stopped = false;
+    this.accumulateStopped(ts, now);
+    if (this.k.measuring()) ts.restarts++;
+    this.programTick(cpu, this.nextPeriod(), reason);
+  }
+
+  private accumulateStopped(ts: TickSched, now: Nanoseconds): void {
+    if (ts.stoppedSince >= 0) {
+      const from = Math.max(ts.stoppedSince, this.k.warmup);
+      if (now > from) ts.stoppedNs += now - from;
+      ts.stoppedSince = -1;
+    }
+  }
+
+  /** tick_nohz_idle_enter(): the CPU goes idle; every CPU but the timekeeper may stop its tick. */
+  idleEnter(cpu: number): void {
+    const ts = this.ts[cpu]!;
+    ts.inIdle = true;
+    this.stopIdle(cpu);
+  }
+
+  private stopIdle(cpu: number): void {
+    if (cpu === this.timekeeper) return;
+    this.stopSchedTick(cpu, Infinity);
+  }
+
+  /** tick_nohz_idle_exit(): leaving idle to run a task restarts a stopped tick. */
+  idleExit(cpu: number): void {
+    const ts = this.ts[cpu]!;
+    if (!ts.inIdle) return;
+    ts.inIdle = false;
+    if (ts.stopped) {
+      ts.stopped = false;
+      this.accumulateStopped(ts, this.k.engine.now);
+      this.programTick(cpu, this.nextPeriod(), -1);
+    }
+  }
+
+  /** A non-deferrable timer was queued on `cpu`: a stopped tick may need to fire earlier (wake_up_nohz_cpu()). */
+  timerAdded(cpu: number, expires: Nanoseconds): void {
+    const ts = this.ts[cpu]!;
+    if (!ts.stopped || expires >= ts.nextTick) return;
+    const c = this.k.cpus[cpu]!;
+    if (c.nohzFull && !ts.inIdle) this.kick(cpu);
+    else if (ts.inIdle) this.k.sched.reschedIpiIdle(cpu);
+  }
+
+  /** Sets a CPU-level dependency bit; a 0→1 change kicks the CPU (tick_nohz_dep_set_cpu()). */
+  depSetCpu(cpu: number, bit: number): void {
+    const ts = this.ts[cpu]!;
+    const prev = ts.depMask;
+    ts.depMask |= 1 << bit;
+    if (prev === 0 && this.k.cpus[cpu]!.nohzFull) this.kick(cpu);
+  }
+
+  /** Clears a CPU-level dependency bit (tick_nohz_dep_clear_cpu()); the tick stops at a later exit. */
+  depClearCpu(cpu: number, bit: number): void {
+    this.ts[cpu]!.depMask &= ~(1 << bit);
+  }
+
+  /** Sets a task-level dependency bit (tick_nohz_dep_set_task()); 4.9 kicks every nohz_full CPU. */
+  depSetTask(task: Task, bit: number): void {
+    const prev = this.taskDep.get(task) ?? 0;
+    this.taskDep.set(task, prev | (1 << bit));
+    if (prev !== 0) return;
+    if (this.k.params.tickDepKickAll) {
+      for (const c of this.k.cpus) if (c.nohzFull) this.kick(c.id);
+    } else this.kick(task.cpu);
+  }
+
+  /** Clears a task-level dependency bit. */
+  depClearTask(task: Task, bit: number): void {
+    const m = (this.taskDep.get(task) ?? 0) & ~(1 << bit);
+    if (m) this.taskDep.set(task, m);
+    else this.taskDep.delete(task);
+  }
+
+  /** tick_nohz_full_kick_cpu(): irq_work_queue_on() of the empty nohz_full_kick_func. */
+  kick(cpu: number): void {
+    this.k.irq.irqWorkQueueOn(this.k.currentCpu(), cpu, "nohz_full_kick_func");
+  }
+
+  /** Closes stopped-time accounting at the end of the run. */
+  finish(): void {
+    const now = this.k.engine.now;
+    for (const ts of this.ts) {
+      if (ts.stoppedSince >= 0) {
+        this.accumulateStopped(ts, now);
+        ts.stoppedSince = now;
+      }
+    }
+  }
+}
+
+/** TIMER_SOFTIRQ (include/linux/interrupt.h). */
+export const SOFTIRQ_TIMER = 1;
+/** RCU_SOFTIRQ (include/linux/interrupt.h). */
+export const SOFTIRQ_RCU = 9;

@@ -1,0 +1,51 @@
+import type { Nanoseconds } from "./engine/engine.js";
+import type { Segment } from "./machine/cpu.js";
+import { Context } from "./machine/cpu.js";
+import { interruptionKeys } from "./accounting/sources.js";
+
+/** One trace record: a slice, an instant or a flow from a cause to the CPU it interrupted. */
+export type TraceRecord =
+  | { type: "slice"; cpu: number; name: string; cat: string; ts: Nanoseconds; end: Nanoseconds; source: string | null }
+  | { type: "instant"; cpu: number; name: string; ts: Nanoseconds }
+  | { type: "flow"; from: number; to: number; ts: Nanoseconds; end: Nanoseconds; name: string };
+
+/** Where the simulation sends what it did, when tracing is asked for. */
+export interface TraceSink {
+  /** A span of execution on a CPU. */
+  slice(cpu: number, name: string, cat: string, start: Nanoseconds, end: Nanoseconds): void;
+  /** A completed segment (its start and end). */
+  segment(cpu: number, seg: Segment, end: Nanoseconds): void;
+  /** A point event (tick stop, wakeup, invariant violation). */
+  instant(cpu: number, name: string, ts: Nanoseconds): void;
+  /** A cause on `from` at `ts` that arrived on `to` at `end` (IPI send → receive). */
+  flow(from: number, to: number, ts: Nanoseconds, end: Nanoseconds, name: string): void;
+}
+
+const CATS: Record<number, string> = { [Context.kernel]: "kernel", [Context.irq]: "irq", [Context.softirq]: "softirq" };
+
+/** A trace sink that keeps every record in memory, in event order (deterministic). */
+export class TraceRecorder implements TraceSink {
+  /** Records in the order they were produced. */
+  readonly records: TraceRecord[] = [];
+
+  /** {@inheritDoc TraceSink.slice} */
+  slice(cpu: number, name: string, cat: string, start: Nanoseconds, end: Nanoseconds): void {
+    this.records.push({ type: "slice", cpu, name, cat, ts: start, end, source: null });
+  }
+
+  /** {@inheritDoc TraceSink.segment} */
+  segment(cpu: number, seg: Segment, end: Nanoseconds): void {
+    const source = seg.source >= 0 ? (interruptionKeys[seg.source] ?? null) : null;
+    this.records.push({ type: "slice", cpu, name: seg.name, cat: CATS[seg.ctx] ?? "kernel", ts: seg.startedAt, end, source });
+  }
+
+  /** {@inheritDoc TraceSink.instant} */
+  instant(cpu: number, name: string, ts: Nanoseconds): void {
+    this.records.push({ type: "instant", cpu, name, ts });
+  }
+
+  /** {@inheritDoc TraceSink.flow} */
+  flow(from: number, to: number, ts: Nanoseconds, end: Nanoseconds, name: string): void {
+    this.records.push({ type: "flow", from, to, ts, end, name });
+  }
+}

@@ -1,0 +1,29 @@
+import type { Nanoseconds } from "../engine/engine.js";
+import { EventPriority } from "../engine/engine.js";
+import type { Kernel } from "../kernel.js";
+import type { PeriodicSpec } from "../scenario.js";
+
+/**
+ * Fires `fn(cpu)` for each listed CPU every `every` ns from `at`, each firing delayed by a uniform
+ * draw in [0, jitter] from the scenario's PRNG (the only randomness of a scenario).
+ */
+export function periodic(k: Kernel, name: string, spec: PeriodicSpec, cpus: readonly number[], fn: (cpu: number) => void): void {
+  const every = spec.every;
+  const jitter = spec.jitter ?? 0;
+  const first = spec.at ?? every;
+  const nominal = new Map<number, Nanoseconds>();
+  const draw = (): Nanoseconds => (jitter > 0 ? k.engine.prng.intInclusive(jitter) : 0);
+  const kind = k.engine.register(name, (cpu) => {
+    const prev = k.executingCpu;
+    k.executingCpu = cpu;
+    fn(cpu);
+    k.executingCpu = prev;
+    const next = nominal.get(cpu)! + every;
+    nominal.set(cpu, next);
+    k.engine.schedule(next + draw(), kind, cpu, 0, EventPriority.workload);
+  });
+  for (const cpu of cpus) {
+    nominal.set(cpu, first);
+    k.engine.schedule(first + draw(), kind, cpu, 0, EventPriority.workload);
+  }
+}
