@@ -46,6 +46,10 @@ export interface KernelHooks {
   readonly tick: ((cpu: number) => void)[];
   /** First stop of a CPU's tick (ts->tick_stopped 0 → 1): calc_load_nohz_start(), quiet_vmstat() (4.17+). */
   readonly tickStopped: ((cpu: number) => void)[];
+  /** __schedule() on `cpu`, even when it picks the same task: rcu_note_context_switch() and friends. */
+  readonly contextSwitch: ((cpu: number) => void)[];
+  /** irq_exit() on `cpu`, after softirqs and before the tick is re-evaluated. */
+  readonly irqExit: ((cpu: number) => void)[];
   /** Runs once when the kernel has booted, before the workload starts. */
   readonly boot: (() => void)[];
   /** Runs when the simulation ends (final checks, statistics). */
@@ -91,7 +95,7 @@ export class Kernel {
   /** CPU whose code is executing now (for the sender of IPIs and kicks). */
   executingCpu = 0;
   /** Extension points. */
-  readonly hooks: KernelHooks = { exitToUserMode: [], tick: [], tickStopped: [], boot: [], finish: [] };
+  readonly hooks: KernelHooks = { exitToUserMode: [], tick: [], tickStopped: [], contextSwitch: [], irqExit: [], boot: [], finish: [] };
   /** Housekeeping counters (report `housekeeping`). */
   readonly housekeepingStats: HousekeepingStats = { remoteTicks: 0, lruDrains: 0, tlbFlushes: 0, noiseNs: 0 };
   /** Mechanism-specific figures, by mechanism name (report `mechanism_stats`). */

@@ -173,6 +173,7 @@ export class CpuExecutor {
     c.ctx = c.interruptedCtx === Context.idle ? Context.idle : Context.kernel;
     const prev = k.executingCpu;
     k.executingCpu = c.id;
+    for (const h of k.hooks.irqExit) h(c.id);
     k.tick.irqExit(c.id);
     k.executingCpu = prev;
     if (c.ctx === Context.idle && (c.needResched || c.curr !== null)) c.ctx = Context.kernel;

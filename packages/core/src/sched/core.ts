@@ -197,6 +197,7 @@ export class Scheduler {
     this.updateCurr(cpu);
     const prev = c.curr;
     const next = this.pickNext(cpu);
+    for (const h of k.hooks.contextSwitch) h(cpu);
     if (next === prev) return;
     const now = k.engine.now;
     if (prev && prev.state === TaskState.running) prev.state = TaskState.runnable;
