@@ -76,6 +76,9 @@ export function resolveMechanisms(entries: readonly MechanismEntry[], registry: 
     if (e.variant !== undefined) arg.variant = e.variant;
     if (e.options !== undefined) arg.options = e.options;
     const m = f(arg);
+    if (e.variant !== undefined && m.variant === undefined) {
+      throw new CompositionError(`${where}.variant`, `unknown variant "${e.variant}" of ${m.name} (valid: none: it has no variants)`);
+    }
     checkVariant(m, where);
     return m;
   });

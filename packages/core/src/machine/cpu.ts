@@ -94,6 +94,8 @@ export class Cpu {
   runningSince: Nanoseconds = 0;
   /** Engine handle of the running segment's completion. */
   runningEvent = 0;
+  /** True while the executor is deciding what this CPU runs next (guards re-entry). */
+  dispatching = false;
   /** TIF_NEED_RESCHED of the current task. */
   needResched = false;
   /** Pending softirq bits (raise_softirq). */

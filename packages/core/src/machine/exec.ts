@@ -77,7 +77,8 @@ export class CpuExecutor {
       k.executingCpu = c.id;
       if (seg.start) seg.start();
       k.executingCpu = prev;
-      if (c.running) return;
+      const irqLevel = seg.ctx === Context.irq || seg.ctx === Context.softirq;
+      if (c.running || c.inIrq !== irqLevel) return;
     }
     c.ctx = seg.ctx;
     c.running = seg;
@@ -107,8 +108,18 @@ export class CpuExecutor {
     this.dispatch(c);
   }
 
-  /** Decides what `c` executes next, at the current instant. */
+  /** Decides what `c` executes next, at the current instant; re-entrant calls defer to the outer one. */
   dispatch(c: Cpu): void {
+    if (c.dispatching) return;
+    c.dispatching = true;
+    try {
+      this.dispatchLoop(c);
+    } finally {
+      c.dispatching = false;
+    }
+  }
+
+  private dispatchLoop(c: Cpu): void {
     const k = this.k;
     for (let guard = 0; guard < 10000; guard++) {
       if (c.running) return;
