@@ -14,6 +14,17 @@ export class StreamDigest {
     this.h2 = Math.imul(h2 ^ this.h1, 0x5bd1e995);
   }
 
+  /** Mixes one event (time, kind, cpu, integer argument) with four multiplications. */
+  event(time: number, kind: number, cpu: number, arg: number): void {
+    const hi = (time / 4294967296) | 0;
+    let h1 = Math.imul(this.h1 ^ (time >>> 0), 0x01000193);
+    h1 = Math.imul(h1 ^ ((kind << 20) ^ cpu ^ (hi << 8)), 0x01000193);
+    let h2 = Math.imul(this.h2 ^ h1, 0x5bd1e995);
+    h2 = Math.imul(h2 ^ (arg | 0) ^ (h2 >>> 15), 0x27d4eb2d);
+    this.h1 = h1;
+    this.h2 = h2;
+  }
+
   /** Mixes a non-negative integer up to 2^53 (two words). */
   number(x: number): void {
     this.word(x >>> 0);

@@ -78,15 +78,12 @@ export class Engine {
     const d = this.digestState;
     while (q.peekTime() <= until) {
       q.pop(out);
-      const seq = EventQueue.seqOf(out[1]!);
+      const seq = out[1]!;
       if (cancelled.size > 0 && cancelled.delete(seq)) continue;
       const time = out[0]!, kind = out[2]!, cpu = out[3]!, arg = out[4]!;
       this.now = time;
       this.events++;
-      d.number(time);
-      d.word(kind);
-      d.word(cpu);
-      d.number(arg < 0 ? -arg : arg);
+      d.event(time, kind, cpu, arg);
       handlers[kind]!(cpu, arg);
     }
     if (until > this.now) this.now = until;

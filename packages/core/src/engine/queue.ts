@@ -10,6 +10,7 @@ const SEQ_BITS = 2 ** 32;
 export class EventQueue {
   private time: Float64Array;
   private key: Float64Array;
+  private seq: Float64Array;
   private kind: Int32Array;
   private cpu: Int32Array;
   private arg: Float64Array;
@@ -18,6 +19,7 @@ export class EventQueue {
   constructor(capacity = 1024) {
     this.time = new Float64Array(capacity);
     this.key = new Float64Array(capacity);
+    this.seq = new Float64Array(capacity);
     this.kind = new Int32Array(capacity);
     this.cpu = new Int32Array(capacity);
     this.arg = new Float64Array(capacity);
@@ -48,16 +50,17 @@ export class EventQueue {
     }
     t[i] = time;
     k[i] = key;
+    this.seq[i] = seq;
     this.kind[i] = kind;
     this.cpu[i] = cpu;
     this.arg[i] = arg;
   }
 
-  /** Removes the earliest event into `out` ([time, key, kind, cpu, arg]); false when empty. */
+  /** Removes the earliest event into `out` ([time, seq, kind, cpu, arg]); false when empty. */
   pop(out: Float64Array): boolean {
     if (this.n === 0) return false;
     out[0] = this.time[0]!;
-    out[1] = this.key[0]!;
+    out[1] = this.seq[0]!;
     out[2] = this.kind[0]!;
     out[3] = this.cpu[0]!;
     out[4] = this.arg[0]!;
@@ -66,14 +69,9 @@ export class EventQueue {
     return true;
   }
 
-  /** Sequence number encoded in a key returned by {@link pop}. */
-  static seqOf(key: number): number {
-    return key % SEQ_BITS;
-  }
-
   private siftDownFrom(last: number): void {
     const t = this.time, k = this.key;
-    const time = t[last]!, key = k[last]!;
+    const time = t[last]!, key = k[last]!, seq = this.seq[last]!;
     const kind = this.kind[last]!, cpu = this.cpu[last]!, arg = this.arg[last]!;
     const n = this.n;
     let i = 0;
@@ -97,6 +95,7 @@ export class EventQueue {
     }
     t[i] = time;
     k[i] = key;
+    this.seq[i] = seq;
     this.kind[i] = kind;
     this.cpu[i] = cpu;
     this.arg[i] = arg;
@@ -105,6 +104,7 @@ export class EventQueue {
   private move(from: number, to: number): void {
     this.time[to] = this.time[from]!;
     this.key[to] = this.key[from]!;
+    this.seq[to] = this.seq[from]!;
     this.kind[to] = this.kind[from]!;
     this.cpu[to] = this.cpu[from]!;
     this.arg[to] = this.arg[from]!;
@@ -119,6 +119,7 @@ export class EventQueue {
     };
     this.time = g(this.time, (c) => new Float64Array(c));
     this.key = g(this.key, (c) => new Float64Array(c));
+    this.seq = g(this.seq, (c) => new Float64Array(c));
     this.kind = g(this.kind, (c) => new Int32Array(c));
     this.cpu = g(this.cpu, (c) => new Int32Array(c));
     this.arg = g(this.arg, (c) => new Float64Array(c));
