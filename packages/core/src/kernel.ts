@@ -13,6 +13,12 @@ import { TickSchedState } from "./time/tick-sched.js";
 import { NoiseAccounting } from "./accounting/noise.js";
 import { InvariantRegistry } from "./invariants/registry.js";
 import { KernelEntry } from "./arch/x86/entry.js";
+import { Rcu } from "./rcu/tree.js";
+import { KernelTlb } from "./arch/x86/tlb.js";
+import { KernelVmalloc } from "./mm/vmalloc.js";
+import { Workqueues } from "./workqueue/workqueue.js";
+import { Lru } from "./mm/swap.js";
+import { Vmstat } from "./mm/vmstat.js";
 import type { Mechanism } from "./mechanism.js";
 import { checkComposition } from "./mechanism.js";
 import type { Params } from "./params.js";
@@ -50,6 +56,8 @@ export interface KernelHooks {
   readonly contextSwitch: ((cpu: number) => void)[];
   /** irq_exit() on `cpu`, after softirqs and before the tick is re-evaluated. */
   readonly irqExit: ((cpu: number) => void)[];
+  /** do_idle() on `cpu` entering the idle loop, before tick_nohz_idle_enter() (4.9: quiet_vmstat()). */
+  readonly idleEnter: ((cpu: number) => void)[];
   /** Runs once when the kernel has booted, before the workload starts. */
   readonly boot: (() => void)[];
   /** Runs when the simulation ends (final checks, statistics). */
@@ -95,7 +103,7 @@ export class Kernel {
   /** CPU whose code is executing now (for the sender of IPIs and kicks). */
   executingCpu = 0;
   /** Extension points. */
-  readonly hooks: KernelHooks = { exitToUserMode: [], tick: [], tickStopped: [], contextSwitch: [], irqExit: [], boot: [], finish: [] };
+  readonly hooks: KernelHooks = { exitToUserMode: [], tick: [], tickStopped: [], contextSwitch: [], irqExit: [], idleEnter: [], boot: [], finish: [] };
   /** Housekeeping counters (report `housekeeping`). */
   readonly housekeepingStats: HousekeepingStats = { remoteTicks: 0, lruDrains: 0, tlbFlushes: 0, noiseNs: 0 };
   /** Mechanism-specific figures, by mechanism name (report `mechanism_stats`). */
@@ -118,6 +126,18 @@ export class Kernel {
   readonly tick: TickSchedState;
   /** Kernel entry steps. */
   readonly entry: KernelEntry;
+  /** Tree RCU: GP kthreads, quiescent states, callbacks and their offloading (kernel/rcu/tree.c). */
+  readonly rcu: Rcu;
+  /** Kernel TLB: per-CPU cached kernel translations and the flushKernelRange policy (arch/x86/mm/tlb.c). */
+  readonly tlb: KernelTlb;
+  /** vmalloc space and its lazy purge (mm/vmalloc.c). */
+  readonly vmalloc: KernelVmalloc;
+  /** Workqueues and kworkers (kernel/workqueue.c). */
+  readonly workqueue: Workqueues;
+  /** Per-CPU LRU batches and the lru.drainAll policy (mm/swap.c). */
+  readonly lru: Lru;
+  /** Per-CPU vm statistics, vmstat_update and the shepherd (mm/vmstat.c). */
+  readonly vmstat: Vmstat;
   /**
    * Policy: latest time a busy nohz_full CPU may defer its tick (4.9 scheduler_tick_max_deferment():
    * last scheduler tick + 1 s); Infinity when nothing caps it (remote-stats replaces it).
@@ -147,6 +167,12 @@ export class Kernel {
     this.clockevents = new ClockEvents(this);
     this.tick = new TickSchedState(this);
     this.entry = new KernelEntry(this);
+    this.rcu = new Rcu(this);
+    this.tlb = new KernelTlb(this);
+    this.vmalloc = new KernelVmalloc(this);
+    this.workqueue = new Workqueues(this);
+    this.vmstat = new Vmstat(this);
+    this.lru = new Lru(this);
     const hz = this.tickPeriod * cfg.params.hz;
     this.maxDeferment = (cpu) => this.tick.ts[cpu]!.lastSchedTick + hz;
     for (const m of cfg.mechanisms) m.install(this);

@@ -25,6 +25,16 @@ export interface Params {
   syscallNs: number;
   /** Cost per page of a page-cache write, fault or mlock inside a syscall, ns. */
   pageOpNs: number;
+  /** Cost per page of vmalloc() or vfree() (page allocation or free plus the PTE update, mm/vmalloc.c), ns. */
+  vmallocPageNs: number;
+  /** A full kernel TLB flush on one CPU (__flush_tlb_all(); also the flush at kernel entry), ns. */
+  tlbFlushAllNs: number;
+  /** One INVLPG of a kernel page (__flush_tlb_single(), ~300 cycles), ns. */
+  invlpgNs: number;
+  /** tlb_single_page_flush_ceiling (arch/x86/mm/tlb.c): above this many pages flush_tlb_kernel_range() flushes all. */
+  tlbSinglePageFlushCeiling: number;
+  /** Kernel vmalloc translations one CPU keeps cached in its TLB (least recently used evicted). */
+  tlbKernelEntries: number;
   /** Cost of a timer interrupt that finds no expired hrtimer (hrtimer_interrupt()), ns. */
   spuriousTimerNs: number;
   /** Cost of one kworker work item such as vmstat_update or lru_add_drain_per_cpu, ns. */
@@ -45,6 +55,54 @@ export interface Params {
   tickDepRcu: boolean;
   /** Whether task/signal-level tick dependencies kick every nohz_full CPU (4.9 tick_nohz_full_kick_all()). */
   tickDepKickAll: boolean;
+  /** CONFIG_PREEMPT_RCU: a third RCU flavour, rcu_preempt, takes call_rcu() (4.9 with CONFIG_PREEMPT=y: 3 flavours; false: rcu_sched and rcu_bh). */
+  preemptRcu: boolean;
+  /** jiffies_till_sched_qs (kernel/rcu/tree.c; 4.9: HZ/20 = 50 ms), ns rounded down to jiffies: GP age after which FQS forces a CPU in the kernel. */
+  rcuJiffiesTillSchedQsNs: number;
+  /** CONFIG_RCU_CPU_STALL_TIMEOUT (4.9: 21 s): stall-warning time; 4.9 resched_cpu()s holdouts again from half of it. */
+  rcuCpuStallTimeoutNs: number;
+  /** rcu_nocb_leader_stride (4.9 tree_plugin.h); 0 means the kernel default int_sqrt(nr_cpu_ids). */
+  rcuNocbLeaderStride: number;
+  /** Cost of rcu_gp_init() or rcu_gp_cleanup() in the GP kthread, ns. */
+  rcuGpKthreadNs: number;
+  /** Cost per CPU examined by a force-quiescent-state scan (force_qs_rnp() reading one dynticks counter), ns. */
+  rcuFqsPerCpuNs: number;
+  /** Cost of one RCU_SOFTIRQ run (rcu_process_callbacks() bookkeeping, callbacks excluded), ns. */
+  rcuSoftirqNs: number;
+  /** Cost of invoking one RCU callback (__rcu_reclaim()), ns. */
+  rcuCallbackNs: number;
+  /** Cost of one pass of an rcuo kthread's bookkeeping (nocb_leader_wait() moving lists, rcu_nocb_wait_gp()), ns. */
+  rcuNocbKthreadNs: number;
+  /** Cost of one sched_tick_remote() work item on a housekeeping CPU (task_tick + calc_load_nohz_remote under the remote rq lock), ns. */
+  remoteTickNs: number;
+  /** Cost of the TIMER softirq run_timer_softirq() running expired timer_list callbacks, ns. */
+  timerSoftirqNs: number;
+  /** Cost of wq_barrier_func() (complete() of a flush_work() waiter) in a kworker, ns. */
+  wqBarrierNs: number;
+  /** Caller's cost of one queue_work_on() (insert_work() and the kworker wakeup), ns. */
+  queueWorkNs: number;
+  /** Caller's cost of one flush_work() (insert_wq_barrier() and wait_for_completion() setup), ns. */
+  flushWorkNs: number;
+  /** Workqueue watchdog threshold (wq_watchdog_thresh, 30 s): a flush_work() waiting longer violates workqueue-progress, ns. */
+  workqueueStallNs: number;
+  /** A flush_work() still waiting at the end of the run whose kworker has not run since it began is reported once it waited this long, ns. */
+  workqueueStarvedNs: number;
+  /** PAGEVEC_SIZE: capacity of a per-CPU LRU batch (4.9: 14; 4.19-6.5: 15; 6.12 folio batch: 31). */
+  pagevecSize: number;
+  /** lru_add_drain_all() shares drains between concurrent callers through lru_drain_gen (v5.11+; 4.9: false). */
+  lruDrainGen: boolean;
+  /** mlock() calls lru_add_drain_all() first (4.9 do_mlock(); not 6.1). */
+  mlockDrainsAll: boolean;
+  /** mlock'd pages go through a per-CPU batch (v5.18+ mlock_fbatch); 4.9 puts them straight on the unevictable list. */
+  mlockBatch: boolean;
+  /** sysctl_stat_interval (HZ): period of vmstat_update re-arming and of vmstat_shepherd, ns. */
+  vmstatIntervalNs: number;
+  /** Managed memory of the zone, MiB (input of calculate_normal_threshold()). */
+  vmstatManagedMb: number;
+  /** quiet_vmstat() runs at the first tick stop (v4.17+); 4.9 calls it only from the idle loop. */
+  vmstatQuietAtTickStop: boolean;
+  /** need_update() also checks per-node diffs (later kernels); 4.9 checks zone diffs only. */
+  vmstatNeedUpdateNodes: boolean;
 }
 
 /** Parameter metadata: default value and one-line documentation. */
@@ -71,6 +129,11 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   kernelExitNs: 150,
   syscallNs: 300,
   pageOpNs: 250,
+  vmallocPageNs: 250,
+  tlbFlushAllNs: 280,
+  invlpgNs: 100,
+  tlbSinglePageFlushCeiling: 33,
+  tlbKernelEntries: 64,
   spuriousTimerNs: 1000,
   kworkerWorkNs: 7000,
   contextSwitchNs: 1200,
@@ -81,6 +144,30 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   clockeventOneshotStopped: false,
   tickDepRcu: false,
   tickDepKickAll: true,
+  preemptRcu: true,
+  rcuJiffiesTillSchedQsNs: 50_000_000,
+  rcuCpuStallTimeoutNs: 21_000_000_000,
+  rcuNocbLeaderStride: 0,
+  rcuGpKthreadNs: 2000,
+  rcuFqsPerCpuNs: 50,
+  rcuSoftirqNs: 1000,
+  rcuCallbackNs: 100,
+  rcuNocbKthreadNs: 1000,
+  remoteTickNs: 2000,
+  timerSoftirqNs: 500,
+  wqBarrierNs: 300,
+  queueWorkNs: 500,
+  flushWorkNs: 300,
+  workqueueStallNs: 30_000_000_000,
+  workqueueStarvedNs: 5_000_000_000,
+  pagevecSize: 14,
+  lruDrainGen: false,
+  mlockDrainsAll: true,
+  mlockBatch: false,
+  vmstatIntervalNs: 1_000_000_000,
+  vmstatManagedMb: 4096,
+  vmstatQuietAtTickStop: false,
+  vmstatNeedUpdateNodes: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -94,6 +181,11 @@ const docs: Record<keyof Params, string> = {
   kernelExitNs: "kernel exit cost to user, ns",
   syscallNs: "cheap syscall body (getpid), ns",
   pageOpNs: "cost per page written, faulted or mlocked in a syscall, ns",
+  vmallocPageNs: "cost per page of vmalloc() or vfree(), ns",
+  tlbFlushAllNs: "full kernel TLB flush on one CPU (do_flush_tlb_all, flush at entry), ns",
+  invlpgNs: "INVLPG of one kernel page (~300 cycles), ns",
+  tlbSinglePageFlushCeiling: "tlb_single_page_flush_ceiling: pages above which a kernel range flush flushes all",
+  tlbKernelEntries: "kernel vmalloc translations cached per CPU TLB (LRU)",
   spuriousTimerNs: "timer interrupt that finds no expired hrtimer, ns",
   kworkerWorkNs: "one kworker work item (vmstat_update, lru_add_drain_per_cpu), ns",
   contextSwitchNs: "context switch cost, ns",
@@ -104,6 +196,30 @@ const docs: Record<keyof Params, string> = {
   clockeventOneshotStopped: "clock event devices support ONESHOT_STOPPED",
   tickDepRcu: "TICK_DEP_BIT_RCU exists (v5.10+)",
   tickDepKickAll: "task-level tick dependencies kick every nohz_full CPU (4.9)",
+  preemptRcu: "CONFIG_PREEMPT_RCU: rcu_preempt flavour exists and takes call_rcu() (4.9 CONFIG_PREEMPT=y: 3 flavours)",
+  rcuJiffiesTillSchedQsNs: "jiffies_till_sched_qs as ns (4.9: HZ/20): GP age before FQS forces a CPU looping in the kernel",
+  rcuCpuStallTimeoutNs: "CONFIG_RCU_CPU_STALL_TIMEOUT, ns (4.9: 21 s)",
+  rcuNocbLeaderStride: "rcu_nocb_leader_stride; 0 = int_sqrt(nr_cpu_ids)",
+  rcuGpKthreadNs: "rcu_gp_init()/rcu_gp_cleanup() cost in the GP kthread, ns",
+  rcuFqsPerCpuNs: "force-quiescent-state scan cost per CPU examined, ns",
+  rcuSoftirqNs: "RCU_SOFTIRQ bookkeeping cost (callbacks excluded), ns",
+  rcuCallbackNs: "cost of invoking one RCU callback, ns",
+  rcuNocbKthreadNs: "rcuo kthread bookkeeping pass (list moves, rcu_nocb_wait_gp), ns",
+  remoteTickNs: "one sched_tick_remote() run on a housekeeping CPU (remote-stats), ns",
+  timerSoftirqNs: "TIMER softirq (run_timer_softirq) cost, ns",
+  wqBarrierNs: "wq_barrier_func (flush_work completion) in a kworker, ns",
+  queueWorkNs: "caller cost of one queue_work_on() with the kworker wakeup, ns",
+  flushWorkNs: "caller cost of one flush_work() (barrier insertion), ns",
+  workqueueStallNs: "wq_watchdog_thresh: flush_work() waiting longer violates workqueue-progress, ns",
+  workqueueStarvedNs: "flush still waiting at the end with its kworker starved since it began: reported after this long, ns",
+  pagevecSize: "PAGEVEC_SIZE: per-CPU LRU batch capacity (4.9: 14, 4.19-6.5: 15, 6.12: 31)",
+  lruDrainGen: "lru_add_drain_all() shares drains via lru_drain_gen (v5.11+)",
+  mlockDrainsAll: "mlock() calls lru_add_drain_all() (4.9, not 6.1)",
+  mlockBatch: "mlock'd pages go through a per-CPU batch (v5.18+ mlock_fbatch)",
+  vmstatIntervalNs: "sysctl_stat_interval: vmstat_update re-arm and vmstat_shepherd period, ns",
+  vmstatManagedMb: "managed memory per zone, MiB (vmstat threshold input)",
+  vmstatQuietAtTickStop: "quiet_vmstat() at the first tick stop (v4.17+)",
+  vmstatNeedUpdateNodes: "need_update() also checks per-node diffs (later kernels; 4.9: zone diffs only)",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */
@@ -116,7 +232,7 @@ export function paramCatalogue(): ParamInfo[] {
   return (Object.keys(defaultParams) as (keyof Params)[]).map((k) => {
     const v = defaultParams[k];
     const info: ParamInfo = { name: paramName(k), default: v, doc: docs[k] };
-    if (typeof v === "number") info.min = k === "schedRtRuntimeNs" ? -1 : k === "hz" ? 1 : 0;
+    if (typeof v === "number") info.min = k === "schedRtRuntimeNs" ? -1 : k === "hz" || k === "pagevecSize" ? 1 : 0;
     return info;
   });
 }

@@ -1,6 +1,6 @@
 import { StreamDigest } from "./digest.js";
 import { Prng } from "./prng.js";
-import { EventQueue } from "./queue.js";
+import { EventQueue, MAX_TIME, PRIORITY_LIMIT } from "./queue.js";
 
 /** Time in integer nanoseconds since boot of the simulated machine. */
 export type Nanoseconds = number;
@@ -34,10 +34,8 @@ export class Engine {
   private readonly queue = new EventQueue(1024);
   private readonly handlers: EventHandler[] = [];
   private readonly names: string[] = [];
-  private readonly cancelled = new Set<number>();
   private readonly digestState = new StreamDigest();
-  private seq = 0;
-  private readonly out = new Float64Array(5);
+  private running = false;
 
   constructor(seed: number) {
     this.prng = new Prng(seed);
@@ -55,36 +53,51 @@ export class Engine {
     return this.names[kind] ?? `kind#${kind}`;
   }
 
-  /** Schedules an event at absolute time `at` (not before now); returns a handle for {@link cancel}. */
+  /**
+   * Schedules an event at absolute time `at` (an earlier time runs now); returns a handle for
+   * {@link cancel}: a positive integer, never 0, so callers may keep 0 for "none".
+   */
   schedule(at: Nanoseconds, kind: number, cpu = 0, arg = 0, priority: number = EventPriority.hardware): number {
-    const seq = ++this.seq;
-    this.queue.push(at < this.now ? this.now : at, priority, seq, kind, cpu, arg);
-    return seq;
+    if (!(at >= this.now && at <= MAX_TIME)) at = this.clampTime(at);
+    if (!(kind >= 0 && kind < this.handlers.length)) throw this.badKind(kind);
+    if (!(priority >= 0 && priority < PRIORITY_LIMIT)) throw this.badPriority(priority);
+    return this.queue.push(at, priority, kind, cpu, arg);
   }
 
-  /** Cancels a pending event by handle; cancelling an event that already ran is a no-op. */
+  /** Cancels a pending event by handle; cancelling an event that already ran, or 0, is a no-op. */
   cancel(handle: number): void {
-    if (handle > 0) this.cancelled.add(handle);
+    this.queue.cancel(handle);
   }
 
-  /** Number of pending events (cancelled ones included until they reach the head). */
+  /** Number of pending events (cancelled ones and the one being handled excluded). */
   get pending(): number {
     return this.queue.size;
   }
 
-  /** Processes events until the next one is later than `until`; time then stands at `until`. */
+  /**
+   * Processes events until the next one is later than `until`; time then stands at `until`.
+   * Events scheduled at Infinity stay pending for ever.
+   */
   runUntil(until: Nanoseconds): void {
-    const q = this.queue, out = this.out, handlers = this.handlers, cancelled = this.cancelled;
-    const d = this.digestState;
-    while (q.peekTime() <= until) {
-      q.pop(out);
-      const seq = out[1]!;
-      if (cancelled.size > 0 && cancelled.delete(seq)) continue;
-      const time = out[0]!, kind = out[2]!, cpu = out[3]!, arg = out[4]!;
-      this.now = time;
-      this.events++;
-      d.event(time, kind, cpu, arg);
-      handlers[kind]!(cpu, arg);
+    if (this.running) throw new Error(`runUntil(${until}): called from an event handler at ${this.now} ns (valid: only between events)`);
+    const q = this.queue, handlers = this.handlers, d = this.digestState;
+    const limit = until < Infinity ? until : Number.MAX_VALUE;
+    this.running = true;
+    try {
+      for (;;) {
+        const time = q.peekTime(limit);
+        if (time > limit) break;
+        const slot = q.hold();
+        const kind = q.kindOf(slot), cpu = q.cpuOf(slot), arg = q.argOf(slot);
+        this.now = time;
+        this.events++;
+        d.event(time, kind, cpu, arg);
+        handlers[kind]!(cpu, arg);
+        q.release();
+      }
+    } finally {
+      q.release();
+      this.running = false;
     }
     if (until > this.now) this.now = until;
   }
@@ -92,5 +105,19 @@ export class Engine {
   /** Hex digest of every event processed so far (time, kind, cpu, argument, in order). */
   digest(): string {
     return this.digestState.hex();
+  }
+
+  private clampTime(at: Nanoseconds): Nanoseconds {
+    if (at < this.now) return this.now;
+    if (at === Infinity) return at;
+    throw new Error(`schedule: time ${at} is not a number of nanoseconds (valid: an integer up to 2^53 - 1 or Infinity; earlier times run now, at ${this.now})`);
+  }
+
+  private badKind(kind: number): Error {
+    return new Error(`schedule: event kind ${kind} is not registered (valid: 0-${this.handlers.length - 1}, from register())`);
+  }
+
+  private badPriority(priority: number): Error {
+    return new Error(`schedule: priority ${priority} is out of range (valid: 0-${PRIORITY_LIMIT - 1}, see EventPriority)`);
   }
 }

@@ -26,7 +26,7 @@ export class CpuExecutor {
     c.inIrq = true;
     if (c.ctx === Context.user || c.ctx === Context.idle) {
       seg.ns += k.params.kernelEntryNs;
-      this.kernelEntry(c);
+      seg.ns += this.kernelEntry(c);
     }
     c.ctx = Context.irq;
     this.dispatch(c);
@@ -42,11 +42,11 @@ export class CpuExecutor {
     this.interrupt(cpu, first!);
   }
 
-  /** Kernel entry from user or idle: the ordered entry steps run, context tracking leaves EQS. */
-  private kernelEntry(c: Cpu): void {
+  /** Kernel entry from user or idle: the ordered entry steps run, context tracking leaves EQS; returns what hooks charged, ns. */
+  private kernelEntry(c: Cpu): number {
     const k = this.k;
     if (c.ctx === Context.user) this.closeUserRun(c);
-    k.entry.enter(c.id);
+    return k.entry.enter(c.id);
   }
 
   private closeUserRun(c: Cpu): void {
@@ -173,7 +173,7 @@ export class CpuExecutor {
         continue;
       }
       this.enterUser(c, t);
-      return;
+      continue;
     }
     throw new Error(`cpu ${c.id}: dispatch did not settle at ${k.engine.now} ns (model loop)`);
   }
@@ -198,6 +198,7 @@ export class CpuExecutor {
     if (c.ctx === Context.idle) return;
     c.ctx = Context.idle;
     this.k.entry.exitToIdle(c.id);
+    for (const h of this.k.hooks.idleEnter) h(c.id);
     this.k.tick.idleEnter(c.id);
     this.k.accounting.update(c);
   }
@@ -220,9 +221,9 @@ export class CpuExecutor {
     const t = c.curr;
     if (!t || !t.user || c.ctx !== Context.user || c.inIrq || c.running) return false;
     this.closeUserRun(c);
-    k.entry.enter(cpu);
+    const charged = k.entry.enter(cpu);
     c.ctx = Context.kernel;
-    t.segs.push(segment("syscall_entry", k.params.kernelEntryNs, Context.kernel, { own: true }), ...segs);
+    t.segs.push(segment("syscall_entry", k.params.kernelEntryNs + charged, Context.kernel, { own: true }), ...segs);
     this.dispatch(c);
     return true;
   }

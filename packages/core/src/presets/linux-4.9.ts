@@ -10,6 +10,13 @@ export const linux49: Preset = Object.freeze({
     clockeventOneshotStopped: false,
     tickDepRcu: false,
     tickDepKickAll: true,
+    preemptRcu: true,
+    pagevecSize: 14,
+    lruDrainGen: false,
+    mlockDrainsAll: true,
+    mlockBatch: false,
+    vmstatQuietAtTickStop: false,
+    vmstatNeedUpdateNodes: false,
   }),
   mechanisms: Object.freeze([]),
 });

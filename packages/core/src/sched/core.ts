@@ -205,15 +205,16 @@ export class Scheduler {
     c.curr = next;
     k.trace?.instant(cpu, `sched_switch: prev_comm=${prev?.name ?? "swapper"} next_comm=${next?.name ?? "swapper"}`, now);
     if (!next) return;
+    let charged = 0;
     if (c.ctx === Context.idle) {
       c.ctx = Context.kernel;
-      k.entry.enter(cpu);
+      charged = k.entry.enter(cpu);
     }
     if (!prev) k.tick.idleExit(cpu);
     next.state = TaskState.running;
     next.execStart = now;
     next.sliceStart = next.sumExec;
-    next.segs.unshift(segment("sched_switch", k.params.contextSwitchNs, Context.kernel));
+    next.segs.unshift(segment("sched_switch", k.params.contextSwitchNs + charged, Context.kernel));
     if (isRt(next)) this.rqs[cpu]!.rtClock = now;
   }
 
@@ -237,8 +238,11 @@ export class Scheduler {
     else this.k.tick.depSetCpu(cpu, TickDep.SCHED);
   }
 
-  /** scheduler_tick(): runtime accounting, CFS slice expiry, RT throttling. */
-  schedulerTick(cpu: number): void {
+  /**
+   * scheduler_tick(): runtime accounting, CFS slice expiry, RT throttling. `from` is the CPU running
+   * it: another CPU for sched_tick_remote(), whose resched_curr() then sends a reschedule IPI.
+   */
+  schedulerTick(cpu: number, from: number = cpu): void {
     const c = this.k.cpus[cpu]!;
     const t = c.curr;
     if (!t) return;
@@ -247,9 +251,14 @@ export class Scheduler {
     if (isRt(t)) {
       const runtime = this.k.params.schedRtRuntimeNs;
       if (runtime >= 0 && !rq.rtThrottled && rq.rtTime > runtime) {
+        // RT_RUNTIME_SHARE: with nothing else to run, the rt_rq borrows runtime instead of idling.
+        if (!rq.tasks.some((x) => !isRt(x))) {
+          rq.rtTime = runtime;
+          return;
+        }
         rq.rtThrottled = true;
         this.k.trace?.instant(cpu, "sched_rt_runtime_exceeded: RT throttling activated", this.k.engine.now);
-        this.reschedCurr(cpu, cpu);
+        this.reschedCurr(cpu, from);
       }
       return;
     }
@@ -257,7 +266,7 @@ export class Scheduler {
     if (cfs.length < 2) return;
     const slice = Math.max(this.latencyNs / cfs.length, this.minGranularityNs);
     const ran = t.sumExec - t.sliceStart;
-    if (ran > slice) this.reschedCurr(cpu, cpu);
+    if (ran > slice) this.reschedCurr(cpu, from);
   }
 
   /** sched_rt_period_timer(): replenish RT runtime of every CPU and unthrottle. */

@@ -1,5 +1,7 @@
 import type { Nanoseconds } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
+import { NO_SOURCE } from "../accounting/sources.js";
+import { SOFTIRQ_TIMER } from "./tick-sched.js";
 
 /** A timer_list: a callback run from the timer softirq of its CPU once its expiry has passed. */
 export interface TimerList {
@@ -26,6 +28,7 @@ export class TimerBases {
 
   constructor(private readonly k: Kernel) {
     this.bases = Array.from({ length: k.nrCpus }, () => []);
+    k.irq.openSoftirq(SOFTIRQ_TIMER, { name: "TIMER", source: NO_SOURCE, costNs: k.params.timerSoftirqNs, action: (cpu) => this.runExpired(cpu, k.engine.now) });
   }
 
   /** Whether the timer is pending (timer_pending()). */

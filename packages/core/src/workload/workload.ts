@@ -8,6 +8,8 @@ import type { SyscallName, WorkloadSpec } from "../scenario.js";
 import { Policy } from "../sched/task.js";
 import type { Task } from "../sched/task.js";
 import { periodic } from "./periodic.js";
+import { vmallocChurn } from "../mm/vmalloc.js";
+import { lruDrainAllWorkload } from "../mm/swap.js";
 
 /** Installs one workload item into a kernel; `field` names it in errors (`workload[2]`). */
 export type WorkloadInstaller = (k: Kernel, spec: WorkloadSpec, cpus: number[], field: string) => void;
@@ -126,4 +128,6 @@ export const workloadInstallers: Map<WorkloadSpec["type"], WorkloadInstaller> = 
   ["syscall", syscallLoad],
   ["kernel-loop", syscallLoad],
   ["wakeup", wakeupLoad],
+  ["vmalloc-churn", vmallocChurn],
+  ["lru-drain-all", lruDrainAllWorkload],
 ]);

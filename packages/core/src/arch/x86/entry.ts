@@ -1,3 +1,4 @@
+import type { Nanoseconds } from "../../engine/engine.js";
 import type { Kernel } from "../../kernel.js";
 import { CtState } from "../../machine/cpu.js";
 
@@ -20,9 +21,11 @@ export class KernelEntry {
   readonly ctWork: Int32Array;
   /** Steps that touch vmalloc'd memory (the vmap'd stack after the stack switch). */
   readonly touchesVmalloc: ReadonlySet<KernelEntryStep> = new Set<KernelEntryStep>(["stack_switch"]);
+  private readonly chargedNs: Nanoseconds[];
 
   constructor(private readonly k: Kernel) {
     this.ctWork = new Int32Array(k.nrCpus);
+    this.chargedNs = new Array<Nanoseconds>(k.nrCpus).fill(0);
   }
 
   /** Adds a hook at an entry step; hooks of a step run in the order added. */
@@ -32,14 +35,21 @@ export class KernelEntry {
     this.hooks.set(step, list);
   }
 
-  /** Runs the entry steps of `cpu` in order. */
-  enter(cpu: number): void {
+  /** Runs the entry steps of `cpu` in order; returns the time hooks charged (work done at entry), ns. */
+  enter(cpu: number): Nanoseconds {
     const c = this.k.cpus[cpu]!;
+    this.chargedNs[cpu] = 0;
     for (const step of kernelEntrySteps) {
       if (step === "context_tracking") this.ctWork[cpu] = this.ctWork[cpu]! | c.ctTransition(CtState.kernel);
       const list = this.hooks.get(step);
       if (list) for (const h of list) h(cpu);
     }
+    return this.chargedNs[cpu]!;
+  }
+
+  /** From an entry hook: adds `ns` of work (e.g. a TLB flush at entry, ct_work_flush()) to this entry's cost. */
+  charge(cpu: number, ns: Nanoseconds): void {
+    this.chargedNs[cpu] = this.chargedNs[cpu]! + ns;
   }
 
   /** Takes (and clears) the deferred-work bits collected at entry on `cpu`. */

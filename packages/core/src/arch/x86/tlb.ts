@@ -1,0 +1,233 @@
+import type { Nanoseconds } from "../../engine/engine.js";
+import type { Kernel } from "../../kernel.js";
+import { CT_STATE_MASK, CT_WORK_SHIFT, Context, CtState } from "../../machine/cpu.js";
+
+/**
+ * Deferred-work bit of a kernel TLB flush in the context-tracking word's work field
+ * (CT_WORK_TLBI of the 2016 idea / Schneider's "context_tracking,x86: Defer kernel text patching
+ * and TLB flush IPIs" series; ct_set_cpu_work() sets it, ct_work_flush() runs it at kernel entry).
+ */
+export const CT_WORK_TLBI = 0x1;
+
+/** Page index of a kernel virtual address, counted in pages from VMALLOC_START (arch/x86 PAGE_SHIFT 12). */
+export type KernelPage = number;
+
+/**
+ * One flush_tlb_kernel_range() call (struct flush_tlb_info of arch/x86/mm/tlb.c): the range, whether
+ * it became do_flush_tlb_all(), and what the caller still waits for in csd_lock_wait().
+ */
+export interface KernelFlush {
+  /** First page of the range (info->start). */
+  readonly start: KernelPage;
+  /** Page after the range (info->end). */
+  readonly end: KernelPage;
+  /** True when the range exceeds tlb_single_page_flush_ceiling pages: do_flush_tlb_all() everywhere. */
+  readonly all: boolean;
+  /** CPU that called flush_tlb_kernel_range(). */
+  readonly from: number;
+  /** Call-function IPIs sent whose handler has not started yet (csd still locked). */
+  unstarted: number;
+  /** When the last started handler completes, ns (csd_unlock()). */
+  doneAt: Nanoseconds;
+  /** Cost of the caller's own flush (on_each_cpu() runs func locally with interrupts off), ns. */
+  localNs: Nanoseconds;
+  /** CPUs sent an IPI, in order. */
+  readonly ipis: number[];
+  /** CPUs whose flush was deferred to their next kernel entry (tlb-defer), in order. */
+  readonly deferred: number[];
+}
+
+/**
+ * Policy: flush_tlb_kernel_range() for the CPUs other than `f.from` plus the local flush. The
+ * 4.9 default is {@link KernelTlb.onEachCpu}; tlb-defer replaces it (IPI or {@link KernelTlb.deferFlush}).
+ */
+export type FlushKernelRangePolicy = (f: KernelFlush) => void;
+
+/** Counters of kernel TLB activity over the whole run (for mechanism statistics and tests). */
+export interface KernelTlbStats {
+  /** flush_tlb_kernel_range() calls. */
+  flushes: number;
+  /** Of which became do_flush_tlb_all(). */
+  fullFlushes: number;
+  /** Flush IPIs sent (ipi_tlb_flush). */
+  ipis: number;
+  /** Flushes deferred by cmpxchg of CT_WORK_TLBI. */
+  deferred: number;
+  /** Local flushes run (IPI handlers, the caller's own, deferred and entry flushes). */
+  localFlushes: number;
+  /** Uses of a stale cached translation (tlb-no-stale violations). */
+  staleUses: number;
+}
+
+/**
+ * Kernel TLB flushing on x86 (arch/x86/mm/tlb.c) and a per-CPU model of the kernel translations
+ * a CPU caches for vmalloc'd pages: each cached entry remembers the generation of the PTE it was
+ * filled from, so using an entry whose mapping was since freed or re-mapped is detected
+ * (`tlb-no-stale`).
+ */
+export class KernelTlb {
+  /** Per-CPU cached kernel translations: page → PTE generation, least recently used first. */
+  readonly cached: Map<KernelPage, number>[];
+  /** Counters. */
+  readonly stats: KernelTlbStats = { flushes: 0, fullFlushes: 0, ipis: 0, deferred: 0, localFlushes: 0, staleUses: 0 };
+  /**
+   * Policy: how flush_tlb_kernel_range() reaches the other CPUs (replaceable; tlb-defer replaces it).
+   * Linux 4.9 default: on_each_cpu(do_kernel_range_flush or do_flush_tlb_all) — an IPI to every
+   * other online CPU, whatever it runs, plus the local flush.
+   */
+  flushKernelRange: FlushKernelRangePolicy = (f) => this.onEachCpu(f);
+
+  constructor(private readonly k: Kernel) {
+    this.cached = Array.from({ length: k.nrCpus }, () => new Map<KernelPage, number>());
+    k.invariants.check("tlb-no-stale");
+  }
+
+  /**
+   * flush_tlb_kernel_range(start, end) (4.9 arch/x86/mm/tlb.c): above tlb_single_page_flush_ceiling
+   * pages it is do_flush_tlb_all(), else do_kernel_range_flush() (INVLPG per page); the policy
+   * reaches the CPUs. Counted in housekeeping.tlb_flushes. The caller waits until
+   * {@link flushComplete} before freeing the range for reuse.
+   */
+  flushTlbKernelRange(start: KernelPage, end: KernelPage): KernelFlush {
+    const k = this.k;
+    const now = k.engine.now;
+    const all = end - start > k.params.tlbSinglePageFlushCeiling;
+    const f: KernelFlush = { start, end, all, from: k.executingCpu, unstarted: 0, doneAt: now, localNs: 0, ipis: [], deferred: [] };
+    this.stats.flushes++;
+    if (all) this.stats.fullFlushes++;
+    if (k.measuring()) k.housekeepingStats.tlbFlushes++;
+    k.trace?.instant(f.from, `flush_tlb_kernel_range: pages=${end - start} ${all ? "do_flush_tlb_all" : "do_kernel_range_flush"}`, now);
+    this.flushKernelRange(f);
+    return f;
+  }
+
+  /** on_each_cpu() (kernel/smp.c, 4.9): an IPI to every other online CPU, then the local flush. */
+  onEachCpu(f: KernelFlush): void {
+    for (let cpu = 0; cpu < this.k.nrCpus; cpu++) if (cpu !== f.from) this.sendFlushIpi(f, cpu);
+    f.localNs += this.flushLocal(f.from, f);
+  }
+
+  /**
+   * Sends the flush to `cpu` as a call-function IPI (smp_call_function_many() → CALL_FUNCTION_VECTOR),
+   * counted as `ipi_tlb_flush`; its handler costs the IPI handler plus the flush itself.
+   */
+  sendFlushIpi(f: KernelFlush, cpu: number): void {
+    const k = this.k;
+    const cost = k.params.ipiHandlerNs + this.flushCostNs(f);
+    f.unstarted++;
+    f.ipis.push(cpu);
+    this.stats.ipis++;
+    k.irq.sendIpi(f.from, cpu, "ipi_tlb_flush", f.all ? "do_flush_tlb_all" : "do_kernel_range_flush", cost, () => {
+      this.flushLocal(cpu, f);
+      f.unstarted--;
+      f.doneAt = Math.max(f.doneAt, k.engine.now + cost);
+    });
+  }
+
+  /** Whether every CPU `f` sent an IPI to has run its handler to the end (csd_lock_wait() returns). */
+  flushComplete(f: KernelFlush): boolean {
+    return f.unstarted === 0 && this.k.engine.now >= f.doneAt;
+  }
+
+  /** Cost of one CPU's flush: __flush_tlb_all(), or INVLPG (__flush_tlb_single()) per page of the range, ns. */
+  flushCostNs(f: KernelFlush): Nanoseconds {
+    return f.all ? this.k.params.tlbFlushAllNs : (f.end - f.start) * this.k.params.invlpgNs;
+  }
+
+  /** Runs `f`'s flush on `cpu` now (do_kernel_range_flush() or do_flush_tlb_all()); returns its cost, ns. */
+  flushLocal(cpu: number, f: KernelFlush): Nanoseconds {
+    if (f.all) return this.flushAll(cpu);
+    const tlb = this.cached[cpu]!;
+    for (let p = f.start; p < f.end; p++) tlb.delete(p);
+    this.stats.localFlushes++;
+    return this.flushCostNs(f);
+  }
+
+  /**
+   * __flush_tlb_all() on `cpu` now, global (kernel) entries included; returns its cost, ns. Used by
+   * do_flush_tlb_all(), by a deferred flush at kernel entry (ct_work_flush()) and by a flush at every
+   * kernel entry (the CR3-switch variant).
+   */
+  flushAll(cpu: number): Nanoseconds {
+    this.cached[cpu]!.clear();
+    this.stats.localFlushes++;
+    return this.k.params.tlbFlushAllNs;
+  }
+
+  /**
+   * Defers `f` on `cpu` instead of an IPI (ct_set_cpu_work(), 2016 idea / Schneider series): when the
+   * CPU's context-tracking word shows user or idle (RCU EQS), cmpxchg CT_WORK_TLBI into it; the CPU
+   * then flushes at its next kernel entry — the mechanism takes the bit with `k.entry.takeCtWork()`
+   * at an entry step of its choice and calls {@link flushAll}. Returns false when the CPU is in the
+   * kernel (the caller must send the IPI). Checks `tlb-defer-only-user`.
+   */
+  deferFlush(f: KernelFlush, cpu: number): boolean {
+    const c = this.k.cpus[cpu]!;
+    const old = c.ctWord;
+    if (!c.inEqs()) return false;
+    if (!c.ctCmpxchg(old, old | (CT_WORK_TLBI << CT_WORK_SHIFT))) return false;
+    checkTlbDeferOnlyUser(this.k, cpu, old);
+    f.deferred.push(cpu);
+    this.stats.deferred++;
+    return true;
+  }
+
+  /**
+   * The CPU translates kernel page `page` (a load or store in kernel mode): a cached entry is used
+   * if present — `tlb-no-stale` is violated when its PTE generation differs from the mapping now in
+   * the page table (freed or re-mapped since it was filled, and this CPU has not flushed since) —
+   * else the walk fills one (evicting the least recently used beyond `tlb_kernel_entries`).
+   */
+  touch(cpu: number, page: KernelPage): void {
+    const k = this.k;
+    const gen = k.vmalloc.pteGeneration(page);
+    if (gen === undefined) {
+      throw new Error(`cpu ${cpu}: kernel access to unmapped vmalloc page ${formatKernelPage(page)} at ${k.engine.now} ns (model bug: a use after vfree())`);
+    }
+    const tlb = this.cached[cpu]!;
+    const had = tlb.get(page);
+    if (had !== undefined) {
+      tlb.delete(page);
+      if (had !== gen) {
+        this.stats.staleUses++;
+        k.invariants.violate(
+          "tlb-no-stale",
+          cpu,
+          `kernel access to ${formatKernelPage(page)} through a TLB entry of mapping generation ${had}, but the page was freed and re-mapped (generation ${gen}) without a flush on CPU ${cpu}`,
+        );
+      }
+    }
+    const cap = k.params.tlbKernelEntries;
+    if (cap === 0) return;
+    tlb.set(page, gen);
+    if (tlb.size > cap) {
+      const lru = tlb.keys().next();
+      if (!lru.done) tlb.delete(lru.value);
+    }
+  }
+}
+
+/** A kernel page as a virtual address (VMALLOC_START + page << PAGE_SHIFT, x86_64 4-level paging). */
+export function formatKernelPage(page: KernelPage): string {
+  return "0x" + (0xffffc90000000000n + BigInt(page) * 4096n).toString(16);
+}
+
+/**
+ * `tlb-defer-only-user`: a flush may be deferred (CT_WORK bit set by cmpxchg) only for a CPU seen in
+ * user or idle at the cmpxchg — both in the context-tracking word it read (`seenWord`) and in what
+ * the CPU is actually executing. Mechanisms that do their own cmpxchg call this right after it.
+ */
+export function checkTlbDeferOnlyUser(k: Kernel, cpu: number, seenWord: number): void {
+  k.invariants.check("tlb-defer-only-user");
+  const c = k.cpus[cpu]!;
+  const state = seenWord & CT_STATE_MASK;
+  const wordOk = state === CtState.user || state === CtState.idle;
+  const runningOk = !c.inIrq && (c.ctx === Context.user || c.ctx === Context.idle);
+  if (!wordOk || !runningOk) {
+    k.invariants.violate(
+      "tlb-defer-only-user",
+      cpu,
+      `kernel TLB flush deferred for CPU ${cpu} with context-tracking state ${state} while it executes ${c.inIrq ? "an interrupt" : ["user", "kernel", "irq", "softirq", "idle"][c.ctx]} (deferral needs user or idle; otherwise IPI)`,
+    );
+  }
+}

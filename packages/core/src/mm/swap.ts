@@ -1,0 +1,314 @@
+import type { Kernel } from "../kernel.js";
+import { Context, segment } from "../machine/cpu.js";
+import { Src } from "../accounting/sources.js";
+import type { WorkloadSpec } from "../scenario.js";
+import { TaskState } from "../sched/task.js";
+import type { Task } from "../sched/task.js";
+import { onSyscall } from "../workload/workload.js";
+import { periodic } from "../workload/periodic.js";
+import { KernelMutex, initWork, kernelStep } from "../workqueue/workqueue.js";
+import type { WorkStruct, WorkqueueStruct } from "../workqueue/workqueue.js";
+import { VmItem } from "./vmstat.js";
+
+/** The LRU lists pages are added to (enum lru_list, reduced): a page's list decides its vmstat counters. */
+export const LruList = { inactive_file: 0, active_anon: 1, unevictable: 2 } as const;
+
+/** One of {@link LruList}'s values. */
+export type LruListId = (typeof LruList)[keyof typeof LruList];
+
+const zoneItem = [VmItem.NR_ZONE_INACTIVE_FILE, VmItem.NR_ZONE_ACTIVE_ANON, VmItem.NR_ZONE_UNEVICTABLE] as const;
+const nodeItem = [VmItem.NR_INACTIVE_FILE, VmItem.NR_ACTIVE_ANON, VmItem.NR_UNEVICTABLE] as const;
+
+/**
+ * The per-CPU batch operations (mm/swap.c), replaceable so a mechanism can put a per-CPU lock around
+ * them (lru-spinlock-drain). Each touches only the batch of the CPU it names; callers go through
+ * {@link Lru.lruCacheAdd}, {@link Lru.lruAddDrainCpu} and {@link Lru.drainRemote}, which check
+ * lru-conservation after each.
+ */
+export interface LruBatchOps {
+  /** __lru_cache_add() on `cpu`: pagevec_add() to its batch; a full batch goes to the LRU lists. */
+  add(cpu: number, list: LruListId): void;
+  /** lru_add_drain_cpu(cpu) run by `cpu` itself (lru_add_drain()): its batch goes to the LRU lists; returns pages moved. */
+  drainLocal(cpu: number): number;
+  /** lru_add_drain_cpu(cpu) run by another CPU `by` (the 2016 remote-drain idea); returns pages moved. */
+  drainRemote(cpu: number, by: number): number;
+}
+
+/**
+ * Per-CPU LRU batches (pagevecs) and lru_add_drain_all() (mm/swap.c): pages a CPU adds wait in its
+ * batch of PAGEVEC_SIZE until it fills or is drained; lru_add_drain_all() queues
+ * lru_add_drain_per_cpu on every CPU with a non-empty batch and flush_work()s each.
+ */
+export class Lru {
+  /** Per-CPU batch (lru_add_pvec): the list each waiting page goes to. */
+  readonly pvecs: LruListId[][];
+  /** Pages on each LRU list. */
+  readonly lists: number[] = [0, 0, 0];
+  /** Pages ever added (the conservation reference). */
+  added = 0;
+  /** Pages added per CPU (page serials for lru-drain-complete). */
+  readonly addedOn: number[];
+  /** lru_drain_gen (v5.11+; counted always, consulted only with param lru_drain_gen). */
+  drainGen = 0;
+  /** The static mutex of lru_add_drain_all(). */
+  readonly drainMutex: KernelMutex;
+  /** Per-CPU lru_add_drain_work (lru_add_drain_per_cpu). */
+  readonly drainWork: WorkStruct[];
+  /** lru_add_drain_wq (4.9: alloc_workqueue("lru-add-drain", WQ_MEM_RECLAIM); mm_percpu_wq from 4.11). */
+  readonly wq: WorkqueueStruct;
+  /** The batch operations (replaceable; see {@link LruBatchOps}). */
+  ops: LruBatchOps;
+  /**
+   * Policy: the body of lru_add_drain_all() run by `caller` (the current task of its CPU), which
+   * calls `done` when it returns; it may sleep. The lru-spinlock-drain mechanism replaces it.
+   */
+  drainAll: (caller: Task, done: () => void) => void;
+  private readonly seen: number[];
+  private seenSum = 0;
+  private drift = 0;
+
+  constructor(private readonly k: Kernel) {
+    this.pvecs = Array.from({ length: k.nrCpus }, () => []);
+    this.addedOn = new Array<number>(k.nrCpus).fill(0);
+    this.seen = new Array<number>(k.nrCpus).fill(0);
+    this.drainMutex = new KernelMutex(k, "lru_add_drain_all.lock");
+    this.wq = k.workqueue.allocWorkqueue("lru-add-drain", { memReclaim: true });
+    this.drainWork = Array.from({ length: k.nrCpus }, () =>
+      initWork("lru_add_drain_per_cpu", (cpu) => this.lruAddDrainCpu(cpu), "kworker_lru_drain", k.params.kworkerWorkNs),
+    );
+    this.ops = {
+      add: (cpu, list) => {
+        const pvec = this.pvecs[cpu]!;
+        pvec.push(list);
+        if (pvec.length >= k.params.pagevecSize) this.pagevecLruAdd(cpu, cpu);
+      },
+      drainLocal: (cpu) => this.pagevecLruAdd(cpu, cpu),
+      drainRemote: (cpu, by) => this.pagevecLruAdd(cpu, by),
+    };
+    this.drainAll = (caller, done) => this.lruAddDrainAllMutex(caller, done);
+    k.invariants.check("lru-conservation");
+    k.invariants.check("lru-drain-complete");
+    k.invariants.atEnd.push(() => this.checkAll());
+    onSyscall(k, "file-write", (cpu, _task, pages) => {
+      for (let i = 0; i < pages; i++) this.lruCacheAdd(cpu, LruList.inactive_file);
+    });
+    onSyscall(k, "page-fault", (cpu, _task, pages) => {
+      for (let i = 0; i < pages; i++) this.lruCacheAdd(cpu, LruList.active_anon);
+    });
+    onSyscall(k, "mlock", (cpu, task, pages) => {
+      const populate = (): void => this.mlockPages(cpu, pages);
+      if (!k.params.mlockDrainsAll) {
+        populate();
+        return;
+      }
+      return [segment("lru_add_drain_all", 0, Context.kernel, { own: true, end: () => this.lruAddDrainAll(task, populate) })];
+    });
+  }
+
+  /** Pages waiting in `cpu`'s batch (pagevec_count()). */
+  batchCount(cpu: number): number {
+    return this.pvecs[cpu]!.length;
+  }
+
+  /** Whether `cpu` has pages to drain (4.9 lru_add_drain_all()'s pagevec_count() tests; 6.1 cpu_needs_drain()). */
+  cpuNeedsDrain(cpu: number): boolean {
+    return this.pvecs[cpu]!.length > 0;
+  }
+
+  /** lru_cache_add() of one page on `cpu` (through ops.add), then the lru-conservation check. */
+  lruCacheAdd(cpu: number, list: LruListId): void {
+    this.added++;
+    this.addedOn[cpu] = this.addedOn[cpu]! + 1;
+    this.ops.add(cpu, list);
+    this.checkConservation(cpu);
+  }
+
+  /** lru_add_drain_cpu(cpu) by `cpu` itself (lru_add_drain(), the body of lru_add_drain_per_cpu). */
+  lruAddDrainCpu(cpu: number): number {
+    const n = this.ops.drainLocal(cpu);
+    this.checkConservation(cpu);
+    return n;
+  }
+
+  /** lru_add_drain_cpu(cpu) run by CPU `by` on another CPU's batch. */
+  drainRemote(cpu: number, by: number): number {
+    const n = this.ops.drainRemote(cpu, by);
+    this.checkConservation(cpu);
+    return n;
+  }
+
+  /**
+   * __pagevec_lru_add(): move the batch of `cpu` to the LRU lists; update_lru_size() changes the
+   * vmstat diffs of `by`, the CPU running it (this_cpu). Returns pages moved.
+   */
+  pagevecLruAdd(cpu: number, by: number): number {
+    const pvec = this.pvecs[cpu]!;
+    const n = pvec.length;
+    const vm = this.k.vmstat;
+    for (const list of pvec) {
+      this.lists[list] = this.lists[list]! + 1;
+      vm.modState(by, zoneItem[list], 1);
+      vm.modState(by, nodeItem[list], 1);
+    }
+    pvec.length = 0;
+    return n;
+  }
+
+  /**
+   * mlock of `pages` new pages on `cpu`: 4.9 puts them straight on the unevictable list
+   * (add_page_to_unevictable_list(), NR_MLOCK); with mlock_batch (v5.18+) they wait in the batch.
+   */
+  private mlockPages(cpu: number, pages: number): void {
+    const vm = this.k.vmstat;
+    for (let i = 0; i < pages; i++) {
+      vm.modState(cpu, VmItem.NR_MLOCK, 1);
+      if (this.k.params.mlockBatch) {
+        this.lruCacheAdd(cpu, LruList.unevictable);
+        continue;
+      }
+      this.added++;
+      this.addedOn[cpu] = this.addedOn[cpu]! + 1;
+      this.lists[LruList.unevictable] = this.lists[LruList.unevictable]! + 1;
+      vm.modState(cpu, VmItem.NR_ZONE_UNEVICTABLE, 1);
+      vm.modState(cpu, VmItem.NR_UNEVICTABLE, 1);
+      this.checkConservation(cpu);
+    }
+  }
+
+  /**
+   * lru_add_drain_all() called by `caller`, the current task of its CPU (kernel context; it may
+   * sleep): counts the call, runs the {@link drainAll} policy, and when it returns checks
+   * lru-drain-complete — no page that sat in a batch at the call is still in one — then `done`.
+   */
+  lruAddDrainAll(caller: Task, done: () => void): void {
+    const k = this.k;
+    if (k.measuring()) k.housekeepingStats.lruDrains++;
+    const snap: [cpu: number, added: number][] = [];
+    for (let cpu = 0; cpu < k.nrCpus; cpu++) if (this.pvecs[cpu]!.length > 0) snap.push([cpu, this.addedOn[cpu]!]);
+    k.trace?.instant(caller.cpu, `lru_add_drain_all: ${snap.length} CPUs with pages in batches`, k.engine.now);
+    this.drainAll(caller, () => {
+      for (const [cpu, addedAtCall] of snap) {
+        const oldest = this.addedOn[cpu]! - this.pvecs[cpu]!.length;
+        if (oldest < addedAtCall) {
+          k.invariants.violate("lru-drain-complete", cpu, `lru_add_drain_all() by ${caller.name} returned with ${addedAtCall - oldest} page(s) still in CPU ${cpu}'s batch since before the call`);
+        }
+      }
+      done();
+    });
+  }
+
+  /**
+   * The 4.9 body (mm/swap.c lru_add_drain_all()): mutex_lock; for each online CPU with a non-empty
+   * batch, queue_work_on(cpu, lru_add_drain_wq, lru_add_drain_work); flush_work() each; unlock.
+   * With lru_drain_gen (v5.11+ __lru_add_drain_all()), a caller that sees a newer generation once it
+   * holds the mutex returns at once: a drain that started after its call has completed.
+   */
+  private lruAddDrainAllMutex(caller: Task, done: () => void): void {
+    const k = this.k;
+    const thisGen = this.drainGen;
+    this.drainMutex.lock(caller, () => {
+        if (k.params.lruDrainGen && thisGen !== this.drainGen) {
+          this.drainMutex.unlock(caller);
+          done();
+          return;
+        }
+        this.drainGen++;
+        const hasWork: number[] = [];
+        for (let cpu = 0; cpu < k.nrCpus; cpu++) if (this.cpuNeedsDrain(cpu)) hasWork.push(cpu);
+        let q = 0;
+        let f = 0;
+        const flushNext = (): void => {
+          const cpu = hasWork[f++];
+          if (cpu === undefined) {
+            this.drainMutex.unlock(caller);
+            done();
+            return;
+          }
+          this.callerStep(caller, "flush_work", k.params.flushWorkNs, cpu, () => {
+            if (!k.workqueue.flushWork(this.drainWork[cpu]!, caller, flushNext)) flushNext();
+          });
+        };
+        const queueNext = (): void => {
+          const cpu = hasWork[q++];
+          if (cpu === undefined) {
+            flushNext();
+            return;
+          }
+          this.callerStep(caller, "queue_work_on", k.params.queueWorkNs, cpu, () => {
+            k.workqueue.queueWorkOn(cpu, this.wq, this.drainWork[cpu]!);
+            queueNext();
+          });
+        };
+        queueNext();
+    });
+  }
+
+  /** A costed step of the caller on behalf of `target`; time a housekeeping CPU spends for an isolated one is housekeeping noise. */
+  callerStep(caller: Task, name: string, ns: number, target: number, next: () => void): void {
+    const k = this.k;
+    kernelStep(caller, name, ns, () => {
+      if (k.measuring() && k.cpus[target]!.nohzFull && !k.cpus[caller.cpu]!.nohzFull) k.housekeepingStats.noiseNs += ns;
+      next();
+    });
+  }
+
+  /** lru-conservation after an operation on `cpu`: pages added = pages on LRU lists + pages in batches. */
+  private checkConservation(cpu: number): void {
+    const n = this.pvecs[cpu]!.length;
+    this.seenSum += n - this.seen[cpu]!;
+    this.seen[cpu] = n;
+    this.compare(cpu);
+  }
+
+  private compare(cpu: number): void {
+    const onLists = this.lists[0]! + this.lists[1]! + this.lists[2]!;
+    const have = onLists + this.seenSum + this.drift;
+    if (have !== this.added) {
+      this.k.invariants.violate("lru-conservation", cpu, `pages added ${this.added} != on LRU lists ${onLists} + in batches ${this.seenSum}${this.drift ? ` (earlier discrepancy ${this.drift})` : ""}`);
+      this.drift += this.added - have;
+    }
+  }
+
+  /** End of run: every batch counted afresh. */
+  private checkAll(): void {
+    for (let cpu = 0; cpu < this.k.nrCpus; cpu++) {
+      const n = this.pvecs[cpu]!.length;
+      this.seenSum += n - this.seen[cpu]!;
+      this.seen[cpu] = n;
+    }
+    this.compare(-1);
+  }
+}
+
+/**
+ * The `lru-drain-all` workload: a kernel thread per listed CPU (`lru-drain-all/N`, standing for
+ * kcompactd, migration or `blockdev --flushbufs`) calls lru_add_drain_all() at each firing.
+ */
+export function lruDrainAllWorkload(k: Kernel, spec: WorkloadSpec, cpus: number[], field: string): void {
+  if (spec.type !== "lru-drain-all") return;
+  const callers = new Map<number, { task: Task; requests: number; busy: boolean }>();
+  for (const cpu of cpus) {
+    const task = k.sched.createTask({ name: `lru-drain-all/${cpu}`, cpu, user: false, role: "other" });
+    const st = { task, requests: 0, busy: false };
+    task.onIdle = () => {
+      if (st.busy || st.requests === 0) return;
+      st.requests--;
+      st.busy = true;
+      task.segs.push(
+        segment("lru_add_drain_all", k.params.syscallNs, Context.kernel, {
+          source: Src.kthread,
+          end: () =>
+            k.lru.lruAddDrainAll(task, () => {
+              st.busy = false;
+            }),
+        }),
+      );
+    };
+    callers.set(cpu, st);
+  }
+  periodic(k, `${field}:lru-drain-all`, spec, cpus, (cpu) => {
+    const st = callers.get(cpu)!;
+    st.requests++;
+    if (!st.busy && st.task.state === TaskState.sleeping) k.sched.wakeUp(st.task, cpu);
+  });
+}

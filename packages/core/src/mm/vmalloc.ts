@@ -1,0 +1,266 @@
+import type { Kernel } from "../kernel.js";
+import { Context, segment } from "../machine/cpu.js";
+import type { Segment } from "../machine/cpu.js";
+import type { KernelFlush, KernelPage } from "../arch/x86/tlb.js";
+import { InputError } from "../params.js";
+import type { Task } from "../sched/task.js";
+import { periodic } from "../workload/periodic.js";
+import type { WorkloadInstaller } from "../workload/workload.js";
+
+/** Pages of the x86_64 vmalloc space, VMALLOC_START..VMALLOC_END (VMALLOC_SIZE_TB = 32, 4-level paging). */
+export const VMALLOC_PAGES = (32 * 2 ** 40) / 4096;
+
+/** THREAD_SIZE in pages on x86_64 without KASAN (16 KiB; arch/x86/include/asm/page_64_types.h). */
+export const THREAD_SIZE_PAGES = 4;
+
+/** A vmalloc'd range (struct vmap_area, mm/vmalloc.c): pages counted from VMALLOC_START. */
+export interface VmapArea {
+  /** va_start, in pages. */
+  readonly start: KernelPage;
+  /** va_end, in pages: includes the guard page unless VM_NO_GUARD. */
+  readonly end: KernelPage;
+  /** Pages mapped (area->nr_pages): [start, start + pages). */
+  readonly pages: number;
+  /** VM_VM_AREA while in use; VM_LAZY_FREE once vfree()d, until __purge_vmap_area_lazy() frees it. */
+  state: "busy" | "lazy";
+}
+
+/**
+ * vmalloc space and its lazy TLB flushing (mm/vmalloc.c, 4.9): areas are allocated first-fit in
+ * address order with the free_vmap_cache hint of alloc_vmap_area(); vfree() clears the PTEs at once
+ * (vunmap_page_range()) but leaves the range busy on vmap_purge_list; when more than
+ * lazy_max_pages() are waiting, __purge_vmap_area_lazy() flushes [min start, max end) once with
+ * flush_tlb_kernel_range() and only then frees the ranges for reuse.
+ */
+export class KernelVmalloc {
+  /** vmap_area_list: every allocated or lazily freed area, by address. */
+  readonly areas: VmapArea[] = [];
+  /** vmap_purge_list: areas vfree()d and not yet purged, in free order. */
+  readonly purgeList: VmapArea[] = [];
+  /** vmap_lazy_nr: pages (guard pages included) on vmap_purge_list. */
+  lazyNr = 0;
+  /** Purges started (each one flush_tlb_kernel_range()). */
+  purges = 0;
+  /** vmap_purge_lock is held (a purge waits for its flush); try_purge_vmap_area_lazy() then does nothing. */
+  purging = false;
+  private readonly ptes = new Map<KernelPage, number>();
+  private mapSeq = 0;
+  private freeCache: VmapArea | null = null;
+  private cachedHoleSize = 0;
+  private cachedAlign = 0;
+  private readonly stacks = new Map<Task, VmapArea>();
+  private readonly idleStacks: (VmapArea | null)[];
+
+  constructor(private readonly k: Kernel) {
+    this.idleStacks = new Array<VmapArea | null>(k.nrCpus).fill(null);
+    for (const step of k.entry.touchesVmalloc) {
+      k.entry.on(step, (cpu) => {
+        const stack = this.threadStack(cpu);
+        if (stack) k.tlb.touch(cpu, stack.start + stack.pages - 1);
+      });
+    }
+  }
+
+  /** lazy_max_pages(): fls(num_online_cpus()) * 32 MiB / PAGE_SIZE (the same in 4.9 and 6.1). */
+  lazyMaxPages(): number {
+    return (32 - Math.clz32(this.k.nrCpus)) * ((32 * 1024 * 1024) / 4096);
+  }
+
+  /** The generation of the PTE now mapping `page` (bumped at every vmap), or undefined when unmapped. */
+  pteGeneration(page: KernelPage): number | undefined {
+    return this.ptes.get(page);
+  }
+
+  /**
+   * vmalloc(): alloc_vmap_area() of `pages` + 1 guard page (aligned to `align` pages), then
+   * map_vm_area() sets each PTE. The caller touches the memory with `k.tlb.touch()`.
+   */
+  vmalloc(pages: number, align = 1): VmapArea {
+    const area = this.allocVmapArea(pages + 1, align, pages);
+    const gen = ++this.mapSeq;
+    for (let p = area.start; p < area.start + pages; p++) this.ptes.set(p, gen);
+    return area;
+  }
+
+  /**
+   * vfree() (__vunmap() → remove_vm_area() → free_unmap_vmap_area()): clears the PTEs now, queues
+   * the area on vmap_purge_list (free_vmap_area_noflush()) and, past lazy_max_pages(), tries the
+   * purge. Returns the kernel work the purge adds to the caller's task (empty when none).
+   */
+  vfree(area: VmapArea): Segment[] {
+    if (area.state !== "busy") throw new Error(`vfree(): area at ${area.start} is not in use (double vfree)`);
+    for (let p = area.start; p < area.start + area.pages; p++) this.ptes.delete(p);
+    area.state = "lazy";
+    this.purgeList.push(area);
+    this.lazyNr += area.end - area.start;
+    if (this.lazyNr > this.lazyMaxPages()) return this.tryPurgeVmapAreaLazy();
+    return [];
+  }
+
+  /**
+   * try_purge_vmap_area_lazy(): if vmap_purge_lock is free, __purge_vmap_area_lazy(): one
+   * flush_tlb_kernel_range() over every lazily freed area, wait for it (csd_lock_wait()), then
+   * __free_vmap_area() each. Returns that work as task-level segments of the calling CPU.
+   */
+  tryPurgeVmapAreaLazy(): Segment[] {
+    if (this.purging || this.purgeList.length === 0) return [];
+    this.purging = true;
+    const k = this.k;
+    return [
+      segment("__purge_vmap_area_lazy", 0, Context.kernel, {
+        start: () => {
+          const cpu = k.executingCpu;
+          const task = k.cpus[cpu]!.curr;
+          if (!task) throw new Error(`cpu ${cpu}: __purge_vmap_area_lazy() must run in a task`);
+          const valist = this.purgeList.splice(0);
+          let start = Infinity, end = 0;
+          for (const va of valist) {
+            if (va.start < start) start = va.start;
+            if (va.end > end) end = va.end;
+          }
+          this.purges++;
+          const f = k.tlb.flushTlbKernelRange(start, end);
+          const free = segment(f.all ? "do_flush_tlb_all" : "do_kernel_range_flush", f.localNs, Context.kernel, {
+            end: () => {
+              for (const va of valist) {
+                this.freeVmapArea(va);
+                this.lazyNr -= va.end - va.start;
+              }
+              this.purging = false;
+            },
+          });
+          task.segs.splice(1, 0, this.csdLockWait(task, f), free);
+        },
+      }),
+    ];
+  }
+
+  /** csd_lock_wait(): the caller spins until every IPI'd CPU has run the flush (re-checked as handlers start). */
+  private csdLockWait(task: Task, f: KernelFlush): Segment {
+    const k = this.k;
+    const ns = f.unstarted === 0 ? Math.max(0, f.doneAt - k.engine.now) : k.params.ipiLatencyNs;
+    return segment("csd_lock_wait", ns, Context.kernel, {
+      end: () => {
+        if (!k.tlb.flushComplete(f)) task.segs.unshift(this.csdLockWait(task, f));
+      },
+    });
+  }
+
+  /**
+   * The kernel stack of what `cpu` runs (alloc_thread_stack_node(): __vmalloc_node_range() of
+   * THREAD_SIZE, THREAD_SIZE-aligned, CONFIG_VMAP_STACK), mapped when first needed; null for the
+   * boot CPU's idle task, whose init_stack is in the kernel image.
+   */
+  threadStack(cpu: number): VmapArea | null {
+    const t = this.k.cpus[cpu]!.curr;
+    if (!t) {
+      if (cpu === this.k.bootCpu) return null;
+      return (this.idleStacks[cpu] ??= this.vmalloc(THREAD_SIZE_PAGES, THREAD_SIZE_PAGES));
+    }
+    let s = this.stacks.get(t);
+    if (!s) this.stacks.set(t, (s = this.vmalloc(THREAD_SIZE_PAGES, THREAD_SIZE_PAGES)));
+    return s;
+  }
+
+  /**
+   * alloc_vmap_area(): the lowest free range of `size` pages aligned to `align`, searched from the
+   * free_vmap_cache hint unless a hole below it may fit (cached_hole_size, cached_align); the area
+   * will map `pages` of them.
+   */
+  private allocVmapArea(size: number, align: number, pages: number): VmapArea {
+    const list = this.areas;
+    let i = 0;
+    let addr = 0;
+    if (!this.freeCache || size < this.cachedHoleSize || align < this.cachedAlign) {
+      this.cachedHoleSize = 0;
+      this.freeCache = null;
+    } else {
+      i = this.indexAt(this.freeCache.start) + 1;
+      addr = alignUp(this.freeCache.end, align);
+    }
+    this.cachedAlign = align;
+    for (; i < list.length; i++) {
+      const next = list[i]!;
+      if (addr + size <= next.start) break;
+      if (addr < next.start && next.start - addr > this.cachedHoleSize) this.cachedHoleSize = next.start - addr;
+      addr = Math.max(addr, alignUp(next.end, align));
+    }
+    if (addr + size > VMALLOC_PAGES) throw new Error(`vmalloc: allocation failed: ${size} pages, vmalloc space full`);
+    const va: VmapArea = { start: addr, end: addr + size, pages, state: "busy" };
+    list.splice(i, 0, va);
+    this.freeCache = va;
+    return va;
+  }
+
+  /** __free_vmap_area(): the range becomes free for reuse; the cache hint moves below it (rb_prev). */
+  private freeVmapArea(va: VmapArea): void {
+    const i = this.indexAt(va.start);
+    const cache = this.freeCache;
+    if (cache && va.start <= cache.start) this.freeCache = i > 0 ? this.areas[i - 1]! : null;
+    this.areas.splice(i, 1);
+  }
+
+  private indexAt(start: KernelPage): number {
+    let lo = 0, hi = this.areas.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = this.areas[mid]!.start;
+      if (s === start) return mid;
+      if (s < start) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    throw new Error(`vmalloc: no vmap_area at page ${start}`);
+  }
+}
+
+function alignUp(x: number, align: number): number {
+  return Math.ceil(x / align) * align;
+}
+
+/**
+ * The `vmalloc-churn` workload: each period a kernel thread bound to the CPU, woken without a
+ * counted interruption, vmalloc()s `pages` pages, writes them, and vfree()s them (the pattern of
+ * module loads, BPF JIT and VMAP_STACK fork/exit that feeds __purge_vmap_area_lazy()).
+ */
+export const vmallocChurn: WorkloadInstaller = (k, spec, cpus, field) => {
+  if (spec.type !== "vmalloc-churn") return;
+  const pages = spec.pages;
+  if (!Number.isInteger(pages) || pages < 1) {
+    throw new InputError(`${field}.pages`, `${JSON.stringify(pages)} is not valid (valid: an integer >= 1)`);
+  }
+  const tasks = new Map<number, Task>();
+  for (const cpu of cpus) tasks.set(cpu, k.sched.createTask({ name: `vmalloc-churn/${cpu}`, cpu, user: false, role: "other" }));
+  periodic(k, `${field}:vmalloc-churn`, spec, cpus, (cpu) => {
+    const t = tasks.get(cpu)!;
+    k.irq.raise(
+      cpu,
+      segment("hrtimer_wakeup", k.params.ipiHandlerNs, Context.irq, {
+        start: () => {
+          t.segs.push(...vmallocChurnWork(k, cpu, t, pages));
+          k.sched.wakeUp(t, cpu);
+        },
+      }),
+    );
+  });
+};
+
+/** One round of the churn on `cpu` by task `t`: vmalloc() and write `pages` pages, then vfree() them. */
+function vmallocChurnWork(k: Kernel, cpu: number, t: Task, pages: number): Segment[] {
+  let area: VmapArea | null = null;
+  const cost = pages * k.params.vmallocPageNs;
+  return [
+    segment("vmalloc", cost, Context.kernel, {
+      start: () => {
+        area = k.vmalloc.vmalloc(pages);
+      },
+      end: () => {
+        for (let p = area!.start; p < area!.start + pages; p++) k.tlb.touch(cpu, p);
+      },
+    }),
+    segment("vfree", cost, Context.kernel, {
+      start: () => {
+        t.segs.splice(1, 0, ...k.vmalloc.vfree(area!));
+      },
+    }),
+  ];
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { simulate } from "../simulate.js";
+import type { ScenarioSpec, WorkloadSpec } from "../scenario.js";
+import type { Kernel } from "../kernel.js";
+import type { Mechanism } from "../mechanism.js";
+
+const S = 1_000_000_000;
+const MS = 1_000_000;
+
+const spec = (workload: WorkloadSpec[], params: Record<string, unknown> = {}): ScenarioSpec => ({
+  name: "rcu-broken",
+  seed: 1,
+  duration: 2 * S,
+  warmup: 0,
+  kernel: { preset: "linux-4.9", cpus: 8, hz: 1000, nohzFull: "1-7", params },
+  workload: [{ type: "user-loop", cpus: "1-7" }, ...workload],
+});
+
+const callRcu: WorkloadSpec = { type: "syscall", cpus: "1-7", call: "call-rcu", every: 100 * MS };
+const kernelLoop: WorkloadSpec = { type: "kernel-loop", cpus: "3", at: 500 * MS, every: S, run: 200 * MS };
+
+/** A deliberately broken RCU, installed as a mechanism so the policy is replaced before boot. */
+const broken = (name: string, install: (k: Kernel) => void): Mechanism => ({ name, description: `test: ${name}`, install });
+
+const violations = (s: ScenarioSpec, m: Mechanism): string[] => simulate(s, { mechanisms: [m] }).report.invariants.violations.map((v) => v.invariant);
+
+describe("RCU invariants catch a broken subsystem", () => {
+  it("rcu-callbacks-invoked: rcu_cbs_completed() answering ->completed invokes callbacks before any grace period", () => {
+    const v = violations(spec([callRcu]), broken("early-callbacks", (k) => (k.rcu.cbsCompleted = (rsp) => rsp.completed)));
+    expect(v).toContain("rcu-callbacks-invoked");
+  });
+
+  it("rcu-callbacks-invoked: an FQS that reports a kernel-looping CPU without a quiescent state ends a bogus grace period", () => {
+    const s = spec([kernelLoop, { type: "syscall", cpus: "1", call: "call-rcu", at: 520 * MS, every: S }]);
+    expect(simulate(s).report.invariants.violations).toEqual([]);
+    const v = violations(s, broken("skip-qs", (k) => (k.rcu.dynticksQs = () => true)));
+    expect(v).toContain("rcu-callbacks-invoked");
+  });
+
+  it("rcu-gp-progress: an FQS that ignores the dynticks counter leaves grace periods waiting on user-mode CPUs", () => {
+    const v = violations(spec([callRcu]), broken("blind-fqs", (k) => (k.rcu.dynticksQs = () => false)));
+    expect(v).toContain("rcu-gp-progress");
+  });
+
+  it("rcu-forced-tick: without resched_cpu() (4.9) a kernel-looping nohz_full CPU holds the grace period", () => {
+    const s = spec([kernelLoop, { type: "syscall", cpus: "1", call: "call-rcu", at: 520 * MS, every: S }]);
+    const v = violations(s, broken("no-kick", (k) => (k.rcu.kickCpu = () => {})));
+    expect(v).toContain("rcu-forced-tick");
+  });
+
+  it("rcu-forced-tick: without rcu_urgent_qs (6.1 path) the CPU never sets TICK_DEP_BIT_RCU", () => {
+    const s = spec([kernelLoop, { type: "syscall", cpus: "1", call: "call-rcu", at: 520 * MS, every: S }], { tick_dep_rcu: true });
+    expect(simulate(s).report.invariants.violations).toEqual([]);
+    const v = violations(s, broken("no-urgent", (k) => (k.rcu.kickCpu = () => {})));
+    expect(v).toContain("rcu-forced-tick");
+  });
+});

@@ -1,0 +1,283 @@
+/**
+ * RCU callback offloading (CONFIG_RCU_NOCB_CPU, kernel/rcu/tree_plugin.h in 4.9): callbacks of
+ * rcu_nocbs CPUs are queued locally by call_rcu() and handed to rcuo kthreads. Which kthreads exist
+ * and which one waits for grace periods or invokes each CPU's callbacks is a replaceable layout
+ * (`kernel.rcu.nocbLayout`); the 4.9 layout is {@link linux49NocbLayout}.
+ */
+import type { Kernel } from "../kernel.js";
+import { Src } from "../accounting/sources.js";
+import type { KthreadRole, Task } from "../sched/task.js";
+import type { Rcu, RcuCallback, RcuFlavour, RcuState } from "./tree.js";
+
+/** One offloaded callback queue: a flavour's callbacks of one CPU (one struct rcu_data's nocb lists). */
+export interface NocbQueueRef {
+  /** Flavour index (Rcu.flavours). */
+  readonly flavour: number;
+  /** The offloaded CPU. */
+  readonly cpu: number;
+}
+
+/** An rcuo kthread a layout asks for, and its duties. */
+export interface NocbKthreadSpec {
+  /** comm, e.g. `rcuop/3`. */
+  readonly name: string;
+  /** Report role (`rcu_callback` for rcuo, `rcu_gp` for a 5.4+ rcuog). */
+  readonly role: KthreadRole;
+  /** CPU it is bound to (a housekeeping CPU). */
+  readonly cpu: number;
+  /**
+   * Queues whose new callbacks it collects and waits a grace period for, then hands to their invoker
+   * (4.9 nocb_leader_wait() of a leader; 5.4+ nocb_gp_wait() of rcuog). call_rcu() wakes it.
+   */
+  readonly gp: readonly NocbQueueRef[];
+  /** Queues whose ready callbacks it invokes (rcu_nocb_kthread()'s loop; 4.9 followers, 5.4+ rcuop). */
+  readonly cb: readonly NocbQueueRef[];
+}
+
+/**
+ * A nocb layout: the kthreads to spawn for the offloaded CPUs (rcu_organize_nocb_kthreads() +
+ * rcu_spawn_all_nocb_kthreads()). Each (flavour, offloaded CPU) queue needs exactly one `gp` and one
+ * `cb` kthread. Mechanisms (rcu-nocb-merge) install their own.
+ */
+export type NocbLayout = (k: Kernel, flavours: readonly RcuFlavour[], nocbCpus: readonly number[]) => NocbKthreadSpec[];
+
+/** int_sqrt() (lib/int_sqrt.c): floor of the square root. */
+export function intSqrt(x: number): number {
+  let r = Math.floor(Math.sqrt(x));
+  while (r * r > x) r--;
+  while ((r + 1) * (r + 1) <= x) r++;
+  return r;
+}
+
+/** rcu_nocb_leader_stride (4.9): the parameter, or int_sqrt(nr_cpu_ids) when it is left at its default. */
+export function nocbLeaderStride(k: Kernel): number {
+  return k.params.rcuNocbLeaderStride > 0 ? k.params.rcuNocbLeaderStride : Math.max(1, intSqrt(k.nrCpus));
+}
+
+/**
+ * The 4.9 layout: one `rcuo<abbr>/N` kthread per flavour per offloaded CPU, spawned CPU by CPU
+ * (rcu_spawn_all_nocb_kthreads() → for_each_rcu_flavor()); per flavour, the offloaded CPUs of each
+ * stride-aligned block [m·ls, (m+1)·ls) form a group whose first CPU's kthread is the leader
+ * (rcu_organize_nocb_kthreads()). 4.9 does not affine them; the preset assumes the admin pinned them
+ * to the first housekeeping CPU.
+ */
+export const linux49NocbLayout: NocbLayout = (k, flavours, nocbCpus) => {
+  const ls = nocbLeaderStride(k);
+  const pin = k.hk.housekeeping.isEmpty() ? k.bootCpu : k.hk.housekeeping.first();
+  const groups = new Map<number, number[]>();
+  for (const cpu of nocbCpus) {
+    const g = Math.floor(cpu / ls);
+    const list = groups.get(g) ?? [];
+    list.push(cpu);
+    groups.set(g, list);
+  }
+  const out: NocbKthreadSpec[] = [];
+  for (const cpu of nocbCpus) {
+    const group = groups.get(Math.floor(cpu / ls))!;
+    const leader = group[0] === cpu;
+    for (const f of flavours) {
+      out.push({
+        name: `rcuo${f.abbr}/${cpu}`,
+        role: "rcu_callback",
+        cpu: pin,
+        gp: leader ? group.map((c) => ({ flavour: f.index, cpu: c })) : [],
+        cb: [{ flavour: f.index, cpu }],
+      });
+    }
+  }
+  return out;
+};
+
+/** Runtime state of one offloaded queue. */
+interface NocbQueue {
+  readonly ref: NocbQueueRef;
+  /** rdp->nocb_head: callbacks queued by call_rcu(), not yet collected. */
+  head: RcuCallback[];
+  /** rdp->nocb_gp_head: callbacks collected, waiting for their grace period. */
+  gpHead: RcuCallback[];
+  /** The kthread that collects it and waits grace periods for it. */
+  gpKt: NocbKthread | null;
+  /** The kthread that invokes its ready callbacks. */
+  cbKt: NocbKthread | null;
+}
+
+/** A spawned rcuo kthread and its state. */
+export interface NocbKthread {
+  /** What the layout asked for. */
+  readonly spec: NocbKthreadSpec;
+  /** The task. */
+  readonly task: Task;
+  /** Queues it collects and waits grace periods for. */
+  readonly gpQueues: NocbQueue[];
+  /** rdp->nocb_follower_head: ready callbacks it will invoke. */
+  done: RcuCallback[];
+  /** rdp->nocb_leader_sleep: nothing new to collect (call_rcu() on an empty queue clears it and wakes). */
+  leaderSleep: boolean;
+  /** Per flavour, the ->completed value rcu_nocb_wait_gp() waits for, -1 when not waiting; null when not in a wait. */
+  waitC: number[] | null;
+  /** Callbacks it invoked. */
+  invoked: number;
+}
+
+/** The offloading runtime: queues, rcuo kthreads and their loops (rcu_nocb_kthread()). */
+export class NocbOffload {
+  /** Spawned kthreads, in spawn order. */
+  readonly kthreads: NocbKthread[] = [];
+  private readonly queues: (NocbQueue | null)[][];
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly rcu: Rcu,
+  ) {
+    this.queues = [];
+  }
+
+  /** Spawns the layout's kthreads and routes each offloaded queue; a layout leaving a queue without exactly one GP and one callback kthread is an error. */
+  spawn(specs: readonly NocbKthreadSpec[]): void {
+    const k = this.k;
+    const nf = this.rcu.flavours.length;
+    for (let f = 0; f < nf; f++) {
+      this.queues.push(Array.from({ length: k.nrCpus }, (_, cpu) => (this.rcu.isNocbCpu(cpu) ? { ref: { flavour: f, cpu }, head: [], gpHead: [], gpKt: null, cbKt: null } : null)));
+    }
+    const q = (ref: NocbQueueRef, who: string): NocbQueue => {
+      const queue = this.queues[ref.flavour]?.[ref.cpu] ?? null;
+      if (!queue) throw new Error(`rcu nocb layout: ${who} names flavour ${ref.flavour} CPU ${ref.cpu}, which is not an offloaded queue (valid: flavours 0-${nf - 1}, CPUs ${k.hk.rcuNocbs.toString() || "none"})`);
+      return queue;
+    };
+    for (const spec of specs) {
+      if (!Number.isInteger(spec.cpu) || spec.cpu < 0 || spec.cpu >= k.nrCpus) {
+        throw new Error(`rcu nocb layout: ${spec.name} is bound to CPU ${spec.cpu} (valid: 0-${k.nrCpus - 1})`);
+      }
+      const task = k.sched.createTask({ name: spec.name, cpu: spec.cpu, user: false, role: spec.role });
+      const kt: NocbKthread = { spec, task, gpQueues: [], done: [], leaderSleep: true, waitC: null, invoked: 0 };
+      for (const ref of spec.gp) {
+        const queue = q(ref, spec.name);
+        if (queue.gpKt) throw new Error(`rcu nocb layout: rcuo${this.rcu.flavours[ref.flavour]!.abbr}/${ref.cpu}'s grace periods are waited by both ${queue.gpKt.spec.name} and ${spec.name} (exactly one)`);
+        queue.gpKt = kt;
+        kt.gpQueues.push(queue);
+      }
+      for (const ref of spec.cb) {
+        const queue = q(ref, spec.name);
+        if (queue.cbKt) throw new Error(`rcu nocb layout: rcuo${this.rcu.flavours[ref.flavour]!.abbr}/${ref.cpu}'s callbacks are invoked by both ${queue.cbKt.spec.name} and ${spec.name} (exactly one)`);
+        queue.cbKt = kt;
+      }
+      task.onIdle = () => this.step(kt);
+      this.kthreads.push(kt);
+    }
+    for (const row of this.queues) {
+      for (const queue of row) {
+        if (queue && (!queue.gpKt || !queue.cbKt)) {
+          throw new Error(`rcu nocb layout: offloaded CPU ${queue.ref.cpu} (${this.rcu.flavours[queue.ref.flavour]!.name}) has no ${queue.gpKt ? "callback-invoking" : "grace-period"} kthread (each queue needs exactly one)`);
+        }
+      }
+    }
+  }
+
+  /**
+   * __call_rcu_nocb_enqueue(): append to the CPU's nocb list; if it was empty, wake_nocb_leader()
+   * wakes the queue's GP kthread when it sleeps — a remote wakeup of a housekeeping CPU.
+   */
+  enqueue(rsp: RcuState, cb: RcuCallback): void {
+    const queue = this.queues[rsp.flavour.index]?.[cb.cpu] ?? null;
+    if (!queue || !queue.gpKt) throw new Error(`rcu: CPU ${cb.cpu} is not offloaded for ${rsp.flavour.name}`);
+    const wasEmpty = queue.head.length === 0;
+    queue.head.push(cb);
+    if (!wasEmpty) return;
+    const kt = queue.gpKt;
+    if (!kt.leaderSleep) return;
+    kt.leaderSleep = false;
+    this.k.sched.wakeUp(kt.task, cb.cpu);
+  }
+
+  /** rcu_nocb_gp_cleanup(): the GP kthread wakes every rcuo kthread waiting on this flavour (swake_up_all()). */
+  gpCompleted(rsp: RcuState): void {
+    const f = rsp.flavour.index;
+    for (const kt of this.kthreads) {
+      if (kt.waitC && kt.waitC[f]! >= 0) this.k.sched.wakeUp(kt.task, this.k.executingCpu);
+    }
+  }
+
+  /** Callbacks waiting anywhere in offloaded queues (for tests and end checks). */
+  pending(): number {
+    let n = 0;
+    for (const row of this.queues) for (const q of row) if (q) n += q.head.length + q.gpHead.length;
+    for (const kt of this.kthreads) n += kt.done.length;
+    return n;
+  }
+
+  private serves(kt: NocbKthread): boolean {
+    for (const q of kt.gpQueues) if (this.k.cpus[q.ref.cpu]!.nohzFull) return true;
+    for (const ref of kt.spec.cb) if (this.k.cpus[ref.cpu]!.nohzFull) return true;
+    return false;
+  }
+
+  private chargeHousekeeping(ns: number): void {
+    if (this.k.measuring()) this.k.housekeepingStats.noiseNs += ns;
+  }
+
+  /**
+   * One pass of rcu_nocb_kthread() (4.9): invoke ready callbacks; a kthread with GP duties runs
+   * nocb_leader_wait(): sleep until woken, collect every queue's new callbacks, rcu_nocb_wait_gp()
+   * (sleeps until the GP kthread's cleanup wakes it), then append each queue's batch to its invoker's
+   * list, waking that kthread if its list was empty. Returning without work puts it to sleep.
+   */
+  private step(kt: NocbKthread): void {
+    const k = this.k;
+    const p = k.params;
+    const t = kt.task;
+    if (kt.done.length > 0) {
+      const cbs = kt.done;
+      kt.done = [];
+      let mine = 0;
+      for (const cb of cbs) if (k.cpus[cb.cpu]!.nohzFull) mine++;
+      this.rcu.kthreadWork(t, "rcu_nocb_kthread:__rcu_reclaim", cbs.length * p.rcuCallbackNs, Src.rcu, () => {
+        for (const cb of cbs) this.rcu.invokeCallback(cb);
+        kt.invoked += cbs.length;
+        this.chargeHousekeeping(mine * p.rcuCallbackNs);
+      });
+      return;
+    }
+    if (kt.gpQueues.length === 0) return;
+    if (kt.waitC) {
+      const waitC = kt.waitC;
+      for (let f = 0; f < waitC.length; f++) if (waitC[f]! >= 0 && this.rcu.states[f]!.completed < waitC[f]!) return;
+      kt.waitC = null;
+      this.rcu.kthreadWork(t, "nocb_leader_wait", p.rcuNocbKthreadNs, Src.kthread, () => {
+        kt.leaderSleep = !kt.gpQueues.some((q) => q.head.length > 0);
+        for (const q of kt.gpQueues) {
+          if (q.gpHead.length === 0) continue;
+          const inv = q.cbKt!;
+          const wasEmpty = inv.done.length === 0;
+          for (const cb of q.gpHead) inv.done.push(cb);
+          q.gpHead = [];
+          if (inv !== kt && wasEmpty) k.sched.wakeUp(inv.task, t.cpu);
+        }
+        if (this.serves(kt)) this.chargeHousekeeping(p.rcuNocbKthreadNs);
+      });
+      return;
+    }
+    if (kt.leaderSleep) return;
+    let got = false;
+    for (const q of kt.gpQueues) {
+      if (q.head.length === 0) continue;
+      q.gpHead = q.head;
+      q.head = [];
+      got = true;
+    }
+    if (!got) {
+      kt.leaderSleep = true;
+      return;
+    }
+    const waitC = new Array<number>(this.rcu.states.length).fill(-1);
+    kt.waitC = waitC;
+    this.rcu.kthreadWork(t, "rcu_nocb_wait_gp", p.rcuNocbKthreadNs, Src.kthread, () => {
+      for (const q of kt.gpQueues) {
+        if (q.gpHead.length === 0 || waitC[q.ref.flavour]! >= 0) continue;
+        const c = this.rcu.startFutureGp(this.rcu.states[q.ref.flavour]!);
+        waitC[q.ref.flavour] = c;
+        for (const cb of q.gpHead) cb.c = c;
+      }
+      if (this.serves(kt)) this.chargeHousekeeping(p.rcuNocbKthreadNs);
+    });
+  }
+}

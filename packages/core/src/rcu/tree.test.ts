@@ -1,0 +1,152 @@
+import { describe, expect, it } from "vitest";
+import { buildKernel, simulate } from "../simulate.js";
+import type { ScenarioSpec, WorkloadSpec } from "../scenario.js";
+import { CtState, CT_STATE_MASK } from "../machine/cpu.js";
+import { Src } from "../accounting/sources.js";
+
+const S = 1_000_000_000;
+const MS = 1_000_000;
+
+function scenario(workload: WorkloadSpec[], over: Partial<ScenarioSpec["kernel"]> = {}, duration = 2 * S): ScenarioSpec {
+  return {
+    name: "rcu",
+    seed: 1,
+    duration,
+    warmup: 0,
+    kernel: { preset: "linux-4.9", cpus: 8, hz: 1000, nohzFull: "1-7", ...over },
+    workload,
+  };
+}
+
+const userLoop: WorkloadSpec = { type: "user-loop", cpus: "1-7" };
+
+describe("RCU grace periods and offloaded callbacks (linux-4.9)", () => {
+  it("runs call_rcu() callbacks of nohz_full CPUs in rcuo kthreads on CPU 0, never interrupting the callers", () => {
+    const { report, kernel: k } = simulate(scenario([userLoop, { type: "syscall", cpus: "1-7", call: "call-rcu", every: 100 * MS }]));
+    for (const c of report.cpus.slice(1)) {
+      expect(c.interruptions.rcu).toBe(0);
+      expect(c.interruptions.kthread).toBe(0);
+      expect(c.interruptions.ipi_resched).toBe(0);
+      expect(c.interruptions.ipi_call_function).toBe(0);
+    }
+    const cpu0 = report.cpus[0]!;
+    expect(cpu0.interruptions.rcu).toBeGreaterThan(0);
+    expect(cpu0.interruptions.ipi_resched).toBeGreaterThan(0);
+    // Calls at 100 ms .. 1.9 s (the one due at 2 s enters the kernel after the end): all invoked.
+    expect(k.rcu.stats.callbacksQueued).toBe(7 * 19);
+    expect(k.rcu.stats.callbacksInvoked).toBe(7 * 19);
+    expect(k.rcu.nocb.pending()).toBe(0);
+    for (const kt of k.rcu.nocb.kthreads) expect(kt.task.cpu).toBe(0);
+    const rcuop = k.rcu.nocb.kthreads.filter((kt) => kt.spec.name.startsWith("rcuop/"));
+    expect(rcuop).toHaveLength(7);
+    for (const kt of rcuop) expect(kt.invoked).toBe(19);
+    expect(report.housekeeping.noise_ns).toBeGreaterThan(0);
+    expect(k.rcu.callRcuState.gpsCompleted).toBeGreaterThanOrEqual(19);
+    expect(report.invariants.checked).toEqual(expect.arrayContaining(["rcu-gp-progress", "rcu-callbacks-invoked", "rcu-forced-tick"]));
+    expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("creates one GP kthread per flavour and rcuop/rcuos/rcuob per offloaded CPU: 3 and 21 for nohz_full=1-7", () => {
+    const { report, kernel: k } = simulate(scenario([userLoop], {}, 10 * MS));
+    expect(report.kthreads.rcu_gp).toBe(3);
+    expect(report.kthreads.rcu_callback).toBe(21);
+    const names = k.sched.tasks.filter((t) => t.role === "rcu_gp" || t.role === "rcu_callback").map((t) => t.name);
+    expect(names.slice(0, 6)).toEqual(["rcu_preempt", "rcu_sched", "rcu_bh", "rcuop/1", "rcuos/1", "rcuob/1"]);
+    expect(names).toContain("rcuob/7");
+  });
+
+  it("has only rcu_sched and rcu_bh without CONFIG_PREEMPT_RCU (preempt_rcu=false): call_rcu() goes to rcu_sched", () => {
+    const { report, kernel: k } = simulate(scenario([userLoop, { type: "syscall", cpus: "2", call: "call-rcu", every: 100 * MS }], { params: { preempt_rcu: false } }, S));
+    expect(report.kthreads.rcu_gp).toBe(2);
+    expect(report.kthreads.rcu_callback).toBe(14);
+    expect(k.rcu.callRcuState.flavour.name).toBe("rcu_sched");
+    expect(k.rcu.callRcuState.gpsCompleted).toBeGreaterThan(5);
+    expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("scans every 1 + (HZ>250) + (HZ>500) + nr_cpu_ids/256 jiffies", () => {
+    const fqs = (cpus: number, hz: number): number =>
+      buildKernel({ name: "g", seed: 1, duration: S, warmup: 0, kernel: { preset: "linux-4.9", cpus, hz }, workload: [] }).rcu.fqsJiffies();
+    expect(fqs(8, 1000)).toBe(3);
+    expect(fqs(8, 250)).toBe(1);
+    expect(fqs(8, 300)).toBe(2);
+    expect(fqs(1024, 1000)).toBe(7);
+  });
+
+  it("finds busy user-mode nohz_full CPUs quiescent by reading their dynticks counter, sending them nothing", () => {
+    const { report, kernel: k } = simulate(scenario([userLoop, { type: "syscall", cpus: "1", call: "call-rcu", every: 50 * MS }]));
+    const rsp = k.rcu.callRcuState;
+    expect(rsp.gpsCompleted).toBeGreaterThanOrEqual(35);
+    expect(rsp.fqsScans).toBeGreaterThanOrEqual(rsp.gpsCompleted);
+    for (const c of report.cpus.slice(1)) {
+      const { tick, ...others } = c.interruptions;
+      expect(Object.values(others).every((v) => v === 0)).toBe(true);
+      expect(tick).toBeLessThanOrEqual(3);
+    }
+    expect(Array.from(k.rcu.stats.reschedCpu).every((n) => n === 0)).toBe(true);
+    expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("resched_cpu()s a nohz_full CPU looping in the kernel after jiffies_till_sched_qs; the GP completes during the loop", () => {
+    const k = buildKernel(
+      scenario([
+        userLoop,
+        { type: "kernel-loop", cpus: "3", at: 500 * MS, every: 10 * S, run: 200 * MS },
+        { type: "syscall", cpus: "1", call: "call-rcu", at: 520 * MS, every: 10 * S },
+      ]),
+    );
+    const rsp = k.rcu.callRcuState;
+    k.engine.runUntil(521 * MS);
+    const gp = rsp.gpnum;
+    expect(k.rcu.gpInProgress(rsp)).toBe(true);
+    expect(rsp.qsmask[3]).toBe(1);
+    k.engine.runUntil(560 * MS);
+    expect(rsp.completed).toBeLessThan(gp);
+    expect(k.rcu.stats.reschedCpu[3]).toBe(0);
+    k.engine.runUntil(650 * MS);
+    expect(k.cpus[3]!.ctWord & CT_STATE_MASK).toBe(CtState.kernel);
+    expect(rsp.completed).toBeGreaterThanOrEqual(gp);
+    expect(k.rcu.stats.reschedCpu[3]).toBe(1);
+    expect(k.accounting.cpus[3]!.counts[Src.ipi_resched]).toBe(1);
+    expect(k.rcu.stats.callbacksInvoked).toBe(1);
+    for (const cpu of [1, 2, 4, 5, 6, 7]) expect(k.rcu.stats.reschedCpu[cpu]).toBe(0);
+    k.engine.runUntil(2 * S);
+    k.finish();
+    expect(k.invariants.violations).toEqual([]);
+  });
+
+  it("6.1 path (tick_dep_rcu=true): the looping CPU sets TICK_DEP_BIT_RCU on itself and its tick reports the QS", () => {
+    const { report, kernel: k } = simulate(
+      scenario(
+        [
+          userLoop,
+          { type: "kernel-loop", cpus: "3", at: 500 * MS, every: 10 * S, run: 200 * MS },
+          { type: "syscall", cpus: "1", call: "call-rcu", at: 520 * MS, every: 10 * S },
+        ],
+        { params: { tick_dep_rcu: true } },
+      ),
+    );
+    expect(k.rcu.stats.tickDepSet[3]).toBeGreaterThanOrEqual(1);
+    expect(report.cpus[3]!.tick.kept_by.RCU).toBeGreaterThan(0);
+    expect(k.tick.ts[3]!.depMask & (1 << 4)).toBe(0);
+    expect(k.rcu.stats.callbacksInvoked).toBe(1);
+    expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("invokes callbacks of a non-offloaded CPU in its RCU_SOFTIRQ, counted as rcu interruptions there", () => {
+    const { report, kernel: k } = simulate(
+      scenario([{ type: "user-loop", cpus: "0-7" }, { type: "syscall", cpus: "0", call: "call-rcu", every: 100 * MS }]),
+    );
+    expect(report.cpus[0]!.interruptions.rcu).toBeGreaterThanOrEqual(18);
+    expect(k.rcu.stats.callbacksInvoked).toBeGreaterThanOrEqual(19);
+    expect(report.kthreads.rcu_callback).toBe(21);
+    for (const kt of k.rcu.nocb.kthreads) expect(kt.task.wakeups).toBe(0);
+    for (const c of report.cpus.slice(1)) expect(c.interruptions.rcu).toBe(0);
+    expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("gives the same digest for the same seed", () => {
+    const spec = scenario([userLoop, { type: "syscall", cpus: "1-7", call: "call-rcu", every: 30 * MS, jitter: 5 * MS }], {}, S / 2);
+    expect(simulate(spec).report.digest).toBe(simulate(spec).report.digest);
+  });
+});

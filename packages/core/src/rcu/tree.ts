@@ -1,0 +1,596 @@
+/**
+ * Tree RCU (kernel/rcu/tree.c, tree_plugin.h; Linux 4.9 unless a parameter says otherwise):
+ * one grace-period kthread per flavour on a housekeeping CPU, force-quiescent-state scans that read
+ * each CPU's dynticks counter (the context-tracking word) instead of interrupting it, quiescent
+ * states at the tick and at context switch, callbacks invoked in RCU_SOFTIRQ or, for rcu_nocbs
+ * CPUs, handed to rcuo kthreads (./nocb.ts).
+ */
+import type { Kernel } from "../kernel.js";
+import type { Nanoseconds } from "../engine/engine.js";
+import { CT_RCU_WATCHING, CT_STATE_MASK, Context, CtState, segment } from "../machine/cpu.js";
+import type { Cpu } from "../machine/cpu.js";
+import { Src } from "../accounting/sources.js";
+import type { Task } from "../sched/task.js";
+import { timerSetup } from "../time/timer.js";
+import type { TimerList } from "../time/timer.js";
+import { SOFTIRQ_RCU, TickDep } from "../time/tick-sched.js";
+import { onSyscall } from "../workload/workload.js";
+import { NocbOffload, linux49NocbLayout } from "./nocb.js";
+import type { NocbLayout } from "./nocb.js";
+import { RcuChecker } from "./checks.js";
+
+/** An RCU flavour: the struct rcu_state it stands for (4.9 rcu_sched_state, rcu_bh_state, rcu_preempt_state). */
+export interface RcuFlavour {
+  /** Index in {@link Rcu.states} (for_each_rcu_flavor() order). */
+  readonly index: number;
+  /** rsp->name, also the GP kthread's comm (`rcu_preempt`). */
+  readonly name: "rcu_preempt" | "rcu_sched" | "rcu_bh";
+  /** rsp->abbr, the letter of its rcuo kthreads (`rcuop/N`). */
+  readonly abbr: "p" | "s" | "b";
+  /** rsp->flavor_mask, its bit in the per-CPU rcu_sched_qs_mask. */
+  readonly mask: number;
+}
+
+/**
+ * The flavours of a 4.9 kernel in for_each_rcu_flavor() order (rcu_init_one() list_add()s each at the
+ * head, so rcu_preempt, created last by __rcu_init_preempt(), comes first); flavor_mask bits follow
+ * creation order: rcu_bh 1, rcu_sched 2, rcu_preempt 4. Without CONFIG_PREEMPT_RCU there is no rcu_preempt.
+ */
+export function rcuFlavours(preemptRcu: boolean): RcuFlavour[] {
+  const all: Omit<RcuFlavour, "index">[] = [
+    ...(preemptRcu ? [{ name: "rcu_preempt" as const, abbr: "p" as const, mask: 4 }] : []),
+    { name: "rcu_sched", abbr: "s", mask: 2 },
+    { name: "rcu_bh", abbr: "b", mask: 1 },
+  ];
+  return all.map((f, index) => Object.freeze({ ...f, index }));
+}
+
+/** One call_rcu() callback (struct rcu_head), with what the invariant checker needs to judge it. */
+export interface RcuCallback {
+  /** Sequence number, in call order. */
+  readonly id: number;
+  /** CPU that called call_rcu(). */
+  readonly cpu: number;
+  /** Flavour index it was queued on. */
+  readonly flavour: number;
+  /** When call_rcu() ran, ns. */
+  readonly queuedAt: Nanoseconds;
+  /** rsp->gpnum when it was queued: only grace periods numbered above it started after it. */
+  readonly gpnumAtQueue: number;
+  /** ->completed value after which it may be invoked (rcu_cbs_completed()), -1 until assigned. */
+  c: number;
+}
+
+/** Per-CPU, per-flavour RCU state (struct rcu_data, reduced). */
+export interface RcuData {
+  /** CPU number. */
+  readonly cpu: number;
+  /** rdp->gpnum: the grace period this CPU has noticed. */
+  gpnum: number;
+  /** rdp->completed: the last completed grace period this CPU has noticed. */
+  completed: number;
+  /** rdp->cpu_no_qs: no quiescent state seen since the CPU noticed the current grace period. */
+  cpuNoQs: boolean;
+  /** rdp->core_needs_qs: the current grace period still needs this CPU's report. */
+  coreNeedsQs: boolean;
+  /** rdp->dynticks_snap: the dynticks counter the first FQS scan of this grace period read. */
+  dynticksSnap: number;
+  /** rdp->cond_resched_completed: ->completed when rcu_sched_qs_mask was set (4.9). */
+  condReschedCompleted: number;
+  /** rdp->last_fqs_resched in jiffies (6.1: set when the CPU notices a grace period). */
+  lastFqsResched: number;
+  /** Callbacks of a non-offloaded CPU (rdp->nxtlist segments, reduced to their ->c numbers). */
+  readonly cbs: RcuCallback[];
+}
+
+/** rsp->gp_flags RCU_GP_FLAG_INIT: the GP kthread must start a grace period. */
+export const RCU_GP_FLAG_INIT = 1;
+
+/** The state of one flavour (struct rcu_state with a single rcu_node holding every CPU). */
+export interface RcuState {
+  /** Which flavour. */
+  readonly flavour: RcuFlavour;
+  /** rsp->gpnum: number of the last grace period started. */
+  gpnum: number;
+  /** rsp->completed: number of the last grace period completed (== gpnum when idle). */
+  completed: number;
+  /** rsp->gp_flags. */
+  gpFlags: number;
+  /** rsp->gp_start, jiffies. */
+  gpStart: number;
+  /** Start of the current grace period, ns. */
+  gpStartNs: Nanoseconds;
+  /** rsp->jiffies_force_qs: when the next FQS scan is due. */
+  jiffiesForceQs: number;
+  /** rsp->jiffies_resched (4.9): half the stall timeout after gp_start, then +5 per resched. */
+  jiffiesResched: number;
+  /** FQS scans done in this grace period (0: the next is rcu_gp_fqs(first_time)). */
+  fqsPasses: number;
+  /** rnp->qsmask: CPUs that still owe this grace period a quiescent state. */
+  readonly qsmask: Uint8Array;
+  /** Bits set in qsmask. */
+  qsLeft: number;
+  /** rnp->need_future_gp (reduced): highest ->completed some callback waits for. */
+  needFutureGp: number;
+  /** The GP kthread (rsp->gp_kthread), created at boot. */
+  gpKthread: Task | null;
+  /** The schedule_timeout() timer of the GP kthread's FQS wait (process_timeout). */
+  readonly fqsTimer: TimerList;
+  /** Per-CPU data. */
+  readonly rda: RcuData[];
+  /** Grace periods completed. */
+  gpsCompleted: number;
+  /** FQS scans run. */
+  fqsScans: number;
+}
+
+/** RCU counters for tests and reports. */
+export interface RcuStats {
+  /** call_rcu() calls. */
+  callbacksQueued: number;
+  /** Callbacks invoked. */
+  callbacksInvoked: number;
+  /** resched_cpu() calls by FQS, per target CPU. */
+  readonly reschedCpu: Int32Array;
+  /** Times TICK_DEP_BIT_RCU was set, per CPU (6.1 path). */
+  readonly tickDepSet: Int32Array;
+}
+
+/** rcu_dynticks counter part of a CPU's context-tracking word. */
+export function dynticksCounter(c: Cpu): number {
+  return Math.floor(c.ctWord / CT_RCU_WATCHING);
+}
+
+/**
+ * Whether RCU sees `c` in an extended quiescent state (rcu_dynticks_in_eqs()): idle, or user mode on
+ * a nohz_full CPU (only there does context tracking tell RCU about user mode).
+ */
+export function rcuInEqs(c: Cpu): boolean {
+  const s = c.ctWord & CT_STATE_MASK;
+  return s === CtState.idle || (s === CtState.user && c.nohzFull);
+}
+
+/** The RCU subsystem of a kernel (`kernel.rcu`). */
+export class Rcu {
+  /** Flavours, in for_each_rcu_flavor() order. */
+  readonly flavours: readonly RcuFlavour[];
+  /** Per-flavour state, indexed like {@link flavours}. */
+  readonly states: readonly RcuState[];
+  /** The flavour call_rcu() feeds: rcu_preempt under CONFIG_PREEMPT_RCU, else rcu_sched (include/linux/rcupdate.h). */
+  readonly callRcuState: RcuState;
+  /** CPU the GP and rcuo kthreads are bound to (4.9 rcu_bind_gp_kthread(): housekeeping_affine()). */
+  readonly gpCpu: number;
+  /** Per-CPU rcu_sched_qs_mask (4.9): flavours that asked this CPU for a momentary dyntick-idle. */
+  readonly rcuSchedQsMask: Int32Array;
+  /** Per-CPU rdp->rcu_urgent_qs (6.1 path, params.tickDepRcu). */
+  readonly urgentQs: Uint8Array;
+  /** Per-CPU rdp->rcu_forced_tick (6.1 path): this CPU set TICK_DEP_BIT_RCU on itself. */
+  readonly forcedTick: Uint8Array;
+  /** Counters. */
+  readonly stats: RcuStats;
+  /** Callback offloading (rcu_nocbs CPUs). */
+  readonly nocb: NocbOffload;
+  /** The invariant checker. */
+  readonly checker: RcuChecker;
+  /**
+   * Policy: the rcuo kthreads to spawn and how offloaded callbacks route (rcu_organize_nocb_kthreads()
+   * + rcu_spawn_all_nocb_kthreads()); read at boot, so a mechanism's install() may replace it.
+   */
+  nocbLayout: NocbLayout = linux49NocbLayout;
+  /** Policy: the ->completed number a new callback must wait for (rcu_cbs_completed()). */
+  cbsCompleted: (rsp: RcuState) => number = (rsp) => rsp.gpnum + 1;
+  /**
+   * Policy: whether an FQS scan finds `rdp`'s CPU quiescent from its dynticks counter: in EQS now, or
+   * passed through one since the first scan's snapshot (dyntick_save_progress_counter(),
+   * rcu_implicit_dynticks_qs() in 4.9: `(curr & 0x1) == 0 || UINT_CMP_GE(curr, snap + 2)`).
+   */
+  dynticksQs: (rsp: RcuState, rdp: RcuData) => boolean;
+  /**
+   * Policy: what an FQS scan does to a CPU that is not quiescent (tail of rcu_implicit_dynticks_qs()):
+   * 4.9 sets rcu_sched_qs_mask and resched_cpu()s it; 6.1 (params.tickDepRcu) sets rcu_urgent_qs and
+   * resched_cpu()s a nohz_full CPU at most every 3 × jiffies_till_sched_qs.
+   */
+  kickCpu: (rsp: RcuState, rdp: RcuData) => void;
+
+  private nextCbId = 1;
+  private readonly countedRun = new Map<number, number>();
+
+  constructor(private readonly k: Kernel) {
+    this.flavours = rcuFlavours(k.params.preemptRcu);
+    this.gpCpu = k.hk.housekeeping.isEmpty() ? k.bootCpu : k.hk.housekeeping.first();
+    const n = k.nrCpus;
+    this.states = this.flavours.map((flavour) => {
+      const rsp: RcuState = {
+        flavour,
+        gpnum: 0,
+        completed: 0,
+        gpFlags: 0,
+        gpStart: 0,
+        gpStartNs: 0,
+        jiffiesForceQs: 0,
+        jiffiesResched: 0,
+        fqsPasses: 0,
+        qsmask: new Uint8Array(n),
+        qsLeft: 0,
+        needFutureGp: 0,
+        gpKthread: null,
+        fqsTimer: timerSetup(`process_timeout:${flavour.name}`, () => {
+          if (rsp.gpKthread) k.sched.wakeUp(rsp.gpKthread, this.gpCpu);
+        }),
+        rda: Array.from({ length: n }, (_, cpu) => ({
+          cpu,
+          gpnum: 0,
+          completed: 0,
+          cpuNoQs: true,
+          coreNeedsQs: false,
+          dynticksSnap: 0,
+          condReschedCompleted: 0,
+          lastFqsResched: 0,
+          cbs: [],
+        })),
+        gpsCompleted: 0,
+        fqsScans: 0,
+      };
+      return rsp;
+    });
+    this.callRcuState = this.states[0]!;
+    this.rcuSchedQsMask = new Int32Array(n);
+    this.urgentQs = new Uint8Array(n);
+    this.forcedTick = new Uint8Array(n);
+    this.stats = { callbacksQueued: 0, callbacksInvoked: 0, reschedCpu: new Int32Array(n), tickDepSet: new Int32Array(n) };
+    this.dynticksQs = (_rsp, rdp) => {
+      const c = k.cpus[rdp.cpu]!;
+      return rcuInEqs(c) || dynticksCounter(c) - rdp.dynticksSnap >= 2;
+    };
+    this.kickCpu = (rsp, rdp) => (k.params.tickDepRcu ? this.kickCpu61(rsp, rdp) : this.kickCpu49(rsp, rdp));
+    this.nocb = new NocbOffload(k, this);
+    this.checker = new RcuChecker(k, this);
+
+    k.irq.openSoftirq(SOFTIRQ_RCU, { name: "RCU", source: -1, costNs: k.params.rcuSoftirqNs, action: (cpu) => this.processCallbacks(cpu) });
+    k.hooks.boot.push(() => this.spawnKthreads());
+    k.hooks.tick.push((cpu) => this.checkCallbacks(cpu));
+    k.hooks.contextSwitch.push((cpu) => this.noteContextSwitch(cpu));
+    k.hooks.irqExit.push((cpu) => this.irqEnterCheckTick(cpu));
+    k.rcuNextEvent = (cpu) => (this.cpuHasCallbacks(cpu) ? k.tick.nextPeriod() : Infinity);
+    onSyscall(k, "call-rcu", (cpu) => {
+      this.callRcu(cpu);
+    });
+  }
+
+  /** jiffies now. */
+  jiffies(): number {
+    return Math.floor(this.k.engine.now / this.k.tickPeriod);
+  }
+
+  /** jiffies_till_first_fqs = jiffies_till_next_fqs = RCU_JIFFIES_TILL_FORCE_QS + nr_cpu_ids / RCU_JIFFIES_FQS_DIV (rcu_init_geometry()). */
+  fqsJiffies(): number {
+    const hz = this.k.params.hz;
+    return 1 + (hz > 250 ? 1 : 0) + (hz > 500 ? 1 : 0) + Math.floor(this.k.nrCpus / 256);
+  }
+
+  /** jiffies_till_sched_qs in jiffies (at least 1). */
+  jiffiesTillSchedQs(): number {
+    return Math.max(1, Math.floor(this.k.params.rcuJiffiesTillSchedQsNs / this.k.tickPeriod));
+  }
+
+  /** rcu_gp_in_progress(). */
+  gpInProgress(rsp: RcuState): boolean {
+    return rsp.gpnum !== rsp.completed;
+  }
+
+  /** Whether `cpu`'s callbacks are offloaded (rcu_is_nocb_cpu()). */
+  isNocbCpu(cpu: number): boolean {
+    return this.k.hk.rcuNocbs.has(cpu);
+  }
+
+  /** call_rcu() on `cpu` (__call_rcu()): offloaded CPUs queue to their rcuo kthread, others to rdp->nxtlist. */
+  callRcu(cpu: number): RcuCallback {
+    const rsp = this.callRcuState;
+    const cb: RcuCallback = { id: this.nextCbId++, cpu, flavour: rsp.flavour.index, queuedAt: this.k.engine.now, gpnumAtQueue: rsp.gpnum, c: -1 };
+    this.stats.callbacksQueued++;
+    this.checker.queued(cb);
+    if (this.isNocbCpu(cpu)) this.nocb.enqueue(rsp, cb);
+    else rsp.rda[cpu]!.cbs.push(cb);
+    return cb;
+  }
+
+  /** __rcu_reclaim(): runs one callback. */
+  invokeCallback(cb: RcuCallback): void {
+    this.stats.callbacksInvoked++;
+    this.checker.invoked(cb);
+  }
+
+  /**
+   * Queues kthread work on `t`; the first segment after each wakeup counts as one run of `source` on
+   * the kthread's CPU (a run = one wakeup).
+   */
+  kthreadWork(t: Task, name: string, ns: Nanoseconds, source: number, end: () => void): void {
+    const counted = this.countedRun.get(t.pid) === t.wakeups;
+    this.countedRun.set(t.pid, t.wakeups);
+    t.segs.push(segment(name, ns, Context.kernel, { source: counted ? -1 : source, end }));
+  }
+
+  /** rcu_spawn_gp_kthread() (early_initcall) then rcu_spawn_all_nocb_kthreads(). */
+  private spawnKthreads(): void {
+    for (const rsp of this.states) {
+      const t = this.k.sched.createTask({ name: rsp.flavour.name, cpu: this.gpCpu, user: false, role: "rcu_gp" });
+      t.onIdle = () => this.gpKthreadStep(rsp, t);
+      rsp.gpKthread = t;
+    }
+    this.nocb.spawn(this.nocbLayout(this.k, this.flavours, this.k.hk.rcuNocbs.toArray()));
+  }
+
+  /**
+   * One pass of rcu_gp_kthread()'s loop, run whenever the kthread has nothing queued: wait for
+   * RCU_GP_FLAG_INIT, rcu_gp_init(); then FQS scans every jiffies_till_next_fqs until qsmask is
+   * empty; then rcu_gp_cleanup(). Returning without work puts it to sleep (swait_event_*).
+   */
+  private gpKthreadStep(rsp: RcuState, t: Task): void {
+    const p = this.k.params;
+    if (!this.gpInProgress(rsp)) {
+      if (rsp.gpFlags & RCU_GP_FLAG_INIT) this.kthreadWork(t, "rcu_gp_init", p.rcuGpKthreadNs, Src.kthread, () => this.gpInit(rsp));
+      return;
+    }
+    if (rsp.qsLeft === 0) {
+      this.kthreadWork(t, "rcu_gp_cleanup", p.rcuGpKthreadNs, Src.kthread, () => this.gpCleanup(rsp));
+      return;
+    }
+    if (this.jiffies() >= rsp.jiffiesForceQs) {
+      this.kthreadWork(t, "rcu_gp_fqs", p.rcuFqsPerCpuNs * rsp.qsLeft, Src.kthread, () => this.gpFqs(rsp));
+      return;
+    }
+    if (!this.k.timers.pending(rsp.fqsTimer)) this.k.timers.addOn(rsp.fqsTimer, this.gpCpu, rsp.jiffiesForceQs * this.k.tickPeriod);
+  }
+
+  /** rcu_gp_init(): a new grace period; every online CPU owes it a quiescent state. */
+  private gpInit(rsp: RcuState): void {
+    const k = this.k;
+    const j = this.jiffies();
+    rsp.gpFlags = 0;
+    rsp.gpnum++;
+    rsp.gpStart = j;
+    rsp.gpStartNs = k.engine.now;
+    rsp.jiffiesResched = j + Math.floor(Math.floor(k.params.rcuCpuStallTimeoutNs / k.tickPeriod) / 2);
+    rsp.fqsPasses = 0;
+    rsp.qsmask.fill(1);
+    rsp.qsLeft = k.nrCpus;
+    rsp.jiffiesForceQs = j + Math.min(this.fqsJiffies(), k.params.hz);
+    k.trace?.instant(this.gpCpu, `rcu_grace_period: ${rsp.flavour.name} ${rsp.gpnum} start`, k.engine.now);
+    this.checker.gpStarted(rsp);
+    this.noteGpChanges(rsp, rsp.rda[this.gpCpu]!);
+  }
+
+  /**
+   * rcu_gp_fqs() → force_qs_rnp(): the first scan snapshots each holdout's dynticks counter
+   * (dyntick_save_progress_counter()), later ones compare (rcu_implicit_dynticks_qs()) and kick
+   * CPUs that are still not quiescent. Nothing is sent to a CPU found quiescent.
+   */
+  private gpFqs(rsp: RcuState): void {
+    const k = this.k;
+    k.timers.del(rsp.fqsTimer);
+    const first = rsp.fqsPasses === 0;
+    rsp.fqsPasses++;
+    rsp.fqsScans++;
+    for (let cpu = 0; cpu < k.nrCpus; cpu++) {
+      if (!rsp.qsmask[cpu]) continue;
+      const rdp = rsp.rda[cpu]!;
+      if (first) rdp.dynticksSnap = dynticksCounter(k.cpus[cpu]!);
+      if (this.dynticksQs(rsp, rdp)) this.reportQs(rsp, cpu);
+      else if (!first) this.kickCpu(rsp, rdp);
+    }
+    rsp.jiffiesForceQs = this.jiffies() + this.fqsJiffies();
+  }
+
+  /** rcu_gp_cleanup(): the grace period ends; offloaded waiters are woken; another starts if needed. */
+  private gpCleanup(rsp: RcuState): void {
+    const k = this.k;
+    k.timers.del(rsp.fqsTimer);
+    rsp.completed = rsp.gpnum;
+    rsp.gpsCompleted++;
+    k.trace?.instant(this.gpCpu, `rcu_grace_period: ${rsp.flavour.name} ${rsp.completed} end`, k.engine.now);
+    this.checker.gpEnded(rsp);
+    this.noteGpChanges(rsp, rsp.rda[this.gpCpu]!);
+    this.nocb.gpCompleted(rsp);
+    if (rsp.needFutureGp > rsp.completed || this.cpuNeedsAnotherGp(rsp, rsp.rda[this.gpCpu]!)) rsp.gpFlags |= RCU_GP_FLAG_INIT;
+  }
+
+  /** rcu_report_qs_rnp(): `cpu` has passed a quiescent state for the current grace period. */
+  reportQs(rsp: RcuState, cpu: number): void {
+    if (!rsp.qsmask[cpu]) return;
+    rsp.qsmask[cpu] = 0;
+    rsp.qsLeft--;
+    if (this.k.params.tickDepRcu) this.disableUrgencyUponQs(cpu);
+    if (rsp.qsLeft === 0 && rsp.gpKthread) this.k.sched.wakeUp(rsp.gpKthread, this.k.executingCpu);
+  }
+
+  /** rcu_start_gp_advanced(): ask the GP kthread for a grace period (RCU_GP_FLAG_INIT + rcu_gp_kthread_wake()). */
+  startGp(rsp: RcuState): void {
+    if (this.gpInProgress(rsp) || rsp.gpFlags & RCU_GP_FLAG_INIT) return;
+    rsp.gpFlags |= RCU_GP_FLAG_INIT;
+    if (rsp.gpKthread) this.k.sched.wakeUp(rsp.gpKthread, this.k.executingCpu);
+  }
+
+  /** rcu_start_future_gp(): records that a grace period must end at ->completed = c, starting one if idle; returns c. */
+  startFutureGp(rsp: RcuState): number {
+    const c = this.cbsCompleted(rsp);
+    if (c > rsp.needFutureGp) rsp.needFutureGp = c;
+    if (c > rsp.completed && !this.gpInProgress(rsp)) this.startGp(rsp);
+    return c;
+  }
+
+  /** cpu_needs_another_gp(): idle RCU and callbacks of this (non-offloaded) CPU or a recorded future GP wait. */
+  private cpuNeedsAnotherGp(rsp: RcuState, rdp: RcuData): boolean {
+    if (this.gpInProgress(rsp)) return false;
+    if (rsp.needFutureGp > rsp.completed) return true;
+    for (const cb of rdp.cbs) if (cb.c < 0 || cb.c > rsp.completed) return true;
+    return false;
+  }
+
+  /** rcu_cpu_has_callbacks() for rcu_needs_cpu(): an offloaded CPU never has any of its own. */
+  private cpuHasCallbacks(cpu: number): boolean {
+    for (const rsp of this.states) if (rsp.rda[cpu]!.cbs.length > 0) return true;
+    return false;
+  }
+
+  /** __note_gp_changes(): the CPU notices grace periods that ended or started. */
+  private noteGpChanges(rsp: RcuState, rdp: RcuData): void {
+    if (rdp.completed !== rsp.completed) rdp.completed = rsp.completed;
+    if (rdp.gpnum !== rsp.gpnum) {
+      rdp.gpnum = rsp.gpnum;
+      rdp.cpuNoQs = true;
+      rdp.coreNeedsQs = this.gpInProgress(rsp) && rsp.qsmask[rdp.cpu] === 1;
+      rdp.lastFqsResched = this.jiffies();
+    }
+  }
+
+  /**
+   * rcu_check_callbacks() from update_process_times(): an interrupted user or idle CPU is quiescent
+   * for every flavour; any tick outside softirq is for rcu_bh; outside a read-side critical section
+   * (none are modelled) for rcu_preempt. rcu_pending() then raises RCU_SOFTIRQ.
+   */
+  private checkCallbacks(cpu: number): void {
+    const c = this.k.cpus[cpu]!;
+    const userOrIdle = c.interruptedCtx === Context.user || c.interruptedCtx === Context.idle;
+    for (const rsp of this.states) {
+      if (userOrIdle || rsp.flavour.name !== "rcu_sched") rsp.rda[cpu]!.cpuNoQs = false;
+    }
+    if (this.rcuPending(cpu)) this.k.irq.raiseSoftirq(cpu, SOFTIRQ_RCU);
+  }
+
+  /** rcu_pending() / __rcu_pending() (reduced). */
+  private rcuPending(cpu: number): boolean {
+    const nocb = this.isNocbCpu(cpu);
+    for (const rsp of this.states) {
+      const rdp = rsp.rda[cpu]!;
+      if (rdp.coreNeedsQs && !rdp.cpuNoQs) return true;
+      if (rdp.gpnum !== rsp.gpnum || rdp.completed !== rsp.completed) return true;
+      if (nocb || rdp.cbs.length === 0) continue;
+      if (this.cpuNeedsAnotherGp(rsp, rdp)) return true;
+      for (const cb of rdp.cbs) if (cb.c >= 0 && cb.c <= rdp.completed) return true;
+    }
+    return false;
+  }
+
+  /**
+   * rcu_process_callbacks() (RCU_SOFTIRQ): note grace-period changes, report a local quiescent
+   * state (rcu_check_quiescent_state()), accelerate callbacks and ask for a grace period, then invoke
+   * ready callbacks (rcu_do_batch()) — the only part counted as an `rcu` interruption.
+   */
+  private processCallbacks(cpu: number): void {
+    const k = this.k;
+    const nocb = this.isNocbCpu(cpu);
+    let batch: RcuCallback[] | null = null;
+    for (const rsp of this.states) {
+      const rdp = rsp.rda[cpu]!;
+      this.noteGpChanges(rsp, rdp);
+      if (rdp.coreNeedsQs && !rdp.cpuNoQs && rdp.gpnum === rsp.gpnum && this.gpInProgress(rsp)) {
+        rdp.coreNeedsQs = false;
+        this.reportQs(rsp, cpu);
+      }
+      if (nocb || rdp.cbs.length === 0) continue;
+      for (const cb of rdp.cbs) if (cb.c < 0) cb.c = this.cbsCompleted(rsp);
+      if (this.cpuNeedsAnotherGp(rsp, rdp)) this.startGp(rsp);
+      let keep = 0;
+      for (const cb of rdp.cbs) {
+        if (cb.c <= rdp.completed) (batch ??= []).push(cb);
+        else rdp.cbs[keep++] = cb;
+      }
+      rdp.cbs.length = keep;
+    }
+    if (!batch) return;
+    const cbs = batch;
+    k.cpus[cpu]!.irqQueue.push(
+      segment("rcu_do_batch", cbs.length * k.params.rcuCallbackNs, Context.softirq, {
+        source: Src.rcu,
+        end: () => {
+          for (const cb of cbs) this.invokeCallback(cb);
+        },
+      }),
+    );
+  }
+
+  /**
+   * rcu_note_context_switch(): a quiescent state for rcu_sched and rcu_preempt; 4.9 also answers an
+   * FQS request in rcu_sched_qs_mask with rcu_momentary_dyntick_idle() (the counter moves by 2, which
+   * the next scan sees); 6.1 clears rcu_urgent_qs.
+   */
+  private noteContextSwitch(cpu: number): void {
+    for (const rsp of this.states) if (rsp.flavour.name !== "rcu_bh") rsp.rda[cpu]!.cpuNoQs = false;
+    if (this.k.params.tickDepRcu) {
+      this.urgentQs[cpu] = 0;
+      return;
+    }
+    const mask = this.rcuSchedQsMask[cpu]!;
+    if (!mask) return;
+    this.rcuSchedQsMask[cpu] = 0;
+    for (const rsp of this.states) {
+      if (!(mask & rsp.flavour.mask)) continue;
+      if (rsp.completed !== rsp.rda[cpu]!.condReschedCompleted) continue;
+      this.momentaryDyntickIdle(cpu);
+      break;
+    }
+  }
+
+  /** rcu_dynticks_momentary_idle(): atomically add 2 to the CPU's dynticks counter. */
+  private momentaryDyntickIdle(cpu: number): void {
+    const c = this.k.cpus[cpu]!;
+    for (;;) {
+      const old = c.ctWord;
+      if (c.ctCmpxchg(old, old + 2 * CT_RCU_WATCHING)) return;
+    }
+  }
+
+  /** resched_cpu() from the FQS scan. */
+  private reschedCpu(cpu: number): void {
+    this.stats.reschedCpu[cpu]!++;
+    this.k.sched.reschedCurr(cpu, this.k.executingCpu);
+  }
+
+  /** 4.9 rcu_implicit_dynticks_qs() tail: set rcu_sched_qs_mask and resched_cpu(); again every 5 jiffies past jiffies_resched. */
+  private kickCpu49(rsp: RcuState, rdp: RcuData): void {
+    const j = this.jiffies();
+    if (j < rsp.gpStart + this.jiffiesTillSchedQs() && j < rsp.jiffiesResched) return;
+    const cpu = rdp.cpu;
+    if (!(this.rcuSchedQsMask[cpu]! & rsp.flavour.mask)) {
+      rdp.condReschedCompleted = rsp.completed;
+      this.rcuSchedQsMask[cpu] = this.rcuSchedQsMask[cpu]! | rsp.flavour.mask;
+      this.reschedCpu(cpu);
+      rsp.jiffiesResched += 5;
+    } else if (j >= rsp.jiffiesResched) {
+      this.reschedCpu(cpu);
+      rsp.jiffiesResched += 5;
+    }
+  }
+
+  /** 6.1 rcu_implicit_dynticks_qs() tail: rcu_urgent_qs past jiffies_to_sched_qs, resched_cpu() of a nohz_full CPU every 3 × that. */
+  private kickCpu61(rsp: RcuState, rdp: RcuData): void {
+    const j = this.jiffies();
+    const jtsq = this.jiffiesTillSchedQs();
+    if (j <= rsp.gpStart + jtsq) return;
+    const cpu = rdp.cpu;
+    this.urgentQs[cpu] = 1;
+    if (this.k.cpus[cpu]!.nohzFull && j > rdp.lastFqsResched + 3 * jtsq) {
+      this.reschedCpu(cpu);
+      rdp.lastFqsResched = j;
+    }
+  }
+
+  /** 6.1 rcu_irq_enter_check_tick(): an urgent nohz_full CPU sets TICK_DEP_BIT_RCU on itself at its next interrupt. */
+  private irqEnterCheckTick(cpu: number): void {
+    if (!this.k.params.tickDepRcu || !this.urgentQs[cpu] || this.forcedTick[cpu]) return;
+    if (!this.k.cpus[cpu]!.nohzFull) return;
+    this.forcedTick[cpu] = 1;
+    this.stats.tickDepSet[cpu]!++;
+    this.k.tick.depSetCpu(cpu, TickDep.RCU);
+  }
+
+  /** 6.1 rcu_disable_urgency_upon_qs(): once no flavour waits on the CPU, drop urgency and the forced tick. */
+  private disableUrgencyUponQs(cpu: number): void {
+    for (const rsp of this.states) if (rsp.qsmask[cpu]) return;
+    this.urgentQs[cpu] = 0;
+    if (this.forcedTick[cpu]) {
+      this.forcedTick[cpu] = 0;
+      this.k.tick.depClearCpu(cpu, TickDep.RCU);
+    }
+  }
+}
