@@ -63,7 +63,7 @@ function main() {
   for (const ws of workspaces) rmSync(join(ws.dir, REPORT), { force: true });
 
   const turbo = join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'turbo.cmd' : 'turbo');
-  const run = spawnSync(turbo, ['run', 'test', '--continue'], {
+  const run = spawnSync(turbo, ['run', 'test', '--continue', '--concurrency=2'], {
     cwd: ROOT,
     stdio: 'inherit',
     env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },

@@ -22,6 +22,7 @@ export * from "./rcu/nocb.js";
 export * from "./rcu/checks.js";
 export * from "./arch/x86/tlb.js";
 export * from "./mm/vmalloc.js";
+export * from "./bpf/entry-prog.js";
 export * from "./workqueue/workqueue.js";
 export * from "./mm/swap.js";
 export * from "./mm/vmstat.js";

@@ -14,6 +14,7 @@ import { NoiseAccounting } from "./accounting/noise.js";
 import { InvariantRegistry } from "./invariants/registry.js";
 import { KernelEntry } from "./arch/x86/entry.js";
 import { Rcu } from "./rcu/tree.js";
+import type { RcuCallback } from "./rcu/tree.js";
 import { KernelTlb } from "./arch/x86/tlb.js";
 import { KernelVmalloc } from "./mm/vmalloc.js";
 import { Workqueues } from "./workqueue/workqueue.js";
@@ -58,6 +59,14 @@ export interface KernelHooks {
   readonly irqExit: ((cpu: number) => void)[];
   /** do_idle() on `cpu` entering the idle loop, before tick_nohz_idle_enter() (4.9: quiet_vmstat()). */
   readonly idleEnter: ((cpu: number) => void)[];
+  /** try_to_wake_up() woke `task` from CPU `from` (trace_sched_wakeup). */
+  readonly schedWakeup: ((task: Task, from: number) => void)[];
+  /** __schedule() on `cpu` switched from `prev` to `next` (trace_sched_switch; null is the idle task). */
+  readonly schedSwitch: ((cpu: number, prev: Task | null, next: Task | null) => void)[];
+  /** rcu_gp_cleanup(): a grace period of flavour `flavour` that started at `startNs` ended now (trace_rcu_grace_period "end"). */
+  readonly rcuGpEnd: ((flavour: number, startNs: Nanoseconds) => void)[];
+  /** __rcu_reclaim(): `cb` is being invoked (trace_rcu_invoke_callback). */
+  readonly rcuInvokeCallback: ((cb: RcuCallback) => void)[];
   /** Runs once when the kernel has booted, before the workload starts. */
   readonly boot: (() => void)[];
   /** Runs when the simulation ends (final checks, statistics). */
@@ -103,7 +112,7 @@ export class Kernel {
   /** CPU whose code is executing now (for the sender of IPIs and kicks). */
   executingCpu = 0;
   /** Extension points. */
-  readonly hooks: KernelHooks = { exitToUserMode: [], tick: [], tickStopped: [], contextSwitch: [], irqExit: [], idleEnter: [], boot: [], finish: [] };
+  readonly hooks: KernelHooks = { exitToUserMode: [], tick: [], tickStopped: [], contextSwitch: [], irqExit: [], idleEnter: [], schedWakeup: [], schedSwitch: [], rcuGpEnd: [], rcuInvokeCallback: [], boot: [], finish: [] };
   /** Housekeeping counters (report `housekeeping`). */
   readonly housekeepingStats: HousekeepingStats = { remoteTicks: 0, lruDrains: 0, tlbFlushes: 0, noiseNs: 0 };
   /** Mechanism-specific figures, by mechanism name (report `mechanism_stats`). */

@@ -103,6 +103,8 @@ export interface Params {
   vmstatQuietAtTickStop: boolean;
   /** need_update() also checks per-node diffs (later kernels); 4.9 checks zone diffs only. */
   vmstatNeedUpdateNodes: boolean;
+  /** THREAD_SIZE (arch/x86/include/asm/page_64_types.h: 16 KiB on x86_64 since v3.15): kernel stack held by each kthread, bytes. */
+  threadSizeBytes: number;
 }
 
 /** Parameter metadata: default value and one-line documentation. */
@@ -168,6 +170,7 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   vmstatManagedMb: 4096,
   vmstatQuietAtTickStop: false,
   vmstatNeedUpdateNodes: false,
+  threadSizeBytes: 16384,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -220,6 +223,7 @@ const docs: Record<keyof Params, string> = {
   vmstatManagedMb: "managed memory per zone, MiB (vmstat threshold input)",
   vmstatQuietAtTickStop: "quiet_vmstat() at the first tick stop (v4.17+)",
   vmstatNeedUpdateNodes: "need_update() also checks per-node diffs (later kernels; 4.9: zone diffs only)",
+  threadSizeBytes: "THREAD_SIZE: kernel stack per kthread, bytes (x86_64: 16384)",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */

@@ -19,7 +19,16 @@ export interface CpuReport {
   /** Interruptions by source. */
   interruptions: Record<InterruptionKey, number>;
   /** Tick figures. */
-  tick: { stopped_pct: number; stops: number; restarts: number; kept_by: Record<TickKeptBy, number> };
+  tick: {
+    /** Share of the measured window the tick was stopped, %. */
+    stopped_pct: number;
+    /** Tick stops (ts->tick_stopped 0 → 1). */
+    stops: number;
+    /** Tick restarts after a stop. */
+    restarts: number;
+    /** Ticks by the reason the tick could not stop. */
+    kept_by: Record<TickKeptBy, number>;
+  };
 }
 
 /** The report of a run (contract: `isolsim run --json`). */
@@ -30,11 +39,21 @@ export interface Report {
   seed: number;
   /** The effective machine. */
   kernel: {
+    /** Preset name. */
     preset: string;
+    /** Number of CPUs. */
     cpus: number;
+    /** CONFIG_HZ in force. */
     hz: number;
+    /** nohz_full cpu list ("" when none). */
     nohz_full: string;
-    mechanisms: { name: string; variant?: string }[];
+    /** Mechanisms after composition, in order. */
+    mechanisms: {
+      /** Mechanism name. */
+      name: string;
+      /** Variant, when the mechanism has variants. */
+      variant?: string;
+    }[];
   };
   /** Simulated time, ns. */
   simulated_ns: number;
@@ -45,15 +64,44 @@ export interface Report {
   /** Every CPU in order. */
   cpus: CpuReport[];
   /** Housekeeping work for isolated CPUs. */
-  housekeeping: { remote_ticks: number; lru_drains: number; tlb_flushes: number; noise_ns: number };
+  housekeeping: {
+    /** sched_tick_remote() runs. */
+    remote_ticks: number;
+    /** lru_add_drain_all() calls. */
+    lru_drains: number;
+    /** flush_tlb_kernel_range() calls. */
+    tlb_flushes: number;
+    /** Time housekeeping CPUs spent on work for isolated CPUs, ns. */
+    noise_ns: number;
+  };
   /** Kernel threads at the end of the run, by role. */
-  kthreads: { rcu_callback: number; rcu_gp: number; kworker: number; total: number };
+  kthreads: {
+    /** RCU callback kthreads (rcuo*). */
+    rcu_callback: number;
+    /** RCU grace-period kthreads (rcuog). */
+    rcu_gp: number;
+    /** kworkers. */
+    kworker: number;
+    /** All kernel threads. */
+    total: number;
+  };
   /** Per-mechanism figures. */
   mechanism_stats: Record<string, Record<string, unknown>>;
   /** Invariants evaluated and violated. */
   invariants: {
+    /** Invariants evaluated in the run. */
     checked: InvariantId[];
-    violations: { invariant: InvariantId; time_ns: number; cpu: number; detail: string }[];
+    /** Violations found, in time order. */
+    violations: {
+      /** The invariant violated. */
+      invariant: InvariantId;
+      /** When, ns. */
+      time_ns: number;
+      /** The CPU concerned. */
+      cpu: number;
+      /** What went wrong. */
+      detail: string;
+    }[];
   };
   /** Digest of the event stream. */
   digest: string;

@@ -31,12 +31,58 @@ export interface PeriodicSpec {
 
 /** A workload item (contract: `workload[]`). */
 export type WorkloadSpec =
-  | { type: "user-loop"; cpus: string; tasks?: number; policy?: "other" | "fifo" | "rr"; priority?: number }
-  | ({ type: "syscall"; cpus: string; call: SyscallName; pages?: number } & PeriodicSpec)
-  | ({ type: "vmalloc-churn"; cpus: string; pages: number } & PeriodicSpec)
-  | ({ type: "lru-drain-all"; cpus: string } & PeriodicSpec)
-  | ({ type: "wakeup"; cpus: string; run: Nanoseconds } & PeriodicSpec)
-  | ({ type: "kernel-loop"; cpus: string; run: Nanoseconds } & PeriodicSpec);
+  | {
+      /** Busy user tasks, forever. */
+      type: "user-loop";
+      /** CPUs that each get the tasks (cpu list). */
+      cpus: string;
+      /** Busy tasks per listed CPU (default 1). */
+      tasks?: number;
+      /** Scheduling policy (default `other`). */
+      policy?: "other" | "fifo" | "rr";
+      /** RT priority 1-99, for `fifo` and `rr`. */
+      priority?: number;
+    }
+  | ({
+      /** The CPU's user-loop task enters the kernel periodically. */
+      type: "syscall";
+      /** CPUs whose user-loop task makes the call (cpu list). */
+      cpus: string;
+      /** Which syscall. */
+      call: SyscallName;
+      /** Pages per call for `file-write`, `page-fault`, `mlock` (default 8). */
+      pages?: number;
+    } & PeriodicSpec)
+  | ({
+      /** vmalloc() + vfree() of `pages` pages each period, in kernel context. */
+      type: "vmalloc-churn";
+      /** CPUs that churn (cpu list). */
+      cpus: string;
+      /** Pages per vmalloc. */
+      pages: number;
+    } & PeriodicSpec)
+  | ({
+      /** Calls lru_add_drain_all() each period, in kernel context. */
+      type: "lru-drain-all";
+      /** CPUs that call it (cpu list). */
+      cpus: string;
+    } & PeriodicSpec)
+  | ({
+      /** A kernel thread bound to the CPU is woken from a housekeeping CPU and runs. */
+      type: "wakeup";
+      /** CPUs with such a kthread (cpu list). */
+      cpus: string;
+      /** How long it runs per wakeup, ns. */
+      run: Nanoseconds;
+    } & PeriodicSpec)
+  | ({
+      /** The CPU's task stays in the kernel for `run` each period. */
+      type: "kernel-loop";
+      /** CPUs that loop in the kernel (cpu list). */
+      cpus: string;
+      /** How long each kernel stay lasts, ns. */
+      run: Nanoseconds;
+    } & PeriodicSpec);
 
 /** Syscalls of the `syscall` workload. */
 export type SyscallName = "getpid" | "file-write" | "page-fault" | "mlock" | "call-rcu";

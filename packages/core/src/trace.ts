@@ -5,9 +5,46 @@ import { interruptionKeys } from "./accounting/sources.js";
 
 /** One trace record: a slice, an instant or a flow from a cause to the CPU it interrupted. */
 export type TraceRecord =
-  | { type: "slice"; cpu: number; name: string; cat: string; ts: Nanoseconds; end: Nanoseconds; source: string | null }
-  | { type: "instant"; cpu: number; name: string; ts: Nanoseconds }
-  | { type: "flow"; from: number; to: number; ts: Nanoseconds; end: Nanoseconds; name: string };
+  | {
+      /** A span of execution. */
+      type: "slice";
+      /** CPU it ran on. */
+      cpu: number;
+      /** What ran (handler, work function, task). */
+      name: string;
+      /** Context category (`user`, `kernel`, `irq`, `softirq`). */
+      cat: string;
+      /** Start, ns. */
+      ts: Nanoseconds;
+      /** End, ns. */
+      end: Nanoseconds;
+      /** The report's interruptions key when the slice is a counted interruption, else null. */
+      source: string | null;
+    }
+  | {
+      /** A point event. */
+      type: "instant";
+      /** CPU it happened on. */
+      cpu: number;
+      /** Event name (`event: fields`). */
+      name: string;
+      /** When, ns. */
+      ts: Nanoseconds;
+    }
+  | {
+      /** A cause on one CPU arriving on another. */
+      type: "flow";
+      /** CPU that caused it (IPI sender, drain caller). */
+      from: number;
+      /** CPU it interrupted. */
+      to: number;
+      /** Sent, ns. */
+      ts: Nanoseconds;
+      /** Arrived, ns. */
+      end: Nanoseconds;
+      /** What was sent. */
+      name: string;
+    };
 
 /** Where the simulation sends what it did, when tracing is asked for. */
 export interface TraceSink {

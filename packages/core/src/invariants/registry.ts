@@ -42,7 +42,7 @@ const MAX_KEPT = 20;
 export class InvariantRegistry {
   /** IDs evaluated in this run. */
   readonly checked = new Set<InvariantId>();
-  /** Violations found (at most {@link MAX_KEPT} per invariant are kept). */
+  /** Violations found (at most 20 per invariant are kept, MAX_KEPT). */
   readonly violations: Violation[] = [];
   /** Violations per invariant, including those not kept. */
   readonly counts = new Map<InvariantId, number>();

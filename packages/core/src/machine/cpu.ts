@@ -19,7 +19,16 @@ export const Context = {
 export type ContextId = (typeof Context)[keyof typeof Context];
 
 /** Context-tracking states in the low bits of the word (include/linux/context_tracking_state.h, 6.x). */
-export const CtState = { kernel: 0, idle: 1, user: 2, guest: 3 } as const;
+export const CtState = {
+  /** CT_STATE_KERNEL: in the kernel (syscall, fault, interrupt, kthread). */
+  kernel: 0,
+  /** CT_STATE_IDLE: in the idle loop (an extended quiescent state). */
+  idle: 1,
+  /** CT_STATE_USER: in user mode on a nohz_full CPU (an extended quiescent state). */
+  user: 2,
+  /** CT_STATE_GUEST: running a guest. */
+  guest: 3,
+} as const;
 
 /** Mask of the state bits of the context-tracking word. */
 export const CT_STATE_MASK = 0x3;
@@ -110,6 +119,8 @@ export class Cpu {
   noiseSince: Nanoseconds = -1;
   /** First interruption source of the current noise interval (trace label). */
   noiseFirstSource = -1;
+  /** Depth of task-level code running with interrupts disabled (exit_to_user_mode_prepare()); might_sleep() there is a bug. */
+  irqsDisabled = 0;
 
   constructor(
     /** CPU number. */

@@ -79,6 +79,8 @@ export class CpuExecutor {
       k.executingCpu = prev;
       const irqLevel = seg.ctx === Context.irq || seg.ctx === Context.softirq;
       if (c.running || c.inIrq !== irqLevel) return;
+      // The start effect put work in front of the segment (e.g. a spinlock wait): that runs first.
+      if ((irqLevel ? c.irqQueue[0] : c.curr?.segs[0]) !== seg) return;
     }
     c.ctx = seg.ctx;
     c.running = seg;
@@ -167,7 +169,9 @@ export class CpuExecutor {
         const own = c.noiseSince < 0;
         const prev = k.executingCpu;
         k.executingCpu = c.id;
+        c.irqsDisabled++;
         for (const h of k.hooks.exitToUserMode) h(c.id, t);
+        c.irqsDisabled--;
         k.executingCpu = prev;
         t.segs.push(segment("exit_to_user_mode", k.params.kernelExitNs, Context.kernel, { own }));
         continue;

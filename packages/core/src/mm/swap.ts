@@ -11,7 +11,14 @@ import type { WorkStruct, WorkqueueStruct } from "../workqueue/workqueue.js";
 import { VmItem } from "./vmstat.js";
 
 /** The LRU lists pages are added to (enum lru_list, reduced): a page's list decides its vmstat counters. */
-export const LruList = { inactive_file: 0, active_anon: 1, unevictable: 2 } as const;
+export const LruList = {
+  /** LRU_INACTIVE_FILE: page-cache pages (file writes). */
+  inactive_file: 0,
+  /** LRU_ACTIVE_ANON: anonymous pages (page faults). */
+  active_anon: 1,
+  /** LRU_UNEVICTABLE: mlock'd pages. */
+  unevictable: 2,
+} as const;
 
 /** One of {@link LruList}'s values. */
 export type LruListId = (typeof LruList)[keyof typeof LruList];
@@ -48,6 +55,8 @@ export class Lru {
   added = 0;
   /** Pages added per CPU (page serials for lru-drain-complete). */
   readonly addedOn: number[];
+  /** Pages callers hold while they wait for a batch lock to add them (lru-spinlock-drain): lru-conservation counts them. */
+  waiting = 0;
   /** lru_drain_gen (v5.11+; counted always, consulted only with param lru_drain_gen). */
   drainGen = 0;
   /** The static mutex of lru_add_drain_all(). */
@@ -252,8 +261,8 @@ export class Lru {
     });
   }
 
-  /** lru-conservation after an operation on `cpu`: pages added = pages on LRU lists + pages in batches. */
-  private checkConservation(cpu: number): void {
+  /** lru-conservation after an operation on `cpu`: pages added = pages on LRU lists + pages in batches (+ waiting); also for an operation that completed later, under a contended lock. */
+  checkConservation(cpu: number): void {
     const n = this.pvecs[cpu]!.length;
     this.seenSum += n - this.seen[cpu]!;
     this.seen[cpu] = n;
@@ -262,9 +271,9 @@ export class Lru {
 
   private compare(cpu: number): void {
     const onLists = this.lists[0]! + this.lists[1]! + this.lists[2]!;
-    const have = onLists + this.seenSum + this.drift;
+    const have = onLists + this.seenSum + this.waiting + this.drift;
     if (have !== this.added) {
-      this.k.invariants.violate("lru-conservation", cpu, `pages added ${this.added} != on LRU lists ${onLists} + in batches ${this.seenSum}${this.drift ? ` (earlier discrepancy ${this.drift})` : ""}`);
+      this.k.invariants.violate("lru-conservation", cpu, `pages added ${this.added} != on LRU lists ${onLists} + in batches ${this.seenSum}${this.waiting ? ` + waiting for a batch lock ${this.waiting}` : ""}${this.drift ? ` (earlier discrepancy ${this.drift})` : ""}`);
       this.drift += this.added - have;
     }
   }

@@ -91,6 +91,21 @@ export class KernelVmalloc {
     if (area.state !== "busy") throw new Error(`vfree(): area at ${area.start} is not in use (double vfree)`);
     for (let p = area.start; p < area.start + area.pages; p++) this.ptes.delete(p);
     area.state = "lazy";
+    return this.freeVmapAreaNoflush(area);
+  }
+
+  /**
+   * Policy: free_vmap_area_noflush() (mm/vmalloc.c), what vfree() does with an area whose PTEs it has
+   * cleared; returns kernel work it adds to the caller. Default {@link queueLazyFree}; a mechanism may
+   * hold the area first (tlb-defer's vfree_rcu: an RCU grace period) and queue it later.
+   */
+  freeVmapAreaNoflush: (area: VmapArea) => Segment[] = (area) => this.queueLazyFree(area);
+
+  /**
+   * The 4.9 free_vmap_area_noflush(): the area goes on vmap_purge_list (vmap_lazy_nr grows) and, past
+   * lazy_max_pages(), try_purge_vmap_area_lazy() runs; returns its work (empty when none).
+   */
+  queueLazyFree(area: VmapArea): Segment[] {
     this.purgeList.push(area);
     this.lazyNr += area.end - area.start;
     if (this.lazyNr > this.lazyMaxPages()) return this.tryPurgeVmapAreaLazy();

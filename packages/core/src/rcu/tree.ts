@@ -298,6 +298,7 @@ export class Rcu {
   invokeCallback(cb: RcuCallback): void {
     this.stats.callbacksInvoked++;
     this.checker.invoked(cb);
+    for (const h of this.k.hooks.rcuInvokeCallback) h(cb);
   }
 
   /**
@@ -389,6 +390,7 @@ export class Rcu {
     rsp.gpsCompleted++;
     k.trace?.instant(this.gpCpu, `rcu_grace_period: ${rsp.flavour.name} ${rsp.completed} end`, k.engine.now);
     this.checker.gpEnded(rsp);
+    for (const h of k.hooks.rcuGpEnd) h(rsp.flavour.index, rsp.gpStartNs);
     this.noteGpChanges(rsp, rsp.rda[this.gpCpu]!);
     this.nocb.gpCompleted(rsp);
     if (rsp.needFutureGp > rsp.completed || this.cpuNeedsAnotherGp(rsp, rsp.rda[this.gpCpu]!)) rsp.gpFlags |= RCU_GP_FLAG_INIT;

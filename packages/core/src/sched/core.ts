@@ -128,6 +128,7 @@ export class Scheduler {
     task.wakeups++;
     rq.tasks.push(task);
     this.k.trace?.instant(cpu, `sched_wakeup: comm=${task.name} pid=${task.pid}`, this.k.engine.now);
+    for (const h of this.k.hooks.schedWakeup) h(task, from);
     this.updateTickDependency(cpu);
     if (this.shouldPreempt(cpu, task)) this.reschedCurr(cpu, from);
     return true;
@@ -204,6 +205,7 @@ export class Scheduler {
     if (prev && prev.user) prev.returning = false;
     c.curr = next;
     k.trace?.instant(cpu, `sched_switch: prev_comm=${prev?.name ?? "swapper"} next_comm=${next?.name ?? "swapper"}`, now);
+    for (const h of k.hooks.schedSwitch) h(cpu, prev, next);
     if (!next) return;
     let charged = 0;
     if (c.ctx === Context.idle) {

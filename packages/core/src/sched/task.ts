@@ -2,7 +2,14 @@ import type { Nanoseconds } from "../engine/engine.js";
 import type { Segment } from "../machine/cpu.js";
 
 /** Scheduling policies (include/uapi/linux/sched.h). */
-export const Policy = { other: 0, fifo: 1, rr: 2 } as const;
+export const Policy = {
+  /** SCHED_OTHER (CFS). */
+  other: 0,
+  /** SCHED_FIFO. */
+  fifo: 1,
+  /** SCHED_RR. */
+  rr: 2,
+} as const;
 
 /** One of {@link Policy}'s values. */
 export type PolicyId = (typeof Policy)[keyof typeof Policy];
@@ -11,7 +18,14 @@ export type PolicyId = (typeof Policy)[keyof typeof Policy];
 export type KthreadRole = "kworker" | "rcu_callback" | "rcu_gp" | "other";
 
 /** Task states (TASK_RUNNING on a runqueue or current; sleeping otherwise). */
-export const TaskState = { running: 0, runnable: 1, sleeping: 2 } as const;
+export const TaskState = {
+  /** TASK_RUNNING and current on its CPU. */
+  running: 0,
+  /** TASK_RUNNING, queued on a runqueue. */
+  runnable: 1,
+  /** Sleeping (TASK_INTERRUPTIBLE): not on a runqueue. */
+  sleeping: 2,
+} as const;
 
 /** One of {@link TaskState}'s values. */
 export type TaskStateId = (typeof TaskState)[keyof typeof TaskState];

@@ -3,7 +3,16 @@ import { EventPriority } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
 
 /** Clock event device states (enum clock_event_state, include/linux/clockchips.h). */
-export const ClockEventState = { shutdown: 0, periodic: 1, oneshot: 2, oneshotStopped: 3 } as const;
+export const ClockEventState = {
+  /** CLOCK_EVT_STATE_SHUTDOWN. */
+  shutdown: 0,
+  /** CLOCK_EVT_STATE_PERIODIC. */
+  periodic: 1,
+  /** CLOCK_EVT_STATE_ONESHOT: fires once at the programmed deadline. */
+  oneshot: 2,
+  /** CLOCK_EVT_STATE_ONESHOT_STOPPED: oneshot with no deadline armed. */
+  oneshotStopped: 3,
+} as const;
 
 /** One of {@link ClockEventState}'s values. */
 export type ClockEventStateId = (typeof ClockEventState)[keyof typeof ClockEventState];

@@ -5,7 +5,20 @@ import { Kept, Src, tickKeptByKeys } from "../accounting/sources.js";
 import type { Task } from "../sched/task.js";
 
 /** TICK_DEP_BIT_* (include/linux/tick.h); RCU exists from v5.10, RCU_EXP is checked from v6.4. */
-export const TickDep = { POSIX_TIMER: 0, PERF_EVENTS: 1, SCHED: 2, CLOCK_UNSTABLE: 3, RCU: 4, RCU_EXP: 5 } as const;
+export const TickDep = {
+  /** TICK_DEP_BIT_POSIX_TIMER: a running POSIX CPU timer. */
+  POSIX_TIMER: 0,
+  /** TICK_DEP_BIT_PERF_EVENTS: perf events that need the tick. */
+  PERF_EVENTS: 1,
+  /** TICK_DEP_BIT_SCHED: the scheduler needs the tick (sched_can_stop_tick() fails). */
+  SCHED: 2,
+  /** TICK_DEP_BIT_CLOCK_UNSTABLE: unstable sched_clock. */
+  CLOCK_UNSTABLE: 3,
+  /** TICK_DEP_BIT_RCU (v5.10+): RCU needs the CPU to report a quiescent state. */
+  RCU: 4,
+  /** TICK_DEP_BIT_RCU_EXP (checked from v6.4): an expedited grace period waits on the CPU. */
+  RCU_EXP: 5,
+} as const;
 
 /** Per-CPU tick state (struct tick_sched, kernel/time/tick-sched.h). */
 export interface TickSched {

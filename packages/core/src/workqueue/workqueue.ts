@@ -96,11 +96,24 @@ export function initWork(name: string, func: (cpu: number) => void, source: Work
 }
 
 /**
+ * might_sleep() (kernel/sched/core.c __might_sleep()): code that may sleep (mutex_lock(), flush_work(),
+ * wait_for_completion(), cancel_delayed_work_sync()) called with interrupts disabled on the executing
+ * CPU is a model bug: throws "BUG: sleeping function called from invalid context".
+ */
+export function mightSleep(k: Kernel, what: string): void {
+  const cpu = k.executingCpu;
+  if (k.cpus[cpu]!.irqsDisabled > 0) {
+    throw new Error(`BUG: sleeping function called from invalid context at ${what}: CPU ${cpu} has interrupts disabled (irqs_disabled() = 1)`);
+  }
+}
+
+/**
  * Blocks `task`, the current task of its CPU, until the returned `complete` is called: it sleeps
  * without using its CPU, then resumes with `then` run as kernel code (wait_for_completion(),
  * kernel/sched/completion.c). Call it only from a segment's `end` effect of `task`.
  */
 export function waitForCompletion(k: Kernel, task: Task, then: () => void, resumeSource: number = NO_SOURCE): () => void {
+  mightSleep(k, "wait_for_completion()");
   const c = k.cpus[task.cpu]!;
   if (c.curr !== task) throw new Error(`waitForCompletion: ${task.name} is not running on CPU ${task.cpu}`);
   k.sched.sleep(task);
@@ -135,6 +148,7 @@ export class KernelMutex {
 
   /** mutex_lock(): takes the lock and runs `then` at once, or sleeps until the owner hands it over. */
   lock(task: Task, then: () => void): void {
+    mightSleep(this.k, `mutex_lock(${this.name})`);
     if (this.owner === null) {
       this.owner = task;
       then();
@@ -348,6 +362,7 @@ export class Workqueues {
    */
   flushWork(work: WorkStruct, waiter: Task, then: () => void): boolean {
     const k = this.k;
+    mightSleep(k, `flush_work(${work.name})`);
     let pool: WorkerPool | null = null;
     let at = -1;
     if (work.pool) {

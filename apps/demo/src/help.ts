@@ -1,0 +1,88 @@
+/** Help text of each command, and the overview. */
+export const HELP: Readonly<Record<string, string>> = {
+  overview: `isolsim: simulate the kernel noise on isolated (nohz_full) CPUs, and the mechanisms that remove it
+
+usage: isolsim <command> [options]
+
+commands:
+  run FILE          run one scenario; a readable table (like rtla osnoise top), or the report with --json
+  compare FILE      run the scenario without added mechanism, with each mechanism alone and with all; side by side
+  mechanisms        list the mechanism packages isolsim knows, with their variants
+  presets           list the kernel presets
+  validate FILE     check a scenario file without running it
+  real FILE         (not available yet: a later issue runs a scenario on a real kernel under qemu)
+
+exit codes: 0 ran, no invariant violated; 1 ran, an invariant was violated (the report is still printed);
+            2 bad input (the problems on stderr, each naming the field, the value and what is valid; nothing on stdout)
+
+isolsim <command> --help shows the options of a command.
+`,
+  run: `usage: isolsim run FILE [options]
+
+Runs the scenario FILE (JSON, see the contract) and prints a table modelled on rtla osnoise top:
+one row per CPU with Runtime, Noise, % CPU Aval, Max Single (time in us) and a count per
+interruption source, then why each isolated CPU's tick did not stop, the housekeeping work,
+kernel threads, mechanism figures and invariants.
+
+On a large machine (more than 16 CPUs) CPUs with identical figures share one row; when there
+are still more than 16 rows, housekeeping CPUs are shown and the isolated CPUs are aggregated
+into min / median / max rows (each column on its own). --all-cpus lists every CPU.
+
+options:
+  --json                   print the contract's report (JSON) instead of the table
+  --seed N                 replace the scenario's seed (an integer 0-4294967295)
+  --duration D             replace the scenario's duration (ns, or "10s", "500ms", "20us", "100ns")
+  --mechanisms a,b         replace kernel.mechanisms (the preset's stay); name or name:variant;
+                           an empty string means none
+  --preset P               replace kernel.preset
+  --trace OUT              write a trace of the whole run to OUT
+  --trace-format F         perfetto (default: Chrome trace-event JSON for ui.perfetto.dev) or ftrace
+                           (text like /sys/kernel/tracing/trace)
+  --all-cpus               list every CPU in the table
+  -h, --help               this help
+
+A progress bar appears on stderr for runs longer than a second when stderr is a terminal (never with --json).
+`,
+  compare: `usage: isolsim compare FILE [options]
+
+Runs the scenario under these configurations and prints them side by side, over the isolated CPUs:
+  baseline    the preset's own mechanisms only (kernel.mechanisms is ignored)
+  <name>      each mechanism isolsim knows, alone (with the variant/options the scenario gives it)
+  all         every known mechanism together
+A configuration whose mechanisms cannot be composed (a conflict, a missing requirement) is skipped
+and the reason printed. Tables: interruptions summed over isolated CPUs with noise, max single
+noise and available %; the change of each against the baseline; the mean per isolated CPU.
+
+options:
+  --json             print a JSON array, one element per configuration that ran, in order:
+                     { "config": name, "mechanisms": [entries added to the preset's], "report": <run --json report> }
+                     (skipped configurations are reported on stderr)
+  --presets a,b      run every configuration under each named preset (names become preset/config)
+  --seed N           replace the scenario's seed
+  --duration D       replace the scenario's duration
+  --real             (not available yet: a later issue adds a real kernel beside the simulation)
+  -h, --help         this help
+
+exit: 1 if any configuration violated an invariant, 2 on bad input, else 0.
+`,
+  mechanisms: `usage: isolsim mechanisms [--json]
+
+Lists the mechanism packages isolsim knows: name, one-line description, variants (default first).
+--json prints [{ "name", "description", "variants": [] }].
+`,
+  presets: `usage: isolsim presets [--json]
+
+Lists the kernel presets: name, description and the mechanisms built in.
+--json prints [{ "name", "description", "era", "mechanisms": [], "params": {} }].
+`,
+  validate: `usage: isolsim validate FILE
+
+Checks a scenario file without running it: JSON syntax, every field (unknown fields are errors),
+CPU lists against the machine, the preset, parameters, mechanisms and their composition, and the
+workload (a syscall needs a user-loop task on its CPU). Prints every problem at once; exit 2 if any.
+`,
+  real: `usage: isolsim real FILE [--json] [--kernel PATH]
+
+Not available yet: running a scenario on a real Linux kernel under qemu comes with a later issue.
+`,
+};

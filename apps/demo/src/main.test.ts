@@ -1,0 +1,60 @@
+import { fileURLToPath } from "node:url";
+import { remoteStats } from "@isolsim/remote-stats";
+import { describe, expect, it } from "vitest";
+import { Exit, exitCodeOf } from "./exit.js";
+import { main } from "./main.js";
+import { fromPackage, registry } from "./registry.js";
+
+const residual = fileURLToPath(new URL("../scenarios/residual-tick.json", import.meta.url));
+
+/** Captures what the CLI writes. */
+function capture(): { io: Parameters<typeof main>[1]; out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    io: { stdout: { write: (s: string) => ((out += s), true) }, stderr: { isTTY: false, write: (s: string) => ((err += s), true) } },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+/** A registry whose remote-stats skips its work: the remote-tick-staleness invariant must catch it. */
+const faulty = { ...registry, "remote-stats": fromPackage(() => remoteStats({ faults: { skipWork: true } })) };
+
+describe("exit codes", () => {
+  it("is 1 when any report has a violation, 0 otherwise", () => {
+    const clean = { invariants: { checked: [], violations: [] } };
+    const bad = { invariants: { checked: ["tick-deps"], violations: [{ invariant: "tick-deps", time_ns: 1, cpu: 1, detail: "x" }] } };
+    expect(exitCodeOf([clean, clean] as never)).toBe(Exit.ok);
+    expect(exitCodeOf([clean, bad] as never)).toBe(Exit.violated);
+  });
+
+  it("run exits 1 on an invariant violation and still prints the report, with the violation listed", () => {
+    const c = capture();
+    expect(main(["run", residual, "--duration", "4s", "--mechanisms", "remote-stats"], c.io, faulty)).toBe(Exit.violated);
+    expect(c.out()).toMatch(/VIOLATED: \d+ violation/);
+    expect(c.out()).toMatch(/remote-tick-staleness at \d+\.\d{9} s on CPU \d/);
+    const j = capture();
+    expect(main(["run", residual, "--json", "--duration", "4s", "--mechanisms", "remote-stats"], j.io, faulty)).toBe(Exit.violated);
+    const report = JSON.parse(j.out());
+    expect(report.invariants.violations[0].invariant).toBe("remote-tick-staleness");
+  });
+
+  it("compare exits 1 when any configuration violated an invariant", () => {
+    const c = capture();
+    expect(main(["compare", residual, "--duration", "4s"], c.io, faulty)).toBe(Exit.violated);
+    expect(c.out()).toMatch(/^VIOLATED in remote-stats: /m);
+    expect(c.out()).toMatch(/^baseline\s/m);
+  });
+
+  it("compare skips a configuration that cannot be composed, saying why", () => {
+    const conflicting = {
+      ...registry,
+      "rival-stats": () => ({ name: "rival-stats", description: "a rival of remote-stats", conflicts: ["remote-stats"], install: () => undefined }),
+    };
+    const c = capture();
+    expect(main(["compare", residual, "--duration", "2s"], c.io, conflicting)).toBe(Exit.ok);
+    expect(c.out()).toMatch(/^all: skipped: rival-stats conflicts with remote-stats/m);
+    expect(c.out()).toMatch(/^rival-stats\s/m);
+  });
+});

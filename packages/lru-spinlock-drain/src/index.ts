@@ -1,0 +1,2 @@
+export * from "./lru-spinlock-drain.js";
+export * from "./spinlock.js";

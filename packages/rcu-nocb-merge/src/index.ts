@@ -1,0 +1,3 @@
+export * from "./rcu-nocb-merge.js";
+export * from "./layouts.js";
+export * from "./observe.js";

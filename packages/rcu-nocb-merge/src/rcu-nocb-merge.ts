@@ -1,0 +1,52 @@
+import { InputError } from "@isolsim/core";
+import type { Kernel, Mechanism } from "@isolsim/core";
+import { gpGroupsNocbLayout, mergedNocbLayout } from "./layouts.js";
+import { observeNocb } from "./observe.js";
+
+/** The variants of rcu-nocb-merge, the default first. */
+export const rcuNocbMergeVariants = ["merged", "gp-groups"] as const;
+
+/** One of {@link rcuNocbMergeVariants}: `merged` (2016 idea, v4.20) or `gp-groups` (v5.4 rcuog). */
+export type RcuNocbMergeVariant = (typeof rcuNocbMergeVariants)[number];
+
+/** Options of {@link rcuNocbMerge}. */
+export interface RcuNocbMergeOptions {
+  /** Which layout (default `merged`). */
+  variant?: RcuNocbMergeVariant;
+  /** `gp-groups` only: the rcu_nocb_gp_stride boot parameter (default nr_cpu_ids / int_sqrt(nr_cpu_ids)). */
+  gpStride?: number;
+  /** `gp-groups` only: 6.1's spawning of rcuop/N (and its rcuog) for every CPU, offloaded or not (default false: v5.4). */
+  allCpus?: boolean;
+}
+
+/**
+ * rcu-nocb-merge: one callback kthread per offloaded CPU for all RCU flavours instead of 4.9's one per
+ * flavour (rcu_spawn_all_nocb_kthreads() → for_each_rcu_flavor()). `merged` is the 2016 proposal as
+ * mainline v4.20 shipped it (rcuo<abbr>/N, 4.9's leader/follower wakeups); `gp-groups` is v5.4's
+ * rcu_organize_nocb_kthreads(): an rcuog/N grace-period kthread per rcu_nocb_gp_stride CPUs waking
+ * per-CPU rcuop/N callback kthreads. It replaces `kernel.rcu.nocbLayout` and reports what changed.
+ */
+export function rcuNocbMerge(options: RcuNocbMergeOptions = {}): Mechanism {
+  const variant = options.variant ?? "merged";
+  const { gpStride, allCpus } = options;
+  if (gpStride !== undefined && (!Number.isInteger(gpStride) || gpStride < 1)) {
+    throw new InputError("options.gpStride", `${JSON.stringify(gpStride)} is not valid (valid: an integer >= 1)`);
+  }
+  if (variant !== "gp-groups" && (gpStride !== undefined || allCpus !== undefined)) {
+    throw new InputError(gpStride !== undefined ? "options.gpStride" : "options.allCpus", `applies only to variant "gp-groups" (variant is ${JSON.stringify(variant)})`);
+  }
+  return {
+    name: "rcu-nocb-merge",
+    description: "one rcuo callback kthread per offloaded CPU for all RCU flavours (merged, v4.20) or rcuog grace-period groups (gp-groups, v5.4)",
+    variants: rcuNocbMergeVariants,
+    variant,
+    install(k: Kernel): void {
+      const groups: { gpStride?: number; allCpus?: boolean } = {};
+      if (gpStride !== undefined) groups.gpStride = gpStride;
+      if (allCpus !== undefined) groups.allCpus = allCpus;
+      k.rcu.nocbLayout = variant === "gp-groups" ? gpGroupsNocbLayout(groups) : mergedNocbLayout;
+      const figures = observeNocb(k);
+      k.mechanismStats.set("rcu-nocb-merge", () => ({ variant, ...figures() }));
+    },
+  };
+}

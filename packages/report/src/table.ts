@@ -1,0 +1,188 @@
+import type { CpuReport, Report } from "@isolsim/core";
+import { cpuList, human, layoutTable, median, us } from "./text.js";
+import type { Column } from "./text.js";
+
+/** Short column headers of the interruption sources (report `interruptions` keys). */
+export const SOURCE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  tick: "TICK",
+  spurious_timer: "SPUR",
+  ipi_tlb_flush: "TLB",
+  ipi_irq_work: "IRQW",
+  ipi_call_function: "CFN",
+  ipi_resched: "RES",
+  kworker_lru_drain: "LRU",
+  kworker_vmstat: "VMST",
+  kworker_other: "KWRK",
+  kthread: "KTHR",
+  rcu: "RCU",
+});
+
+/** The short header of a source key (its upper-case name when it has no short one). */
+export function sourceHeader(key: string): string {
+  return SOURCE_HEADERS[key] ?? key.toUpperCase();
+}
+
+/** Options of {@link formatReport}. */
+export interface TableOptions {
+  /** The scenario's description, printed under its name. */
+  description?: string;
+  /** List every CPU even on a large machine (default: group identical CPUs, aggregate when many). */
+  allCpus?: boolean;
+  /** Most rows of the per-CPU table before it groups or aggregates (default 16). */
+  maxRows?: number;
+}
+
+const sourceKeys = (r: Report): string[] => Object.keys(r.cpus[0]?.interruptions ?? {});
+
+/** The rtla-style cells of one CPU after its label: Runtime, Noise, % CPU Aval, Max Single, sources. */
+function cpuCells(r: Report, c: CpuReport, keys: readonly string[]): string[] {
+  const counts = c.interruptions as Record<string, number>;
+  return [us(r.measured_ns), us(c.noise_ns), c.available_pct.toFixed(5), us(c.max_single_noise_ns), ...keys.map((k) => String(counts[k] ?? 0))];
+}
+
+/** Aggregated cells (min, median or max of each column independently) over CPUs. */
+function aggregateCells(r: Report, cpus: readonly CpuReport[], keys: readonly string[], pick: (sorted: number[]) => number): string[] {
+  const col = (f: (c: CpuReport) => number): number => pick(cpus.map(f).sort((a, b) => a - b));
+  return [
+    us(r.measured_ns),
+    us(col((c) => c.noise_ns)),
+    col((c) => c.available_pct).toFixed(5),
+    us(col((c) => c.max_single_noise_ns)),
+    ...keys.map((k) => String(col((c) => (c.interruptions as Record<string, number>)[k] ?? 0))),
+  ];
+}
+
+/** Groups items with equal keys, in order of first appearance; each group lists its CPUs. */
+function groupBy<T>(items: readonly T[], key: (t: T) => string, cpu: (t: T) => number): { key: string; cpus: number[]; first: T }[] {
+  const groups = new Map<string, { key: string; cpus: number[]; first: T }>();
+  for (const it of items) {
+    const k = key(it);
+    const g = groups.get(k);
+    if (g) g.cpus.push(cpu(it));
+    else groups.set(k, { key: k, cpus: [cpu(it)], first: it });
+  }
+  return [...groups.values()];
+}
+
+/** The per-CPU rows: every CPU, or identical CPUs grouped, or isolated CPUs aggregated. */
+function cpuRows(r: Report, keys: readonly string[], opts: TableOptions): { rows: string[][]; note: string | null } {
+  const max = opts.maxRows ?? 16;
+  const each = (c: CpuReport): string[] => [String(c.cpu), ...cpuCells(r, c, keys)];
+  if (opts.allCpus || r.cpus.length <= max) return { rows: r.cpus.map(each), note: null };
+  const grouped = (cpus: readonly CpuReport[]): string[][] =>
+    groupBy(cpus, (c) => `${c.isolated}|${cpuCells(r, c, keys).join("|")}`, (c) => c.cpu).map((g) => [cpuList(g.cpus), ...cpuCells(r, g.first, keys)]);
+  const all = grouped(r.cpus);
+  if (all.length <= max) return { rows: all, note: `CPUs with identical figures share a row; --all-cpus lists every CPU.` };
+  const hk = r.cpus.filter((c) => !c.isolated);
+  const iso = r.cpus.filter((c) => c.isolated);
+  const rows: string[][] = [];
+  const hkRows = grouped(hk);
+  if (hkRows.length <= max / 2) rows.push(...hkRows);
+  else {
+    rows.push([`hk min`, ...aggregateCells(r, hk, keys, (s) => s[0]!)]);
+    rows.push([`hk median`, ...aggregateCells(r, hk, keys, median)]);
+    rows.push([`hk max`, ...aggregateCells(r, hk, keys, (s) => s[s.length - 1]!)]);
+  }
+  if (iso.length > 0) {
+    rows.push([`iso min`, ...aggregateCells(r, iso, keys, (s) => s[0]!)]);
+    rows.push([`iso median`, ...aggregateCells(r, iso, keys, median)]);
+    rows.push([`iso max`, ...aggregateCells(r, iso, keys, (s) => s[s.length - 1]!)]);
+  }
+  return {
+    rows,
+    note: `${r.cpus.length} CPUs: ${iso.length} isolated (${cpuList(iso.map((c) => c.cpu))}) aggregated, each column on its own (min/median/max); --all-cpus lists every CPU.`,
+  };
+}
+
+/** Why an isolated CPU's tick did not stop, in one line (from `tick`). */
+export function tickLine(c: CpuReport): string {
+  const kept = Object.entries(c.tick.kept_by)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, n]) => `${k} ${n}`);
+  const stopped = `tick stopped ${c.tick.stopped_pct}% of the window (${c.tick.stops} stops, ${c.tick.restarts} restarts)`;
+  return `${stopped}; ${kept.length ? `ticks kept by ${kept.join(", ")}` : "no tick kept by a dependency"}`;
+}
+
+/** The tick lines of isolated CPUs, identical lines grouped, summarised when there are many. */
+function tickLines(r: Report, opts: TableOptions): string[] {
+  const iso = r.cpus.filter((c) => c.isolated);
+  if (iso.length === 0) return ["no isolated CPU (nohz_full is empty)"];
+  const groups = groupBy(iso, tickLine, (c) => c.cpu);
+  const max = opts.maxRows ?? 16;
+  if (opts.allCpus || groups.length <= max) {
+    return groups.map((g) => `${g.cpus.length > 1 ? "CPUs" : "CPU"} ${cpuList(g.cpus)}: ${g.key}`);
+  }
+  const pct = iso.map((c) => c.tick.stopped_pct).sort((a, b) => a - b);
+  const kept: Record<string, number> = {};
+  for (const c of iso) for (const [k, n] of Object.entries(c.tick.kept_by)) kept[k] = (kept[k] ?? 0) + n;
+  const keptText = Object.entries(kept)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, n]) => `${k} ${n}`);
+  const stops = iso.reduce((s, c) => s + c.tick.stops, 0);
+  const restarts = iso.reduce((s, c) => s + c.tick.restarts, 0);
+  return [
+    `${iso.length} isolated CPUs: tick stopped min ${pct[0]}% / median ${median(pct)}% / max ${pct[pct.length - 1]}% of the window; ` +
+      `${stops} stops, ${restarts} restarts; kept by ${keptText.length ? keptText.join(", ") : "nothing"} (--all-cpus for one line per CPU)`,
+  ];
+}
+
+const fmtValue = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
+
+/** The invariant lines: what was checked and each violation (at most `limit` listed). */
+export function invariantLines(r: Report, limit = 20): string[] {
+  const out = [`invariants checked: ${r.invariants.checked.length ? r.invariants.checked.join(", ") : "none"}`];
+  const v = r.invariants.violations;
+  if (v.length === 0) {
+    out.push("violations: none");
+    return out;
+  }
+  out.push(`VIOLATED: ${v.length} violation${v.length > 1 ? "s" : ""}`);
+  for (const x of v.slice(0, limit)) out.push(`  ${x.invariant} at ${(x.time_ns / 1e9).toFixed(9)} s on CPU ${x.cpu}: ${x.detail}`);
+  if (v.length > limit) out.push(`  ... and ${v.length - limit} more (--json lists all)`);
+  return out;
+}
+
+/** Formats a report as the readable table of `isolsim run`, following `rtla osnoise top`. */
+export function formatReport(r: Report, opts: TableOptions = {}): string {
+  const keys = sourceKeys(r);
+  const mech = r.kernel.mechanisms.map((m) => (m.variant !== undefined ? `${m.name}(${m.variant})` : m.name));
+  const lines: string[] = [];
+  lines.push(`scenario ${r.scenario} (seed ${r.seed})${opts.description ? `: ${opts.description}` : ""}`);
+  lines.push(
+    `kernel ${r.kernel.preset}, ${r.kernel.cpus} CPUs, HZ=${r.kernel.hz}, nohz_full=${r.kernel.nohz_full || "(none)"}, mechanisms: ${mech.length ? mech.join(", ") : "none"}`,
+  );
+  lines.push(`simulated ${human(r.simulated_ns)}, measured ${human(r.measured_ns)} (after warmup ${human(r.simulated_ns - r.measured_ns)}), ${r.events} events, digest ${r.digest}`);
+  lines.push("");
+  lines.push("Operating System Noise (time is in us; counts are interruptions in the measured window)");
+  const columns: Column[] = [
+    { header: "CPU", right: true },
+    { header: "Runtime", right: true },
+    { header: "Noise", right: true },
+    { header: "% CPU Aval", right: true },
+    { header: "Max Single", right: true },
+    ...keys.map((k) => ({ header: sourceHeader(k), right: true })),
+  ];
+  const { rows, note } = cpuRows(r, keys, opts);
+  lines.push(...layoutTable(columns, rows));
+  if (note) lines.push(note);
+  lines.push(`sources: ${keys.map((k) => `${sourceHeader(k)}=${k}`).join(" ")}`);
+  lines.push("");
+  lines.push("Why the tick of isolated CPUs did not stop:");
+  lines.push(...tickLines(r, opts).map((l) => `  ${l}`));
+  lines.push("");
+  const h = r.housekeeping;
+  lines.push(
+    `housekeeping: ${h.remote_ticks} remote ticks, ${h.lru_drains} lru_add_drain_all() calls, ${h.tlb_flushes} kernel TLB flushes, ${us(h.noise_ns)} us spent for isolated CPUs`,
+  );
+  const k = r.kthreads;
+  lines.push(`kthreads: ${k.total} (rcu callback ${k.rcu_callback}, rcu gp ${k.rcu_gp}, kworker ${k.kworker})`);
+  const stats = Object.entries(r.mechanism_stats);
+  if (stats.length === 0) lines.push("mechanism stats: none");
+  for (const [name, s] of stats) {
+    lines.push(`mechanism ${name}: ${Object.entries(s).map(([key, v]) => `${key}=${fmtValue(v)}`).join(", ") || "(no figures)"}`);
+  }
+  lines.push(...invariantLines(r));
+  return lines.join("\n") + "\n";
+}

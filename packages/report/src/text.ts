@@ -1,0 +1,51 @@
+/** A column of a text table: a header and whether its cells are right-aligned (numbers). */
+export interface Column {
+  /** Header text. */
+  header: string;
+  /** Right-align (numbers); left-align otherwise. */
+  right?: boolean;
+}
+
+/** Lays out rows under headers with columns as wide as their widest cell, two spaces apart. */
+export function layoutTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string[] {
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]): string =>
+    columns
+      .map((c, i) => {
+        const cell = cells[i] ?? "";
+        return c.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
+      })
+      .join("  ")
+      .trimEnd();
+  return [line(columns.map((c) => c.header)), ...rows.map(line)];
+}
+
+/** Nanoseconds as microseconds with three decimals (ns precision), as rtla prints time in us. */
+export function us(ns: number): string {
+  return (ns / 1000).toFixed(3);
+}
+
+/** Nanoseconds as a short human duration (`10 s`, `500 ms`, `20 us`, `150 ns`). */
+export function human(ns: number): string {
+  if (ns >= 1e9 && ns % 1e6 === 0) return `${ns / 1e9} s`;
+  if (ns >= 1e6 && ns % 1e3 === 0) return `${ns / 1e6} ms`;
+  if (ns >= 1e3) return `${ns / 1e3} us`;
+  return `${ns} ns`;
+}
+
+/** Median of sorted numbers (lower middle for even counts, so it is always a member). */
+export function median(sorted: readonly number[]): number {
+  return sorted.length === 0 ? 0 : sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** Compresses sorted CPU numbers into the kernel's list syntax (`1-3,5`). */
+export function cpuList(cpus: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < cpus.length; ) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j]! + 1) j++;
+    parts.push(j > i ? `${cpus[i]}-${cpus[j]}` : `${cpus[i]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}

@@ -1,0 +1,2 @@
+export * from "./tlb-defer.js";
+export * from "./vfree-rcu.js";

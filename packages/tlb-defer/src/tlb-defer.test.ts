@@ -1,0 +1,189 @@
+import { describe, expect, it } from "vitest";
+import { InputError, attachEntryBpfProg, buildKernel, buildReport, simulate } from "@isolsim/core";
+import type { KernelEntryStep, Mechanism, Report, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
+import { tlbDefer, tlbDeferFromFile } from "./index.js";
+
+const MS = 1_000_000;
+const ISOLATED = [1, 2, 3, 4, 5, 6, 7];
+/** vmalloc-churn of 1023 pages + a guard page a millisecond: past lazy_max_pages() (32768 on 8 CPUs) every 33 vfree()s. */
+const CHURN: WorkloadSpec = { type: "vmalloc-churn", cpus: "0", every: MS, pages: 1023 };
+
+/** Isolated CPUs 1-7 run a user loop; by default 1.1 s measured after 100 ms (the boot's entries from idle left out). */
+function scenario(workload: WorkloadSpec[], duration = 1100 * MS, warmup = 100 * MS): ScenarioSpec {
+  return {
+    name: "tlb-defer",
+    seed: 1,
+    duration,
+    warmup,
+    kernel: { preset: "linux-4.9", cpus: 8, hz: 1000, nohzFull: "1-7" },
+    workload: [{ type: "user-loop", cpus: "1-7" }, ...workload],
+  };
+}
+
+type Stats = Record<string, number | string | boolean>;
+const stats = (r: Report): Stats => r.mechanism_stats["tlb-defer"] as Stats;
+const tlbIpis = (r: Report, cpu: number): number => r.cpus[cpu]!.interruptions.ipi_tlb_flush;
+const isolatedTicks = (r: Report): number => ISOLATED.reduce((n, cpu) => n + r.cpus[cpu]!.interruptions.tick, 0);
+
+describe("tlb-defer ct-work (Schneider v3: CT_WORK_TLBI in the context-tracking word)", () => {
+  it("isolated CPUs in user space get no ipi_tlb_flush; each flushes once at its next kernel entry", () => {
+    const base = simulate(scenario([CHURN])).report;
+    const { report } = simulate(scenario([CHURN]), { mechanisms: [tlbDefer()] });
+    const purges = report.housekeeping.tlb_flushes;
+    expect(purges).toBe(30);
+    expect(base.housekeeping.tlb_flushes).toBe(purges);
+    for (const cpu of ISOLATED) {
+      expect(tlbIpis(base, cpu)).toBe(purges);
+      expect(tlbIpis(report, cpu)).toBe(0);
+      expect(report.cpus[cpu]!.noise_ns).toBeLessThan(base.cpus[cpu]!.noise_ns);
+    }
+    const s = stats(report);
+    expect(s).toMatchObject({ variant: "ct-work", flush_step: "cr3_switch", flushes: purges, ipis_sent: 0, ipis_to_isolated: 0 });
+    expect(s.deferred_flushes).toBe(7 * purges);
+    expect(s.ipis_avoided).toBe(7 * purges);
+    // Deferred bits coalesce: the residual 1 Hz tick is the only entry, and it flushes once per CPU.
+    expect(isolatedTicks(report)).toBe(7);
+    expect(s.isolated_entries).toBe(7);
+    expect(s.entry_flushes).toBe(7);
+    expect(s.entry_flush_ns_total).toBe(7 * 280);
+    expect(s.max_deferral_ns).toBeGreaterThan(900 * MS);
+    expect(report.invariants.checked).toEqual(expect.arrayContaining(["tlb-no-stale", "tlb-defer-only-user"]));
+    expect(report.invariants.violations).toEqual([]);
+    expect(report.kernel.mechanisms).toEqual([{ name: "tlb-defer", variant: "ct-work" }]);
+  });
+
+  it("a CPU looping in the kernel still gets the IPI: the cmpxchg fails on CT_STATE_KERNEL", () => {
+    const loop: WorkloadSpec = { type: "kernel-loop", cpus: "3", every: 10 * MS, run: 9 * MS };
+    const { report } = simulate(scenario([CHURN, loop], 300 * MS, 0), { mechanisms: [tlbDefer()] });
+    const purges = report.housekeeping.tlb_flushes;
+    expect(purges).toBe(9);
+    expect(tlbIpis(report, 3)).toBeGreaterThan(purges / 2);
+    expect(tlbIpis(report, 3)).toBeLessThanOrEqual(purges);
+    for (const cpu of ISOLATED.filter((c) => c !== 3)) expect(tlbIpis(report, cpu)).toBe(0);
+    const s = stats(report);
+    expect(s.ipis_sent).toBe(tlbIpis(report, 3));
+    expect(s.ipis_to_isolated).toBe(tlbIpis(report, 3));
+    expect(s.deferred_flushes).toBe(7 * purges - tlbIpis(report, 3));
+    expect(report.invariants.violations).toEqual([]);
+  });
+});
+
+describe("tlb-defer cr3-switch (Schneider v7: a kernel TLB flush at every CR3 switch)", () => {
+  it("no IPI to isolated CPUs in user space; every kernel entry of theirs pays a full flush", () => {
+    const { report, kernel } = simulate(scenario([CHURN, { type: "syscall", cpus: "5", every: 10 * MS, call: "getpid" }]), {
+      mechanisms: [tlbDefer({ variant: "cr3-switch" })],
+    });
+    for (const cpu of ISOLATED) expect(tlbIpis(report, cpu)).toBe(0);
+    const s = stats(report);
+    expect(s).toMatchObject({ variant: "cr3-switch", flush_step: "cr3_switch", ipis_sent: 0, deferred_flushes: 0 });
+    expect(s.ipis_avoided).toBe(7 * report.housekeeping.tlb_flushes);
+    // 101 syscalls on CPU 5 (100 ms to 1.1 s) and the residual ticks: each entry flushes, deferred bit or not.
+    const entries = 101 + isolatedTicks(report);
+    expect(s.isolated_entries).toBe(entries);
+    expect(s.entry_flushes).toBe(entries);
+    expect(s.entry_flush_ns_total).toBe(entries * kernel.params.tlbFlushAllNs);
+    expect(s.entry_flush_ns_per_entry).toBe(kernel.params.tlbFlushAllNs);
+    expect(report.invariants.violations).toEqual([]);
+  });
+});
+
+describe("flush_step: is the deferred flush done before entry code touches a re-mapped vmalloc page?", () => {
+  /**
+   * A BPF program run at the stack_switch entry step is re-JIT'd every millisecond on CPU 0 (each image
+   * vmalloc'd, the old one vfree'd); each isolated CPU makes a syscall at its own period. After a purge
+   * re-maps a freed image's addresses, an isolated CPU that cached the old image comes back from user
+   * space and runs the new one before or after its deferred flush, as flush_step says.
+   */
+  function staleUses(mechanisms: Mechanism[]): { stale: number[]; purges: number } {
+    const periods = [1.1, 1.3, 1.5, 1.7, 1.9, 2.1, 2.3];
+    const spec = scenario(
+      periods.map((p, i): WorkloadSpec => ({ type: "syscall", cpus: String(i + 1), every: p * MS, call: "getpid" })),
+      200 * MS,
+    );
+    const k = buildKernel(spec, { mechanisms });
+    attachEntryBpfProg(k, { step: "stack_switch", cpu: 0, every: MS, pages: 1023 });
+    k.engine.runUntil(spec.duration);
+    k.finish();
+    const v = buildReport(k, spec).invariants.violations;
+    expect(v.every((x) => x.invariant === "tlb-no-stale")).toBe(true);
+    return { stale: v.map((x) => x.cpu), purges: k.vmalloc.purges };
+  }
+
+  it("flushing at context_tracking (v3's ct_work_flush()) or deferred_work lets the program use stale translations", () => {
+    for (const step of ["context_tracking", "deferred_work"] as const) {
+      const { stale, purges } = staleUses([tlbDefer({ flushStep: step })]);
+      expect(purges).toBe(6);
+      expect(stale.length).toBeGreaterThanOrEqual(5);
+      expect(stale.every((cpu) => ISOLATED.includes(cpu))).toBe(true);
+    }
+  });
+
+  it("the default, cr3_switch, flushes first and reports none; so do IPIs (no mechanism) and the cr3-switch variant", () => {
+    expect(staleUses([tlbDefer()]).stale).toEqual([]);
+    expect(staleUses([]).stale).toEqual([]);
+    expect(staleUses([tlbDefer({ variant: "cr3-switch" })]).stale).toEqual([]);
+  });
+
+  it("with only the vmap'd stack touched at entry, even a flush at deferred_work finds nothing stale", () => {
+    const { report } = simulate(scenario([CHURN, { type: "syscall", cpus: "1-7", every: 1.3 * MS, call: "getpid" }], 200 * MS), {
+      mechanisms: [tlbDefer({ flushStep: "deferred_work" })],
+    });
+    expect(stats(report).deferred_flushes).toBeGreaterThan(0);
+    expect(report.invariants.violations).toEqual([]);
+  });
+});
+
+describe("tlb-defer-only-user", () => {
+  it("reports a flush deferred for a CPU in the kernel (a deliberately broken mechanism), in both variants", () => {
+    const loop: WorkloadSpec = { type: "kernel-loop", cpus: "3", every: 10 * MS, run: 9 * MS };
+    for (const variant of ["ct-work", "cr3-switch"] as const) {
+      const { report } = simulate(scenario([CHURN, loop], 300 * MS, 0), { mechanisms: [tlbDefer({ variant, faults: { deferInKernel: true } })] });
+      expect(tlbIpis(report, 3)).toBe(0);
+      const v = report.invariants.violations.filter((x) => x.invariant === "tlb-defer-only-user");
+      expect(v.length).toBeGreaterThan(0);
+      expect(v.every((x) => x.cpu === 3)).toBe(true);
+      expect(v[0]!.detail).toMatch(/deferred for CPU 3 .* while it executes kernel/);
+    }
+  });
+});
+
+describe("vfree_rcu: vfree()d areas come back through an RCU grace period, flushed at its end", () => {
+  it("flushes at every grace period with frees, holds back less vmalloc space than the lazy purge, and still sends no IPI", () => {
+    const lazy = stats(simulate(scenario([CHURN], 300 * MS), { mechanisms: [tlbDefer()] }).report);
+    const { report } = simulate(scenario([CHURN], 300 * MS), { mechanisms: [tlbDefer({ vfreeRcu: true })] });
+    const s = stats(report);
+    expect(s.vfree_rcu).toBe(true);
+    expect(s.vfrees).toBe(lazy.vfrees);
+    expect(s.rcu_callbacks).toBeGreaterThan(0);
+    expect(s.rcu_callbacks).toBeLessThanOrEqual(s.vfrees as number);
+    expect(s.gp_wait_ns_max).toBeGreaterThan(0);
+    // Batched per grace period rather than per lazy_max_pages(): many more flushes, much less held back.
+    expect(s.flushes as number).toBeGreaterThan(5 * (lazy.flushes as number));
+    expect(s.flush_rate_per_s as number).toBeGreaterThan(5 * (lazy.flush_rate_per_s as number));
+    expect(s.held_pages_max as number).toBeLessThan(lazy.held_pages_max as number);
+    expect(s.held_pages_mean as number).toBeLessThan(lazy.held_pages_mean as number);
+    expect(s.held_bytes_max).toBe((s.held_pages_max as number) * 4096);
+    expect(lazy.rcu_callbacks).toBe(0);
+    for (const cpu of ISOLATED) expect(tlbIpis(report, cpu)).toBe(0);
+    expect(report.invariants.checked).toContain("rcu-callbacks-invoked");
+    expect(report.invariants.violations).toEqual([]);
+  });
+});
+
+describe("options", () => {
+  it("rejects an unknown flush_step, a non-boolean vfree_rcu and an unknown variant, naming what is valid", () => {
+    expect(() => tlbDefer({ flushStep: "syscall" as KernelEntryStep })).toThrow(InputError);
+    expect(() => tlbDeferFromFile({ flush_step: "syscall" })).toThrow(
+      /flush_step: "syscall" is not valid \(valid: register_save, cr3_switch, stack_switch, context_tracking, deferred_work\)/,
+    );
+    expect(() => tlbDeferFromFile({ vfree_rcu: "yes" })).toThrow(/vfree_rcu: "yes" is not valid \(valid: true, false\)/);
+    expect(() => tlbDeferFromFile({ variant: "ipi" })).toThrow(/"ipi" is not valid \(valid: ct-work, cr3-switch\)/);
+  });
+
+  it("takes scenario-file options in snake_case", () => {
+    const m = tlbDeferFromFile({ variant: "cr3-switch", flush_step: "register_save", vfree_rcu: true });
+    expect(m).toMatchObject({ name: "tlb-defer", variant: "cr3-switch", variants: ["ct-work", "cr3-switch"] });
+    const { report } = simulate(scenario([], 10 * MS, 0), { mechanisms: [m] });
+    expect(stats(report)).toMatchObject({ variant: "cr3-switch", flush_step: "register_save", vfree_rcu: true });
+  });
+});
