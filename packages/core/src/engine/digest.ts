@@ -14,11 +14,18 @@ export class StreamDigest {
     this.h2 = Math.imul(h2 ^ this.h1, 0x5bd1e995);
   }
 
-  /** Mixes one event (time, kind, cpu, integer argument) with four multiplications. */
+  /**
+   * Mixes one event with five multiplications: words (time low), (kind << 20 ^ cpu ^ time high << 8)
+   * and (arg high) into lane 1, then lane 1 and (arg low) into lane 2. Every step is a bijection of
+   * the 64-bit state, so two streams differing in one event's time, kind (below 4096), cpu or
+   * integer arg never digest alike. (The arg-high step was added with the radix event queue; it
+   * changed every digest value.)
+   */
   event(time: number, kind: number, cpu: number, arg: number): void {
     const hi = (time / 4294967296) | 0;
     let h1 = Math.imul(this.h1 ^ (time >>> 0), 0x01000193);
     h1 = Math.imul(h1 ^ ((kind << 20) ^ cpu ^ (hi << 8)), 0x01000193);
+    h1 = Math.imul(h1 ^ Math.floor(arg / 4294967296), 0x01000193);
     let h2 = Math.imul(this.h2 ^ h1, 0x5bd1e995);
     h2 = Math.imul(h2 ^ (arg | 0) ^ (h2 >>> 15), 0x27d4eb2d);
     this.h1 = h1;

@@ -87,16 +87,14 @@ export class Engine {
       for (;;) {
         const time = q.peekTime(limit);
         if (time > limit) break;
-        const slot = q.hold();
+        const slot = q.take();
         const kind = q.kindOf(slot), cpu = q.cpuOf(slot), arg = q.argOf(slot);
         this.now = time;
         this.events++;
         d.event(time, kind, cpu, arg);
         handlers[kind]!(cpu, arg);
-        q.release();
       }
     } finally {
-      q.release();
       this.running = false;
     }
     if (until > this.now) this.now = until;

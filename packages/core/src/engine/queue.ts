@@ -3,25 +3,23 @@
  * a radix heap over integer nanoseconds whose lowest bucket is a flat 4-ary heap.
  *
  * Simulated time never goes back, so every new event is at or after `last`, the time most
- * recently taken from the queue. An event whose time differs from `last` first in bit b sits in
- * bucket b + 1, an unordered singly linked list; an event at `last`'s nanosecond sits in bucket
- * 0, a typed-array 4-ary heap on (time, priority * 2^40 + sequence). When bucket 0 runs dry, the
- * lowest non-empty bucket is scanned for its minimum, which becomes `last`, and its events move to
- * lower buckets. An event moves at most 53 times and usually a few, with predictable branches;
- * a heap pays about log4(n) unpredictable comparisons per event.
+ * recently taken from the queue. An event whose time differs from `last` first in bit b >= 3
+ * sits in bucket b + 1, an unordered singly linked list; an event in `last`'s 8 ns block sits in
+ * bucket 0, a typed-array 4-ary heap on (time, priority * 2^40 + sequence). When bucket 0 runs
+ * dry, the least time filed in the lowest non-empty bucket (kept per bucket) becomes `last`, and
+ * that bucket's events move to lower buckets. An event moves at most 50 times and usually a few, with mostly
+ * predictable branches; a heap pays about log4(n) unpredictable comparisons per event.
  *
- * Events live in slots (time, key, kind, cpu, arg, link) recycled through a free list; no object is
- * allocated per event. A handle names a slot and its generation, so cancelling is O(1): the slot
- * is marked dead and dropped when it is next moved, reaches the head, or when dead events
- * outnumber live ones. The event being handled lends its slot to the first event its handler
- * schedules (replace-top).
+ * Events live in slots (time, key, kind, cpu, arg, link); no object is allocated per event. An
+ * event's handle is its sequence number, and its slot is that number modulo the capacity
+ * (sequence numbers whose slot is taken are skipped, and the capacity stays at least twice the
+ * number of events), so a handle is a small integer and cancelling is O(1) and exact: the slot is
+ * marked dead and dropped when it is next moved, reaches the head, or when dead events
+ * outnumber live ones.
  */
 
-/** Bits of a handle that name a slot: at most 2^22 (4,194,304) pending events. */
-const SLOT_BITS = 22;
-const SLOT_LIMIT = 2 ** SLOT_BITS;
-/** Generations wrap after 2^30 reuses of one slot, keeping every handle below 2^53. */
-const GEN_MASK = 2 ** 30 - 1;
+/** At most 2^22 (4,194,304) pending events. */
+const SLOT_LIMIT = 2 ** 22;
 /** Packed key = priority * 2^40 + sequence: 2^40 schedules per run, priorities 0..1023. */
 const SEQ_SPAN = 2 ** 40;
 /** Exclusive upper bound of an event priority. */
@@ -32,11 +30,19 @@ export const MAX_TIME = Number.MAX_SAFE_INTEGER;
 const NEVER = 54;
 /** Marks a cancelled slot's kind. */
 const DEAD = -1;
+/** Marks a free slot's key. */
+const FREE = -1;
 /** No slot. */
 const NONE = -1;
 /** Dead events tolerated before a compaction is considered. */
 const COMPACT_MIN = 64;
 const TWO_32 = 4294967296;
+/** 2^-32: multiplying by it is exact and cheaper than dividing by 2^32. */
+const INV_TWO_32 = 1 / TWO_32;
+/** Bucket 0 (the heap) takes every event in the same 2^HEAP0_BITS ns block as `last`. */
+const HEAP0_BITS = 3;
+/** What refill() returns when it moved the next events into bucket 0 (times are never negative). */
+const REFILLED = -1;
 
 /** A priority queue of simulation events keyed by (time, priority, sequence). */
 export class EventQueue {
@@ -45,48 +51,45 @@ export class EventQueue {
   private kind: Int32Array;
   private cpu: Int32Array;
   private arg: Float64Array;
-  private gen: Int32Array;
   /** Next slot in the same bucket list. */
   private link: Int32Array;
-  /** Stack of free slots; `free[0..nFree)` are available. */
-  private free: Int32Array;
-  private nFree: number;
+  /** Capacity - 1 (a power of two minus one): an event's slot is its sequence number & mask. */
+  private mask: number;
   /** Bucket 0: [time, key] pairs of heap position i at 2i and 2i + 1, and the slot at i. */
   private tk0: Float64Array;
   private hs0: Int32Array;
   private n0 = 0;
   /** First slot of buckets 1..NEVER, NONE when empty; bit b of maskLo/maskHi set when b (or b + 32) is non-empty. */
   private readonly heads = new Int32Array(NEVER + 1).fill(NONE);
+  /** Least time filed in each bucket since it was last emptied (dead events included). */
+  private readonly mins = new Float64Array(NEVER + 1).fill(Infinity);
   private maskLo = 0;
   private maskHi = 0;
   /** Time most recently taken (split in 32-bit halves of its integer part). */
   private lastHi = 0;
   private lastLo = 0;
   private last = 0;
-  /** Events in the queue, dead ones included, the held one excluded. */
+  /** Events in the queue, dead ones included. */
   private n = 0;
   private dead = 0;
   private seq = 0;
-  /** Slot of the event being handled, until a push reuses it or it is released. */
-  private held = NONE;
 
   constructor(capacity = 1024) {
-    const cap = Math.max(4, Math.min(SLOT_LIMIT, capacity | 0));
+    let cap = 4;
+    while (cap < capacity && cap < SLOT_LIMIT) cap *= 2;
+    this.mask = cap - 1;
     this.time = new Float64Array(cap);
     this.key = new Float64Array(cap);
     this.kind = new Int32Array(cap);
     this.cpu = new Int32Array(cap);
     this.arg = new Float64Array(cap);
-    this.gen = new Int32Array(cap);
+    this.key.fill(FREE);
     this.link = new Int32Array(cap);
     this.tk0 = new Float64Array(2 * cap);
     this.hs0 = new Int32Array(cap);
-    this.free = new Int32Array(cap);
-    for (let i = 0; i < cap; i++) this.free[i] = cap - 1 - i;
-    this.nFree = cap;
   }
 
-  /** Number of pending events (cancelled ones and a held one excluded). */
+  /** Number of pending events (cancelled ones excluded). */
   get size(): number {
     return this.n - this.dead;
   }
@@ -106,20 +109,19 @@ export class EventQueue {
         continue;
       }
       const next = this.refill(limit);
-      if (next !== 0) return next;
+      if (next !== REFILLED) return next;
     }
   }
 
   /**
-   * Takes the head event (after {@link peekTime} returned a due time) for its handler: returns its
-   * slot, whose handle no longer cancels it. Every hold must be followed by {@link release}.
+   * Takes the head event (after {@link peekTime} returned a due time): returns its slot, whose
+   * kind, cpu and arg stay readable until the next {@link push}; its handle no longer cancels it.
    */
-  hold(): number {
+  take(): number {
     const slot = this.hs0[0]!;
     this.popHeap0();
     this.n--;
-    this.gen[slot] = (this.gen[slot]! + 1) & GEN_MASK;
-    this.held = slot;
+    this.key[slot] = FREE;
     return slot;
   }
 
@@ -138,45 +140,37 @@ export class EventQueue {
     return this.arg[slot]!;
   }
 
-  /** Ends a {@link hold}: frees the held slot unless a push reused it. */
-  release(): void {
-    if (this.held === NONE) return;
-    this.free[this.nFree++] = this.held;
-    this.held = NONE;
-  }
-
   /**
-   * Inserts an event and returns its handle (a positive integer). `time` must be at least the
-   * time last held, an integer up to {@link MAX_TIME} or Infinity; `priority` an integer in
-   * 0..1023 (both checked by the caller). Ties in (time, priority) keep insertion order.
+   * Inserts an event and returns its handle (a positive integer). `time` must be a non-negative
+   * integer up to {@link MAX_TIME} or Infinity, and `priority` an integer in 0..1023 (both checked
+   * by the caller); a time before the one last taken costs refiling every event. Ties in
+   * (time, priority) keep insertion order.
    */
   push(time: number, priority: number, kind: number, cpu: number, arg: number): number {
-    let slot = this.held;
-    if (slot !== NONE) this.held = NONE;
-    else {
-      if (this.nFree === 0) this.grow();
-      slot = this.free[--this.nFree]!;
-    }
+    if (2 * this.n >= this.mask) this.grow();
+    const keys = this.key, mask = this.mask;
+    let seq = this.seq + 1;
+    while (keys[seq & mask]! !== FREE) seq++;
+    this.seq = seq;
+    const slot = seq & mask;
     if (time < this.last) this.rebase(time);
-    const key = priority * SEQ_SPAN + ++this.seq;
+    const key = priority * SEQ_SPAN + seq;
     this.time[slot] = time;
-    this.key[slot] = key;
+    keys[slot] = key;
     this.kind[slot] = kind;
     this.cpu[slot] = cpu;
     this.arg[slot] = arg;
     this.n++;
     this.insert(slot, time, key);
-    return this.gen[slot]! * SLOT_LIMIT + slot + 1;
+    return seq;
   }
 
   /** Cancels a pending event by handle; false (a no-op) when it already ran or was cancelled. */
   cancel(handle: number): boolean {
-    if (!(handle >= 1 && handle <= MAX_TIME)) return false;
-    const h = handle - 1;
-    const slot = h % SLOT_LIMIT;
-    if (slot >= this.kind.length || this.gen[slot] !== (h - slot) / SLOT_LIMIT || this.kind[slot] === DEAD) return false;
+    if (!(handle >= 1 && handle <= this.seq)) return false;
+    const slot = handle & this.mask;
+    if (this.key[slot]! % SEQ_SPAN !== handle || this.kind[slot] === DEAD) return false;
     this.kind[slot] = DEAD;
-    this.gen[slot] = (this.gen[slot]! + 1) & GEN_MASK;
     this.dead++;
     if (this.dead >= COMPACT_MIN && this.dead * 2 > this.n) this.compact();
     return true;
@@ -187,11 +181,11 @@ export class EventQueue {
     let b: number;
     if (time > MAX_TIME) b = NEVER;
     else {
-      const hx = ((time / TWO_32) | 0) ^ this.lastHi;
+      const hx = ((time * INV_TWO_32) | 0) ^ this.lastHi;
       if (hx !== 0) b = 64 - Math.clz32(hx);
       else {
         const lx = (time >>> 0) ^ this.lastLo;
-        if (lx === 0) {
+        if (lx >>> HEAP0_BITS === 0) {
           this.pushHeap0(slot, time, key);
           return;
         }
@@ -200,6 +194,7 @@ export class EventQueue {
     }
     this.link[slot] = this.heads[b]!;
     this.heads[b] = slot;
+    if (time < this.mins[b]!) this.mins[b] = time;
     if (b < 32) this.maskLo |= 1 << b;
     else this.maskHi |= 1 << (b - 32);
   }
@@ -215,31 +210,56 @@ export class EventQueue {
     else if ((this.maskHi & ~(1 << (NEVER - 32))) !== 0) b = 63 - Math.clz32(this.maskHi & -this.maskHi);
     else return Infinity;
     const time = this.time, kind = this.kind, link = this.link;
-    let min = Infinity;
-    for (let s = this.heads[b]!; s !== NONE; s = link[s]!) if (kind[s] !== DEAD && time[s]! < min) min = time[s]!;
-    if (min > limit && min !== Infinity) return min;
+    // The minimum may be a dead event's time: still a valid `last` (the dead are dropped below).
+    const min = this.mins[b]!;
+    if (min > limit) return min;
     let s = this.heads[b]!;
     this.heads[b] = NONE;
+    this.mins[b] = Infinity;
     if (b < 32) this.maskLo &= ~(1 << b);
     else this.maskHi &= ~(1 << (b - 32));
-    if (min !== Infinity) this.setLast(min);
+    this.setLast(min);
+    if (b > 32) {
+      while (s !== NONE) {
+        const next = link[s]!;
+        if (kind[s] === DEAD) this.dropDead(s);
+        else this.insert(s, time[s]!, this.key[s]!);
+        s = next;
+      }
+      return REFILLED;
+    }
+    // Bucket b <= 32: its events share `last`'s high half, so only low halves are compared.
+    const heads = this.heads, mins = this.mins, lastLo = this.lastLo;
+    let maskLo = this.maskLo;
     while (s !== NONE) {
       const next = link[s]!;
       if (kind[s] === DEAD) this.dropDead(s);
-      else this.insert(s, time[s]!, this.key[s]!);
+      else {
+        const t = time[s]!;
+        const lx = (t >>> 0) ^ lastLo;
+        if (lx >>> HEAP0_BITS === 0) this.pushHeap0(s, t, this.key[s]!);
+        else {
+          const nb = 32 - Math.clz32(lx);
+          link[s] = heads[nb]!;
+          heads[nb] = s;
+          if (t < mins[nb]!) mins[nb] = t;
+          maskLo |= 1 << nb;
+        }
+      }
       s = next;
     }
-    return 0;
+    this.maskLo = maskLo;
+    return REFILLED;
   }
 
   private setLast(t: number): void {
     this.last = t;
-    this.lastHi = (t / TWO_32) | 0;
+    this.lastHi = (t * INV_TWO_32) | 0;
     this.lastLo = t >>> 0;
   }
 
   private dropDead(slot: number): void {
-    this.free[this.nFree++] = slot;
+    this.key[slot] = FREE;
     this.dead--;
     this.n--;
   }
@@ -257,15 +277,26 @@ export class EventQueue {
 
   /** Empties every bucket and files the live events again relative to `last`; frees dead ones. */
   private refileAll(): void {
+    this.file(this.drain());
+  }
+
+  /** Empties bucket 0 and every bucket list; returns the slots they held. */
+  private drain(): number[] {
     const slots: number[] = [];
     for (let i = 0; i < this.n0; i++) slots.push(this.hs0[i]!);
     this.n0 = 0;
     for (let b = 1; b <= NEVER; b++) {
       for (let s = this.heads[b]!; s !== NONE; s = this.link[s]!) slots.push(s);
       this.heads[b] = NONE;
+      this.mins[b] = Infinity;
     }
     this.maskLo = 0;
     this.maskHi = 0;
+    return slots;
+  }
+
+  /** Files drained slots again relative to `last`; frees dead ones. */
+  private file(slots: number[]): void {
     for (const s of slots) {
       if (this.kind[s] === DEAD) this.dropDead(s);
       else this.insert(s, this.time[s]!, this.key[s]!);
@@ -321,33 +352,34 @@ export class EventQueue {
     hs[i] = slot;
   }
 
+  /** Doubles the capacity: every event moves to the slot its sequence number names in the larger table. */
   private grow(): void {
-    const old = this.kind.length;
+    const old = this.mask + 1;
     if (old >= SLOT_LIMIT) {
-      throw new Error(`event queue: ${old} pending events is the limit (valid: at most ${SLOT_LIMIT} scheduled and not yet run)`);
+      throw new Error(`event queue: ${this.n} pending events is the limit (valid: at most ${SLOT_LIMIT / 2} scheduled and not yet run)`);
     }
-    const cap = Math.min(SLOT_LIMIT, old * 2);
-    const f64 = (a: Float64Array, len: number): Float64Array => {
-      const b = new Float64Array(len);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array, len: number): Int32Array => {
-      const b = new Int32Array(len);
-      b.set(a);
-      return b;
-    };
-    this.time = f64(this.time, cap);
-    this.key = f64(this.key, cap);
-    this.kind = i32(this.kind, cap);
-    this.cpu = i32(this.cpu, cap);
-    this.arg = f64(this.arg, cap);
-    this.gen = i32(this.gen, cap);
-    this.link = i32(this.link, cap);
-    this.tk0 = f64(this.tk0, 2 * cap);
-    this.hs0 = i32(this.hs0, cap);
-    this.free = new Int32Array(cap);
-    for (let i = 0; i < cap - old; i++) this.free[i] = cap - 1 - i;
-    this.nFree = cap - old;
+    const cap = old * 2, mask = cap - 1;
+    const oTime = this.time, oKey = this.key, oKind = this.kind, oCpu = this.cpu, oArg = this.arg;
+    const slots = this.drain();
+    this.mask = mask;
+    this.time = new Float64Array(cap);
+    this.key = new Float64Array(cap).fill(FREE);
+    this.kind = new Int32Array(cap);
+    this.cpu = new Int32Array(cap);
+    this.arg = new Float64Array(cap);
+    this.link = new Int32Array(cap);
+    this.tk0 = new Float64Array(2 * cap);
+    this.hs0 = new Int32Array(cap);
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      const slot = (oKey[s]! % SEQ_SPAN) & mask;
+      this.time[slot] = oTime[s]!;
+      this.key[slot] = oKey[s]!;
+      this.kind[slot] = oKind[s]!;
+      this.cpu[slot] = oCpu[s]!;
+      this.arg[slot] = oArg[s]!;
+      slots[i] = slot;
+    }
+    this.file(slots);
   }
 }
