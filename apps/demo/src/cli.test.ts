@@ -107,6 +107,28 @@ describe("isolsim run", () => {
     expectBadInput(isolsim("frob"), 'unknown command "frob"', "run, compare");
   });
 
+  it("exits 1 and still prints the report when an invariant is violated (a SCHED_FIFO task starves a kworker with RT throttling off)", () => {
+    const starved = scenario("starved", {
+      name: "fifo-starves-kworker",
+      duration: "10s",
+      kernel: { preset: "linux-4.9", cpus: 4, hz: 250, nohz_full: "1-3", params: { sched_rt_runtime_ns: -1 } },
+      workload: [
+        { type: "user-loop", cpus: "1-3", policy: "fifo", priority: 50 },
+        { type: "syscall", cpus: "1-3", every: "100ms", call: "file-write" },
+        { type: "lru-drain-all", cpus: "0", every: "200ms" },
+      ],
+    });
+    const r = isolsim("run", starved, "--json");
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout) as { invariants: { violations: { invariant: string; cpu: number; detail: string }[] } };
+    expect(report.invariants.violations.map((v) => v.invariant)).toContain("workqueue-progress");
+    expect(report.invariants.violations[0]!.detail).toContain("SCHED_FIFO");
+    expectContractShape(r.stdout);
+    const table = isolsim("run", starved);
+    expect(table.status).toBe(1);
+    expect(table.stdout).toContain("workqueue-progress");
+  });
+
   it("writes nothing to stderr when stderr is not a terminal (no progress bar)", () => {
     const r = isolsim("run", showcase);
     expect(r.status).toBe(0);
