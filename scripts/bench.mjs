@@ -1,22 +1,90 @@
 #!/usr/bin/env node
-// npm run bench [-- --json] [-- --quick] [-- --engine <module>]: simulator throughput figures (a benchmark, not a test).
+// npm run bench [-- --json] [-- --quick] [-- --engine <module>] [-- --core <module>] [-- --update-digests] [-- --only <text>]:
+// simulator throughput figures (a benchmark, not a test).
 // Cases: (a) the engine alone vs a reference event loop (binary heap of plain objects), same process;
-// (b) the 2016 baseline kernel with every workload type; (c) scaling with CPU count.
-// Run with `node --expose-gc` for settled heap figures. `--engine <module>` times case (a) with the
-// Engine exported by another build (e.g. the previous one) to measure before and after.
+// (b) the 2016 baseline kernel (preset linux-4.9, no mechanisms) with every workload type, 60 s simulated;
+// (c) scaling with CPU count: the same scenario, and a quiet machine (isolated CPUs only run user-loop).
+// Each simulation case runs in its own child process (`--expose-gc`), so its peak RSS is its own.
+// Every case's digest is checked against scripts/bench-digests.json, recorded from the unoptimised
+// model: "digest ok" or "DIGEST CHANGED" (exit 1) — `--update-digests` records new ones instead.
+// `--engine <module>` times case (a) with the Engine of another build; `--core <module>` runs
+// cases (b)/(c) with another build of @isolsim/core (e.g. a copy of the previous dist) for before/after.
 import { performance } from "node:perf_hooks";
 import { GCProfiler } from "node:v8";
-import { pathToFileURL } from "node:url";
-import { resolve } from "node:path";
-import { Engine as CoreEngine, EventPriority, simulate } from "../packages/core/dist/index.js";
+import { pathToFileURL, fileURLToPath } from "node:url";
+import { resolve, dirname } from "node:path";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 
+const here = dirname(fileURLToPath(import.meta.url));
+const digestsFile = resolve(here, "bench-digests.json");
 const argv = process.argv.slice(2);
 const args = new Set(argv);
+const opt = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const json = args.has("--json");
 const quick = args.has("--quick");
-const engineModule = argv.includes("--engine") ? argv[argv.indexOf("--engine") + 1] : undefined;
-const Engine = engineModule ? (await import(pathToFileURL(resolve(engineModule)).href)).Engine : CoreEngine;
-const results = [];
+const updateDigests = args.has("--update-digests");
+const only = opt("--only");
+const engineModule = opt("--engine");
+const coreModule = opt("--core");
+const core = await import(coreModule ? pathToFileURL(resolve(coreModule)).href : "../packages/core/dist/index.js");
+const Engine = engineModule ? (await import(pathToFileURL(resolve(engineModule)).href)).Engine : core.Engine;
+const { EventPriority } = core;
+
+const S = 1_000_000_000;
+const MS = 1_000_000;
+const US = 1_000;
+
+/**
+ * The full baseline scenario: preset linux-4.9, no mechanisms, CPUs 0-3 housekeeping, 4-(N-1)
+ * nohz_full, every workload type at the rates of a busy-ish machine (periods jittered by 10 %):
+ * - user-loop: one busy SCHED_OTHER task on every isolated CPU (the DPDK/HPC case);
+ * - syscall getpid: every isolated task, every 100 ms (cheap calls: status polling);
+ * - syscall call-rcu: every isolated task, once a second (freeing an RCU-protected object);
+ * - syscall file-write: every isolated task, once a second, 8 pages (a log line batch);
+ * - syscall page-fault: every isolated task, every 5 s, 8 pages (touching new buffers);
+ * - syscall mlock: the first 4 isolated tasks, every 10 s (mlock() calls lru_add_drain_all());
+ * - kernel-loop: the first 4 isolated tasks, 1 ms in the kernel every 5 s;
+ * - vmalloc-churn: housekeeping CPUs 1-3, 16 pages every 1 ms (module/BPF/stack churn: the lazy
+ *   purge then flushes the kernel TLB of every CPU every second or two);
+ * - lru-drain-all: housekeeping CPU 1, every 2 s (a daemon draining LRU batches);
+ * - wakeup: a kthread on each housekeeping CPU 1-3 woken every 4 ms for 20 µs, and one on the first
+ *   4 isolated CPUs woken every second for 20 µs (a per-CPU kthread still bound there).
+ */
+function fullScenario(cpus, seconds) {
+  const iso = `4-${cpus - 1}`;
+  const few = cpus > 8 ? "4-7" : "4";
+  const j = (every) => ({ every, jitter: every / 10 });
+  return {
+    name: `baseline-full-${cpus}`, seed: 1, duration: seconds * S, warmup: 0,
+    kernel: { preset: "linux-4.9", cpus, hz: 1000, nohzFull: iso },
+    workload: [
+      { type: "user-loop", cpus: iso },
+      { type: "syscall", cpus: iso, call: "getpid", ...j(100 * MS) },
+      { type: "syscall", cpus: iso, call: "call-rcu", ...j(1 * S) },
+      { type: "syscall", cpus: iso, call: "file-write", pages: 8, ...j(1 * S) },
+      { type: "syscall", cpus: iso, call: "page-fault", pages: 8, ...j(5 * S) },
+      { type: "syscall", cpus: few, call: "mlock", pages: 8, ...j(10 * S) },
+      { type: "kernel-loop", cpus: few, run: 1 * MS, ...j(5 * S) },
+      { type: "vmalloc-churn", cpus: "1-3", pages: 16, ...j(1 * MS) },
+      { type: "lru-drain-all", cpus: "1", ...j(2 * S) },
+      { type: "wakeup", cpus: "1-3", run: 20 * US, ...j(4 * MS) },
+      { type: "wakeup", cpus: few, run: 20 * US, ...j(1 * S) },
+    ],
+  };
+}
+
+/** The quiet machine: isolated CPUs run one user-loop task each and nothing else happens to them. */
+function quietScenario(cpus, seconds) {
+  const iso = `4-${cpus - 1}`;
+  return {
+    name: `baseline-quiet-${cpus}`, seed: 1, duration: seconds * S, warmup: 0,
+    kernel: { preset: "linux-4.9", cpus, hz: 1000, nohzFull: iso },
+    workload: [{ type: "user-loop", cpus: iso }],
+  };
+}
+
+const scenarios = { full: fullScenario, quiet: quietScenario };
 
 function mem() {
   if (global.gc) global.gc();
@@ -26,6 +94,26 @@ function mem() {
 
 /** Peak resident set size of the process so far, bytes. */
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
+
+// ---- child: one simulation case, printed as JSON ------------------------------------------------
+if (opt("--child")) {
+  const { kind, cpus, seconds } = JSON.parse(opt("--child"));
+  const { getHeapStatistics } = await import("node:v8");
+  const spec = scenarios[kind](cpus, seconds);
+  const before = mem();
+  let peakHeap = before.heap;
+  const t0 = performance.now();
+  const { report, kernel } = core.simulate(spec, { onProgress: () => { const h = getHeapStatistics().used_heap_size; if (h > peakHeap) peakHeap = h; } });
+  const wall = (performance.now() - t0) / 1000;
+  const after = mem();
+  // The kernel is still referenced here, so `after.heap - before.heap` is what the machine holds.
+  const held = Math.max(0, after.heap - before.heap);
+  process.stdout.write(JSON.stringify({
+    kernel_cpus: kernel.nrCpus, events: report.events, wall_s: wall, rss_peak_bytes: peakRss(), heap_peak_bytes: Math.max(peakHeap, after.heap),
+    heap_held_bytes: held, heap_per_cpu_bytes: held / spec.kernel.cpus, rss_per_cpu_bytes: peakRss() / spec.kernel.cpus, digest: report.digest,
+  }) + "\n");
+  process.exit(0);
+}
 
 /** Runs `f` and counts the garbage collections V8 ran meanwhile. */
 function countingGcs(f) {
@@ -112,54 +200,61 @@ function engineCase(pending, n, rounds) {
   }
   const heap = mem().heap - before.heap;
   const best = Math.max(...e.map((x) => x.rate)), refBest = Math.max(...r.map((x) => x.rate));
-  return { case: `(a) engine ${pending} pending`, events: e.reduce((s, x) => s + x.events, 0), rounds, events_per_s: best, ns_per_event: 1e9 / best,
+  const events = e.reduce((s, x) => s + x.events, 0);
+  return { case: `(a) engine ${pending} pending`, key: `engine-${pending}-${n}x${rounds}`, cpus: pending, events, wall_s: events / best, rounds, events_per_s: best, ns_per_event: 1e9 / best,
     rounds_events_per_s: e.map((x) => x.rate), gcs_during_timing: e.reduce((s, x) => s + x.gcs, 0),
     reference_events_per_s: refBest, reference_rounds_events_per_s: r.map((x) => x.rate), reference_gcs_during_timing: r.reduce((s, x) => s + x.gcs, 0),
-    ratio_vs_reference: median(e.map((x, i) => x.rate / r[i].rate)), rss_peak_bytes: peakRss(), heap_bytes: Math.max(0, heap), digest: eng.digest() };
+    ratio_vs_reference: median(e.map((x, i) => x.rate / r[i].rate)), rss_peak_bytes: peakRss(), heap_peak_bytes: Math.max(0, heap), heap_per_cpu_bytes: Math.max(0, heap) / pending, digest: eng.digest() };
 }
 
-const S = 1_000_000_000;
-function baselineScenario(cpus, seconds) {
-  const iso = `4-${cpus - 1}`;
-  return {
-    name: `baseline-${cpus}`, seed: 1, duration: seconds * S, warmup: 0,
-    kernel: { preset: "linux-4.9", cpus, hz: 1000, nohzFull: iso },
-    workload: [
-      { type: "user-loop", cpus: iso },
-      { type: "syscall", cpus: iso, every: 500_000_000, call: "getpid" },
-      { type: "wakeup", cpus: "4", every: 300_000_000, run: 20_000 },
-    ],
-  };
+/** A simulation case, run in a child process. */
+function simCase(label, kind, cpus, seconds) {
+  const childArgs = ["--expose-gc", fileURLToPath(import.meta.url), "--child", JSON.stringify({ kind, cpus, seconds })];
+  if (coreModule) childArgs.push("--core", coreModule);
+  const r = JSON.parse(execFileSync(process.execPath, childArgs, { encoding: "utf8", maxBuffer: 1 << 20, stdio: ["ignore", "pipe", "inherit"] }));
+  return { case: label, key: `${kind}-${cpus}cpus-${seconds}s`, cpus, simulated_s: seconds, ...r, events_per_s: r.events / r.wall_s, ns_per_event: (r.wall_s * 1e9) / r.events,
+    events_per_sim_s: r.events / seconds, wall_per_sim_s: r.wall_s / seconds };
 }
 
-function simCase(label, spec) {
-  const before = mem();
-  const t0 = performance.now();
-  const { report } = simulate(spec);
-  const wall = (performance.now() - t0) / 1000;
-  const after = mem();
-  return { case: label, cpus: spec.kernel.cpus, simulated_s: spec.duration / S, events: report.events, wall_s: wall,
-    events_per_s: report.events / wall, ns_per_event: (wall * 1e9) / report.events,
-    rss_bytes: after.rss, heap_bytes: after.heap, heap_per_cpu_bytes: Math.max(0, after.heap - before.heap) / spec.kernel.cpus, digest: report.digest };
+const results = [];
+const want = (label) => !only || label.includes(only);
+const bSeconds = quick ? 5 : 60, cSeconds = quick ? 2 : 10;
+for (const p of [64, 1024, 8192]) if (want(`(a) engine ${p}`)) results.push(engineCase(p, quick ? 1_000_000 : 5_000_000, quick ? 3 : 5));
+for (const c of quick ? [64, 1024] : [64, 1024, 4096]) { const l = `(b) baseline ${c} CPUs`; if (want(l)) results.push(simCase(l, "full", c, bSeconds)); }
+for (const kind of ["full", "quiet"]) for (const c of quick ? [8, 64, 512] : [8, 64, 512, 4096]) { const l = `(c) ${kind} ${c} CPUs`; if (want(l)) results.push(simCase(l, kind, c, cSeconds)); }
+
+const recorded = existsSync(digestsFile) ? JSON.parse(readFileSync(digestsFile, "utf8")) : {};
+let changed = 0;
+for (const r of results) {
+  const was = recorded[r.key];
+  if (updateDigests) {
+    // A note on how a digest was recorded stays while the digest does.
+    recorded[r.key] = was && was.digest === r.digest && was.events === r.events ? was : { digest: r.digest, events: r.events };
+    r.digest_check = "recorded";
+  }
+  else if (!was) r.digest_check = "no recorded digest";
+  else if (was.digest === r.digest && was.events === r.events) r.digest_check = "digest ok";
+  else { r.digest_check = "DIGEST CHANGED"; r.recorded_digest = was.digest; r.recorded_events = was.events; changed++; }
 }
+if (updateDigests) writeFileSync(digestsFile, JSON.stringify(Object.fromEntries(Object.entries(recorded).sort(([a], [b]) => a.localeCompare(b))), null, 2) + "\n");
 
-for (const p of [64, 1024, 8192]) results.push(engineCase(p, quick ? 1_000_000 : 5_000_000, quick ? 3 : 5));
-for (const c of quick ? [64] : [64, 1024, 4096]) results.push(simCase(`(b) baseline ${c} CPUs`, baselineScenario(c, quick ? 5 : 60)));
-for (const c of quick ? [8, 64] : [8, 64, 512, 4096]) results.push(simCase(`(c) scaling ${c} CPUs`, baselineScenario(c, 10)));
-
-if (json) process.stdout.write(JSON.stringify({ node: process.version, quick, engine: engineModule ?? "@isolsim/core", results }, null, 2) + "\n");
+if (json) process.stdout.write(JSON.stringify({ node: process.version, quick, engine: engineModule ?? "@isolsim/core", core: coreModule ?? "@isolsim/core", results }, null, 2) + "\n");
 else {
-  const f = (x, d = 0) => (typeof x === "number" ? x.toLocaleString("en-US", { maximumFractionDigits: d }) : "");
+  const f = (x, d = 0) => (typeof x === "number" ? x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "");
   const mb = (x) => f(x / 2 ** 20, 1);
-  console.log(`node ${process.version}${engineModule ? `, engine from ${engineModule}` : ""}; case (a): best of ${quick ? 3 : 5} timed runs after a warm-up, vs ref = median paired ratio`);
-  console.log(["case".padEnd(26), "events".padStart(12), "events/s".padStart(12), "ns/event".padStart(9), "ref events/s".padStart(12), "vs ref".padStart(7), "GCs".padStart(4), "peak RSS MB".padStart(11), "heap MB".padStart(8)].join(" "));
+  console.log(`node ${process.version}${engineModule ? `, engine from ${engineModule}` : ""}${coreModule ? `, core from ${coreModule}` : ""}; case (a): best of ${quick ? 3 : 5} timed runs after a warm-up, vs ref = median paired ratio`);
+  console.log(["case".padEnd(26), "events".padStart(12), "events/s".padStart(12), "ns/event".padStart(9), "ref events/s".padStart(12), "vs ref".padStart(7), "GCs".padStart(4), "peak RSS MB".padStart(11), "heap MB".padStart(8), " digest"].join(" "));
   for (const r of results.filter((r) => r.ratio_vs_reference !== undefined)) {
     console.log([r.case.padEnd(26), f(r.events).padStart(12), f(r.events_per_s).padStart(12), f(r.ns_per_event, 1).padStart(9), f(r.reference_events_per_s).padStart(12),
-      (f(r.ratio_vs_reference, 2) + "x").padStart(7), f(r.gcs_during_timing).padStart(4), mb(r.rss_peak_bytes).padStart(11), mb(r.heap_bytes).padStart(8)].join(" "));
+      (f(r.ratio_vs_reference, 2) + "x").padStart(7), f(r.gcs_during_timing).padStart(4), mb(r.rss_peak_bytes).padStart(11), mb(r.heap_peak_bytes).padStart(8), "", r.digest_check].join(" "));
   }
-  console.log(["case".padEnd(26), "events".padStart(12), "wall s".padStart(8), "events/s".padStart(12), "ns/event".padStart(9), "heap/CPU".padStart(9)].join(" "));
+  console.log(`simulation cases: (b) ${bSeconds} s simulated, (c) ${cSeconds} s simulated; each in its own process; heap/CPU = heap held by the finished kernel / CPUs`);
+  console.log(["case".padEnd(24), "events".padStart(12), "wall s".padStart(8), "events/s".padStart(11), "ns/ev".padStart(6), "ev/sim s".padStart(11), "wall/sim s".padStart(10),
+    "peak RSS MB".padStart(11), "peak heap MB".padStart(12), "heap/CPU B".padStart(10), "RSS/CPU KB".padStart(10), " digest"].join(" "));
   for (const r of results.filter((r) => r.ratio_vs_reference === undefined)) {
-    console.log([r.case.padEnd(26), f(r.events).padStart(12), f(r.wall_s, 2).padStart(8), f(r.events_per_s).padStart(12), f(r.ns_per_event, 1).padStart(9),
-      f(r.heap_per_cpu_bytes).padStart(9)].join(" "));
+    console.log([r.case.padEnd(24), f(r.events).padStart(12), f(r.wall_s, 2).padStart(8), f(r.events_per_s).padStart(11), f(r.ns_per_event).padStart(6), f(r.events_per_sim_s).padStart(11),
+      f(r.wall_per_sim_s, 3).padStart(10), mb(r.rss_peak_bytes).padStart(11), mb(r.heap_peak_bytes).padStart(12), f(r.heap_per_cpu_bytes).padStart(10), f(r.rss_per_cpu_bytes / 1024, 1).padStart(10), "", r.digest_check].join(" "));
   }
+  if (changed) console.log(`${changed} case(s) changed digest against ${digestsFile} (rerun with --update-digests only for an intended change of behaviour)`);
 }
+if (changed) process.exit(1);

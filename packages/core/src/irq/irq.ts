@@ -30,11 +30,12 @@ export class InterruptController {
   private readonly inbox: IpiMessage[][];
   private readonly kArrive: number;
   private readonly softirqs: (SoftirqAction | undefined)[] = [];
-  private readonly irqWorkPending: Set<string>[];
+  /** Per CPU, the names of irq_work queued and not yet run (created at the CPU's first irq_work). */
+  private readonly irqWorkPending: (Set<string> | undefined)[];
 
   constructor(private readonly k: Kernel) {
     this.inbox = Array.from({ length: k.nrCpus }, () => []);
-    this.irqWorkPending = Array.from({ length: k.nrCpus }, () => new Set<string>());
+    this.irqWorkPending = new Array<Set<string> | undefined>(k.nrCpus).fill(undefined);
     this.kArrive = k.engine.register("ipi_arrive", (cpu) => this.arrive(cpu));
   }
 
@@ -97,7 +98,7 @@ export class InterruptController {
    * remote one arrives as an IPI, a local one as a self-IPI (arch_irq_work_raise()).
    */
   irqWorkQueueOn(from: number, to: number, name: string, fn: (() => void) | null = null): void {
-    const pending = this.irqWorkPending[to]!;
+    const pending = (this.irqWorkPending[to] ??= new Set<string>());
     if (pending.has(name)) return;
     pending.add(name);
     const run = (): void => {

@@ -137,10 +137,8 @@ export class KernelVmalloc {
           const f = k.tlb.flushTlbKernelRange(start, end);
           const free = segment(f.all ? "do_flush_tlb_all" : "do_kernel_range_flush", f.localNs, Context.kernel, {
             end: () => {
-              for (const va of valist) {
-                this.freeVmapArea(va);
-                this.lazyNr -= va.end - va.start;
-              }
+              this.freeVmapAreas(valist);
+              for (const va of valist) this.lazyNr -= va.end - va.start;
               this.purging = false;
             },
           });
@@ -207,12 +205,39 @@ export class KernelVmalloc {
     return va;
   }
 
-  /** __free_vmap_area(): the range becomes free for reuse; the cache hint moves below it (rb_prev). */
-  private freeVmapArea(va: VmapArea): void {
-    const i = this.indexAt(va.start);
-    const cache = this.freeCache;
-    if (cache && va.start <= cache.start) this.freeCache = i > 0 ? this.areas[i - 1]! : null;
-    this.areas.splice(i, 1);
+  /**
+   * __free_vmap_area() of each area of `valist` in turn: each range becomes free for reuse and the
+   * cache hint moves below it (rb_prev) when it lay at or above it. One pass over vmap_area_list:
+   * the areas below a freed one are found through links past the ones already freed.
+   */
+  private freeVmapAreas(valist: readonly VmapArea[]): void {
+    const areas = this.areas;
+    const below = new Int32Array(areas.length);
+    const gone = new Uint8Array(areas.length);
+    const prev = (j: number): number => {
+      let r = j;
+      while (r >= 0 && gone[r]) r = below[r]!;
+      while (j >= 0 && gone[j]) {
+        const next = below[j]!;
+        below[j] = r;
+        j = next;
+      }
+      return r;
+    };
+    for (const va of valist) {
+      const i = this.indexAt(va.start);
+      if (gone[i]) throw new Error(`vmalloc: vmap_area at page ${va.start} freed twice`);
+      const cache = this.freeCache;
+      if (cache && va.start <= cache.start) {
+        const p = prev(i - 1);
+        this.freeCache = p >= 0 ? areas[p]! : null;
+      }
+      gone[i] = 1;
+      below[i] = i - 1;
+    }
+    let w = 0;
+    for (let r = 0; r < areas.length; r++) if (!gone[r]) areas[w++] = areas[r]!;
+    areas.length = w;
   }
 
   private indexAt(start: KernelPage): number {

@@ -34,6 +34,8 @@ export interface Runqueue {
   rtClock: Nanoseconds;
 }
 
+const NO_TASKS: readonly Task[] = Object.freeze([]);
+
 const isRt = (t: Task): boolean => t.policy !== Policy.other;
 
 /** The scheduler: runqueues, wakeups, preemption, tick hooks (kernel/sched/core.c, fair.c, rt.c). */
@@ -42,6 +44,8 @@ export class Scheduler {
   readonly rqs: Runqueue[];
   /** Every task ever created, in pid order. */
   readonly tasks: Task[] = [];
+  /** User tasks by CPU, in pid order (absent for a CPU without any): kept as tasks are created. */
+  private readonly userByCpu: (Task[] | undefined)[] = [];
   private nextPid = 1;
   private readonly factor: number;
   private rtPeriodArmed = false;
@@ -85,11 +89,17 @@ export class Scheduler {
       wakeups: 0,
     };
     this.tasks.push(t);
+    if (t.user) (this.userByCpu[t.cpu] ??= []).push(t);
     if (isRt(t) && !this.rtPeriodArmed && this.k.params.schedRtRuntimeNs >= 0) {
       this.rtPeriodArmed = true;
       this.k.engine.schedule(this.k.engine.now + this.k.params.schedRtPeriodNs, this.kRtPeriod, this.k.bootCpu, 0, EventPriority.timer);
     }
     return t;
+  }
+
+  /** The user tasks bound to `cpu`, in pid order (the same array until a task is created there). */
+  userTasksOf(cpu: number): readonly Task[] {
+    return this.userByCpu[cpu] ?? NO_TASKS;
   }
 
   /** update_curr(): charge the running task's runtime since exec_start. */

@@ -14,9 +14,9 @@ import { lruDrainAllWorkload } from "../mm/swap.js";
 /** Installs one workload item into a kernel; `field` names it in errors (`workload[2]`). */
 export type WorkloadInstaller = (k: Kernel, spec: WorkloadSpec, cpus: number[], field: string) => void;
 
-/** The user tasks of each CPU, created by `user-loop` (the tasks that make syscalls). */
-export function userTasks(k: Kernel, cpu: number): Task[] {
-  return k.sched.tasks.filter((t) => t.user && t.cpu === cpu);
+/** The user tasks of a CPU, created by `user-loop` (the tasks that make syscalls), in pid order. */
+export function userTasks(k: Kernel, cpu: number): readonly Task[] {
+  return k.sched.userTasksOf(cpu);
 }
 
 /**
@@ -36,6 +36,16 @@ export function onSyscall(k: Kernel, call: SyscallName, effect: SyscallEffect): 
   m.set(call, list);
 }
 
+/** Segment names of the syscalls (the kernel functions' names). */
+const SYSCALL_SEGMENT: Record<SyscallName | "kernel-loop", string> = {
+  getpid: "sys_getpid",
+  "file-write": "sys_file_write",
+  "page-fault": "sys_page_fault",
+  mlock: "sys_mlock",
+  "call-rcu": "sys_call_rcu",
+  "kernel-loop": "kernel_loop",
+};
+
 /** Makes the current user task of `cpu` enter the kernel for `call` (now, or when it next returns to user). */
 export function syscall(k: Kernel, cpu: number, call: SyscallName | "kernel-loop", pages: number, runNs = 0): void {
   const t = userTasks(k, cpu)[0];
@@ -49,7 +59,7 @@ export function syscall(k: Kernel, cpu: number, call: SyscallName | "kernel-loop
     }
     const body = call === "kernel-loop" ? runNs : k.params.syscallNs + (call === "getpid" || call === "call-rcu" ? 0 : pages * k.params.pageOpNs);
     const extra: Segment[] = [];
-    const seg = segment(call === "kernel-loop" ? "kernel_loop" : `sys_${call.replace("-", "_")}`, body, Context.kernel, {
+    const seg = segment(SYSCALL_SEGMENT[call], body, Context.kernel, {
       own: true,
       start: () => {
         if (call === "kernel-loop") return;

@@ -179,6 +179,8 @@ export class KernelMutex {
 export class Workqueues {
   /** Per-CPU pools: index 2*cpu (normal) and 2*cpu+1 (highpri). */
   readonly pools: WorkerPool[];
+  /** Work items running now (pool->current_work), with the number of pools they run on. */
+  private readonly currentOn = new Map<WorkStruct, number>();
   /** The unbound pool (default attrs, one NUMA node). */
   readonly unboundPool: WorkerPool;
   /** Workqueues allocated so far (alloc_workqueue()). */
@@ -251,17 +253,29 @@ export class Workqueues {
         source: work.source,
         start: () => {
           const now = k.engine.now;
-          pool.current = work;
+          this.setCurrent(pool, work);
           pool.watchdogTs = now;
           work.pending = false;
           k.trace?.instant(worker.cpu, `workqueue_execute_start: function ${work.name}`, now);
           work.func(worker.cpu);
         },
         end: () => {
-          if (pool.current === work) pool.current = null;
+          if (pool.current === work) this.setCurrent(pool, null);
         },
       }),
     );
+  }
+
+  /** Sets pool->current_work, counting the pools each work item is current on (flushWork()'s fast path). */
+  private setCurrent(pool: WorkerPool, work: WorkStruct | null): void {
+    const old = pool.current;
+    if (old) {
+      const n = this.currentOn.get(old)! - 1;
+      if (n === 0) this.currentOn.delete(old);
+      else this.currentOn.set(old, n);
+    }
+    pool.current = work;
+    if (work) this.currentOn.set(work, (this.currentOn.get(work) ?? 0) + 1);
   }
 
   /** The pool a work item queued on `wq` for `cpu` goes to (__queue_work()). */
@@ -368,14 +382,9 @@ export class Workqueues {
     if (work.pool) {
       pool = work.pool;
       at = pool.worklist.indexOf(work) + 1;
-    } else {
-      for (const p of [...this.pools, this.unboundPool]) {
-        if (p.current === work) {
-          pool = p;
-          at = 0;
-          break;
-        }
-      }
+    } else if (this.currentOn.has(work)) {
+      pool = this.pools.find((p) => p.current === work) ?? (this.unboundPool.current === work ? this.unboundPool : null);
+      at = 0;
     }
     if (!pool || at < 0) return false;
     const flush: PendingFlush = { id: this.nextFlush++, work, pool, waiter, since: k.engine.now, reported: false, watchdogEvent: 0 };

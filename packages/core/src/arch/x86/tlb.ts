@@ -66,8 +66,11 @@ export interface KernelTlbStats {
  * (`tlb-no-stale`).
  */
 export class KernelTlb {
-  /** Per-CPU cached kernel translations: page → PTE generation, least recently used first. */
-  readonly cached: Map<KernelPage, number>[];
+  /**
+   * Per-CPU cached kernel translations: page → PTE generation, least recently used first; a CPU's
+   * map is created at its first kernel translation (undefined: nothing cached yet).
+   */
+  readonly cached: (Map<KernelPage, number> | undefined)[];
   /** Counters. */
   readonly stats: KernelTlbStats = { flushes: 0, fullFlushes: 0, ipis: 0, deferred: 0, localFlushes: 0, staleUses: 0 };
   /**
@@ -78,7 +81,7 @@ export class KernelTlb {
   flushKernelRange: FlushKernelRangePolicy = (f) => this.onEachCpu(f);
 
   constructor(private readonly k: Kernel) {
-    this.cached = Array.from({ length: k.nrCpus }, () => new Map<KernelPage, number>());
+    this.cached = new Array<Map<KernelPage, number> | undefined>(k.nrCpus).fill(undefined);
     k.invariants.check("tlb-no-stale");
   }
 
@@ -137,8 +140,8 @@ export class KernelTlb {
   /** Runs `f`'s flush on `cpu` now (do_kernel_range_flush() or do_flush_tlb_all()); returns its cost, ns. */
   flushLocal(cpu: number, f: KernelFlush): Nanoseconds {
     if (f.all) return this.flushAll(cpu);
-    const tlb = this.cached[cpu]!;
-    for (let p = f.start; p < f.end; p++) tlb.delete(p);
+    const tlb = this.cached[cpu];
+    if (tlb) for (let p = f.start; p < f.end; p++) tlb.delete(p);
     this.stats.localFlushes++;
     return this.flushCostNs(f);
   }
@@ -149,7 +152,7 @@ export class KernelTlb {
    * kernel entry (the CR3-switch variant).
    */
   flushAll(cpu: number): Nanoseconds {
-    this.cached[cpu]!.clear();
+    this.cached[cpu]?.clear();
     this.stats.localFlushes++;
     return this.k.params.tlbFlushAllNs;
   }
@@ -184,7 +187,7 @@ export class KernelTlb {
     if (gen === undefined) {
       throw new Error(`cpu ${cpu}: kernel access to unmapped vmalloc page ${formatKernelPage(page)} at ${k.engine.now} ns (model bug: a use after vfree())`);
     }
-    const tlb = this.cached[cpu]!;
+    const tlb = (this.cached[cpu] ??= new Map<KernelPage, number>());
     const had = tlb.get(page);
     if (had !== undefined) {
       tlb.delete(page);
