@@ -45,6 +45,36 @@ describe("scenario files", () => {
   });
 });
 
+function problemsOf(raw: unknown): { field: string; message: string }[] {
+  try {
+    scenarioFromObject(raw, { registry });
+  } catch (e) {
+    return [...(e as BadInput).problems];
+  }
+  return expect.unreachable();
+}
+
+describe("problems name what is valid for the field they are in", () => {
+  const scenario = (kernel: Record<string, unknown>) => ({ duration: "1s", kernel: { cpus: 8, ...kernel }, workload: [] });
+
+  it("kernel.cpus is a number of CPUs, not a CPU list", () => {
+    expect(problemsOf(scenario({ cpus: "8" }))).toEqual([{ field: "kernel.cpus", message: '"8" is not valid (valid: an integer 1-8192)' }]);
+    expect(problemsOf(scenario({ cpus: 9000 }))).toEqual([{ field: "kernel.cpus", message: "9000 is not valid (valid: an integer 1-8192)" }]);
+  });
+
+  it("a mechanism entry that is neither a name nor an object says both are valid", () => {
+    expect(problemsOf(scenario({ mechanisms: [3] }))).toEqual([
+      { field: "kernel.mechanisms[0]", message: '3 is not valid (valid: a mechanism name (isolsim mechanisms lists them) or { "name", "variant"?, "options"? })' },
+    ]);
+  });
+
+  it("an empty mechanism name is one problem that shows the value", () => {
+    expect(problemsOf(scenario({ mechanisms: [""] }))).toEqual([
+      { field: "kernel.mechanisms[0].name", message: '"" is not valid (valid: a mechanism name (isolsim mechanisms lists them))' },
+    ]);
+  });
+});
+
 describe("progress bar", () => {
   it("shows only on a terminal and never with --json", () => {
     expect(progressAllowed({ isTTY: true, write: () => true }, false)).toBe(true);

@@ -114,6 +114,13 @@ const VALID: Record<string, string> = {
   kernel: "an object",
 };
 
+/** What is valid for fields whose last key means something else elsewhere, by path (`[]` for any index). */
+const VALID_AT: Record<string, string> = {
+  "kernel.cpus": `an integer 1-${MAX_CPUS}`,
+  "kernel.mechanisms[]": 'a mechanism name (isolsim mechanisms lists them) or { "name", "variant"?, "options"? }',
+  "kernel.mechanisms[].name": "a mechanism name (isolsim mechanisms lists them)",
+};
+
 /** Formats a zod path as the scenario's field path: `workload[2].every`. */
 export function fieldPath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -123,7 +130,11 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = raw;
-  for (const p of path) v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  for (const p of path) {
+    // A mechanism entry given as a name stands for { "name": ... }.
+    if (typeof v === "string" && p === "name") return v;
+    v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  }
   return v;
 }
 
@@ -149,7 +160,7 @@ function zodProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Problem
     const path = issue.path;
     const value = valueAt(raw, path);
     const last = String(path[path.length - 1] ?? "");
-    const valid = VALID[last];
+    const valid = VALID_AT[fieldPath(path).replace(/\[\d+\]/g, "[]")] ?? VALID[last];
     switch (issue.code) {
       case "unrecognized_keys":
         for (const key of issue.keys) {
@@ -262,7 +273,8 @@ function semanticProblems(raw: Record<string, unknown>, schemaProblems: readonly
   if (Array.isArray(kernel.mechanisms)) {
     kernel.mechanisms.forEach((m: unknown, i) => {
       const entry: unknown = typeof m === "string" ? { name: m } : m;
-      if (reported.has(`kernel.mechanisms[${i}]`) || !entry || typeof entry !== "object" || typeof (entry as MechanismEntry).name !== "string") return;
+      const at = `kernel.mechanisms[${i}]`;
+      if ([...reported].some((f) => f === at || f.startsWith(`${at}.`)) || !entry || typeof entry !== "object" || typeof (entry as MechanismEntry).name !== "string") return;
       const one = entry as MechanismEntry;
       const found: Problem[] = [];
       collect(found, () => resolveMechanisms([one], registry));

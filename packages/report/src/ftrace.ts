@@ -22,6 +22,12 @@ const BY_SOURCE: Readonly<Record<string, EventPair>> = {
   ipi_resched: vector("reschedule", 253),
 };
 
+/** softirq_to_name[] of include/linux/interrupt.h: the index is the vector. */
+const SOFTIRQ_VECTORS = ["HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU"];
+
+/** Model instants that are real tracepoints; any other named instant is printed as `isolsim_<name>`. */
+const TRACEPOINTS = new Set(["sched_switch", "sched_wakeup", "tick_stop", "workqueue_queue_work", "rcu_grace_period", "timer_expire_entry"]);
+
 /** FNV-1a of a name, as a stable fake kernel address (`work struct 00000000xxxxxxxx`). */
 function address(name: string): string {
   let h = 0x811c9dc5;
@@ -30,17 +36,17 @@ function address(name: string): string {
 }
 
 /** The tracepoints a slice is printed as, or null for slices ftrace has no event for (user runs, own syscalls). */
-function eventsOf(r: Extract<TraceRecord, { type: "slice" }>): EventPair | null {
+function eventsOf(r: Extract<TraceRecord, { type: "slice" }>, workItems: ReadonlySet<string>): EventPair | null {
   const src = r.source;
   if (r.cat === "user") return null;
-  if (src !== null && src.startsWith("kworker_")) {
+  if ((src !== null && src.startsWith("kworker_")) || workItems.has(`${r.cpu}:${r.ts}:${r.name}`)) {
     const f = `work struct ${address(r.name)}: function ${r.name}`;
     return { entry: "workqueue_execute_start", exit: "workqueue_execute_end", fields: f, flags: "....." };
   }
   if (r.cat === "softirq") {
-    const rcu = src === "rcu" || /rcu/i.test(r.name);
-    const f = rcu ? "vec=9 [action=RCU]" : `vec=0 [action=${r.name}]`;
-    return { entry: "softirq_entry", exit: "softirq_exit", fields: f, flags: "..s1." };
+    const action = src === "rcu" || /rcu/i.test(r.name) ? "RCU" : r.name.replace(/^softirq:/, "").toUpperCase();
+    const vec = SOFTIRQ_VECTORS.indexOf(action);
+    return { entry: "softirq_entry", exit: "softirq_exit", fields: `vec=${vec < 0 ? 0 : vec} [action=${action}]`, flags: "..s1." };
   }
   if (src !== null && BY_SOURCE[src]) return BY_SOURCE[src]!;
   if (r.cat === "irq") {
@@ -103,6 +109,13 @@ export function formatFtrace(records: readonly TraceRecord[], meta: TraceMeta): 
     const m = /^sched_wakeup: comm=(\S+) pid=(\d+)/.exec(r.name);
     if (m && !pids.has(m[1]!)) pids.set(m[1]!, Number(m[2]));
   }
+  // The model marks each work item a kworker runs with a workqueue_execute_start instant; its slice
+  // prints the start/end pair, so the instant itself is not printed again.
+  const workItems = new Set<string>();
+  for (const r of records) {
+    if (r.type !== "instant" || !r.name.startsWith("workqueue_execute_start: ")) continue;
+    workItems.add(`${r.cpu}:${r.ts}:${r.name.replace(/^workqueue_execute_start: function /, "")}`);
+  }
   let nextPid = 1000;
   const pidOf = (comm: string): number => {
     if (comm === "<idle>" || comm.startsWith("swapper")) return 0;
@@ -112,7 +125,7 @@ export function formatFtrace(records: readonly TraceRecord[], meta: TraceMeta): 
   };
   records.forEach((r, seq) => {
     if (r.type === "slice") {
-      const ev = eventsOf(r);
+      const ev = eventsOf(r, workItems);
       if (!ev) return;
       const src = r.source !== null ? ` source=${r.source}` : "";
       lines.push({ ns: r.ts, rank: 3, len: r.end - r.ts, seq, cpu: r.cpu, flags: ev.flags, event: ev.entry, fields: ev.fields + src });
@@ -121,6 +134,7 @@ export function formatFtrace(records: readonly TraceRecord[], meta: TraceMeta): 
       lines.push({ ns: r.ts, rank: 1, len: 0, seq, cpu: r.from, flags: "d..1.", event: "ipi_send_cpu", fields: `cpu=${r.to} callsite=${r.name} callback=${r.name}` });
     } else {
       const { event, fields } = splitEvent(r.name);
+      if (event === "workqueue_execute_start") return;
       const line: Line = { ns: r.ts, rank: 2, len: 0, seq, cpu: r.cpu, flags: "d..1.", event, fields };
       if (event === "sched_switch") {
         const prev = /prev_comm=(\S+)/.exec(fields)?.[1] ?? "swapper";
@@ -141,7 +155,7 @@ export function formatFtrace(records: readonly TraceRecord[], meta: TraceMeta): 
       } else if (!fields) {
         line.event = "isolsim_event";
         line.fields = `name=${event}`;
-      }
+      } else if (!TRACEPOINTS.has(event)) line.event = `isolsim_${event}`;
       lines.push(line);
     }
   });

@@ -23,8 +23,8 @@ export interface TraceEvent {
   tid: number;
   /** Category. */
   cat?: string;
-  /** Start, microseconds (float, ns precision). */
-  ts?: number;
+  /** Start, microseconds (float, ns precision); 0 for metadata. */
+  ts: number;
   /** Duration of an `X` slice, microseconds. */
   dur?: number;
   /** Instant scope (`t`: the thread). */
@@ -50,18 +50,61 @@ export function splitEvent(name: string): {
 
 const usOf = (ns: number): number => ns / 1000;
 
+/** A slice that may handle what a flow sent: its start, end and record index. */
+interface Handler {
+  ts: number;
+  end: number;
+  seq: number;
+  claimed: boolean;
+}
+
+/** Slices by `cpu:name`, in start order, for binding flows to the handler of what they sent. */
+function handlerSlices(records: readonly TraceRecord[]): Map<string, Handler[]> {
+  const out = new Map<string, Handler[]>();
+  records.forEach((r, seq) => {
+    if (r.type !== "slice" || r.cat === "user") return;
+    const key = `${r.cpu}:${r.name}`;
+    let list = out.get(key);
+    if (!list) out.set(key, (list = []));
+    list.push({ ts: r.ts, end: r.end, seq, claimed: false });
+  });
+  for (const list of out.values()) list.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+  return out;
+}
+
+/** The first unclaimed slice named `name` on `cpu` starting at or after `at`, claimed; null when none. */
+function claimHandler(handlers: Map<string, Handler[]>, cpu: number, name: string, at: number): Handler | null {
+  const list = handlers.get(`${cpu}:${name}`);
+  if (!list) return null;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.ts < at) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < list.length; i++) {
+    if (!list[i]!.claimed) {
+      list[i]!.claimed = true;
+      return list[i]!;
+    }
+  }
+  return null;
+}
+
 /**
  * Converts trace records to Chrome trace-event JSON for ui.perfetto.dev: one track per CPU
  * (pid = machine, tid = CPU), `X` slices, `i` instants, `s`/`f` flows from cause to interrupted CPU.
  */
 export function toPerfettoEvents(records: readonly TraceRecord[], meta: TraceMeta): TraceEvent[] {
   const pid = PERFETTO_PID;
-  const out: TraceEvent[] = [{ ph: "M", name: "process_name", pid, tid: 0, args: { name: meta.title } }];
+  const out: TraceEvent[] = [{ ph: "M", name: "process_name", pid, tid: 0, ts: 0, args: { name: meta.title } }];
   for (let cpu = 0; cpu < meta.cpus; cpu++) {
-    out.push({ ph: "M", name: "thread_name", pid, tid: cpu, args: { name: `CPU ${cpu}` } });
-    out.push({ ph: "M", name: "thread_sort_index", pid, tid: cpu, args: { sort_index: cpu } });
+    out.push({ ph: "M", name: "thread_name", pid, tid: cpu, ts: 0, args: { name: `CPU ${cpu}` } });
+    out.push({ ph: "M", name: "thread_sort_index", pid, tid: cpu, ts: 0, args: { sort_index: cpu } });
   }
   const timed: { ns: number; rank: number; len: number; seq: number; ev: TraceEvent }[] = [];
+  const handlers = handlerSlices(records);
   let flowId = 0;
   records.forEach((r, seq) => {
     if (r.type === "slice") {
@@ -78,7 +121,11 @@ export function toPerfettoEvents(records: readonly TraceRecord[], meta: TraceMet
     } else {
       const id = ++flowId;
       timed.push({ ns: r.ts, rank: 3, len: 0, seq, ev: { ph: "s", id, name: r.name, cat: "cause", pid, tid: r.from, ts: usOf(r.ts) } });
-      timed.push({ ns: r.end, rank: 0, len: 0, seq, ev: { ph: "f", bp: "e", id, name: r.name, cat: "cause", pid, tid: r.to, ts: usOf(r.end) } });
+      // The finish binds (bp "e") to the slice open when it is read: the handler of what was sent,
+      // which may start after the arrival (interrupts off, an earlier handler still running).
+      const h = claimHandler(handlers, r.to, r.name, r.end);
+      const at = h ? { ns: h.ts, rank: 1, len: h.end - h.ts, seq: h.seq + 0.5 } : { ns: r.end, rank: 1, len: Infinity, seq };
+      timed.push({ ...at, ev: { ph: "f", bp: "e", id, name: r.name, cat: "cause", pid, tid: r.to, ts: usOf(at.ns) } });
     }
   });
   timed.sort((a, b) => a.ns - b.ns || a.rank - b.rank || b.len - a.len || a.seq - b.seq);

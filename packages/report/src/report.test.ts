@@ -5,7 +5,7 @@ import { formatComparison } from "./compare.js";
 import { formatFtrace, ftraceTimestamp } from "./ftrace.js";
 import { formatPerfetto } from "./perfetto.js";
 import { formatReport } from "./table.js";
-import { cpuList } from "./text.js";
+import { cpuList, cpuListShort } from "./text.js";
 
 /** A report of `n` CPUs, CPU 0 housekeeping, the rest isolated with `ticks(cpu)` ticks each. */
 function report(n: number, ticks: (cpu: number) => number): Report {
@@ -67,6 +67,9 @@ describe("the rtla-style table", () => {
 
   it("compresses CPU lists like the kernel prints them", () => {
     expect(cpuList([0, 1, 2, 4, 6, 7])).toBe("0-2,4,6-7");
+    expect(cpuListShort([4, 36, 68, 100])).toBe("4-100:1/32");
+    expect(cpuListShort([1, 2, 3, 5, 6, 7, 9, 10])).toBe("1-10:3/4");
+    expect(cpuListShort([1, 2, 4])).toBe("1-2,4");
   });
 });
 
@@ -99,6 +102,27 @@ describe("traces", () => {
     expect(doc.traceEvents.find((e: { ph: string }) => e.ph === "i")).toMatchObject({ name: "tick_stop", args: { fields: "success=1 dependency=NONE" } });
   });
 
+  it("perfetto: every event has ph/ts/pid/tid, metadata included", () => {
+    const doc = JSON.parse(formatPerfetto(records, { title: "t", cpus: 2 }));
+    for (const e of doc.traceEvents) expect(e).toEqual(expect.objectContaining({ ph: expect.any(String), ts: expect.any(Number), pid: 1, tid: expect.any(Number) }));
+  });
+
+  it("perfetto: an IPI that waits for the running handler binds its flow to its own handler, not the one it arrived in", () => {
+    // The tick runs from 700000000 to 700002150 ns; the reschedule IPI arrives at 700001150 and is
+    // handled after it (interrupts off), at 700002150.
+    const waited: TraceRecord[] = [
+      { type: "slice", cpu: 0, name: "local_timer", cat: "irq", ts: 700_000_000, end: 700_002_150, source: "tick" },
+      { type: "flow", from: 4, to: 0, ts: 700_000_150, end: 700_001_150, name: "reschedule" },
+      { type: "slice", cpu: 0, name: "reschedule", cat: "irq", ts: 700_002_150, end: 700_002_210, source: "ipi_resched" },
+      { type: "slice", cpu: 4, name: "wakeup", cat: "kernel", ts: 700_000_000, end: 700_000_500, source: null },
+    ];
+    const events: { ph: string; name: string; ts: number; tid: number; bp?: string }[] = JSON.parse(formatPerfetto(waited, { title: "t", cpus: 5 })).traceEvents;
+    const f = events.findIndex((e) => e.ph === "f");
+    expect(events[f]).toMatchObject({ bp: "e", tid: 0, ts: 700002.15 });
+    // Read right after the handler's slice, so that slice is the one open when the flow ends.
+    expect(events[f - 1]).toMatchObject({ ph: "X", name: "reschedule", tid: 0 });
+  });
+
   it("ftrace: the kernel's line layout and truncated microsecond timestamps", () => {
     expect(ftraceTimestamp(1_234_567_899)).toBe("    1.234567");
     const text = formatFtrace(records, { title: "t", cpus: 2 });
@@ -106,5 +130,51 @@ describe("traces", () => {
     expect(text).toContain("[001] d.h1.     0.001000: reschedule_entry: vector=253 source=ipi_resched");
     expect(text).toContain("[001] d..1.     0.001000: tick_stop: success=1 dependency=NONE");
     expect(text).toContain("# entries-in-buffer/entries-written: 4/4   #P:2");
+  });
+});
+
+describe("the table of a large machine", () => {
+  it("keeps the CPU column narrow when a group's CPU list is long, and lists the group's CPUs under the table", () => {
+    // Every 8th isolated CPU makes syscalls: the others form a group with a long, irregular list.
+    const t = formatReport(report(1024, (cpu) => (cpu % 8 === 1 ? 56 : 19)));
+    const lines = t.split("\n");
+    const header = lines.find((l) => /^\s*CPU\s+Runtime/.test(l))!;
+    expect(header.indexOf("Runtime")).toBeLessThan(30);
+    expect(t).toMatch(/^\s*1-1017:1\/8\s+9000000\.000\s+128\.800/m);
+    expect(t).toMatch(/^\s*2-1023:7\/8\s+9000000\.000\s+43\.700/m);
+    expect(t).toContain("CPUs 2-1023:7/8: tick stopped");
+  });
+
+  it("labels a long irregular group [n] and lists its CPUs under the table", () => {
+    const odd = new Set([1, 2, 5, 11, 23, 47, 95, 191, 383, 767]);
+    const t = formatReport(report(1024, (cpu) => (odd.has(cpu) ? 56 : cpu < 100 && cpu % 7 === 0 ? 30 : 19)));
+    const header = t.split("\n").find((l) => /^\s*CPU\s+Runtime/.test(l))!;
+    expect(header.indexOf("Runtime")).toBeLessThan(30);
+    expect(t).toMatch(/^\s*\[1\] 10 CPUs\s+9000000\.000\s+128\.800/m);
+    expect(t).toContain("[1] 10 CPUs: 1-2,5,11,23,47,95,191,383,767");
+  });
+});
+
+describe("ftrace events", () => {
+  const work: TraceRecord[] = [
+    { type: "instant", cpu: 1, name: "workqueue_execute_start: function wq_barrier_func", ts: 600_015_560 },
+    { type: "slice", cpu: 1, name: "wq_barrier_func", cat: "kernel", ts: 600_015_560, end: 600_015_860, source: null },
+    { type: "slice", cpu: 0, name: "softirq:TIMER", cat: "softirq", ts: 703_003_000, end: 703_003_500, source: null },
+    { type: "instant", cpu: 0, name: "lru_add_drain_all: 0 CPUs with pages in batches", ts: 200_005_000 },
+  ];
+  const text = formatFtrace(work, { title: "t", cpus: 2 });
+
+  it("a work item is one workqueue_execute_start/end pair, whatever its source", () => {
+    expect(text.match(/workqueue_execute_start/g)).toHaveLength(1);
+    expect(text).toMatch(/\[001\] \.{5}\s+0\.600015: workqueue_execute_start: work struct [0-9a-f]{16}: function wq_barrier_func$/m);
+    expect(text).toMatch(/\[001\] \.{5}\s+0\.600015: workqueue_execute_end: work struct [0-9a-f]{16}: function wq_barrier_func$/m);
+  });
+
+  it("softirqs carry the kernel's vector and action name (TIMER is 1)", () => {
+    expect(text).toContain("softirq_entry: vec=1 [action=TIMER]");
+  });
+
+  it("model events that are not kernel tracepoints start with isolsim_", () => {
+    expect(text).toContain(": isolsim_lru_add_drain_all: 0 CPUs with pages in batches");
   });
 });

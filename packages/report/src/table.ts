@@ -1,5 +1,5 @@
 import type { CpuReport, Report } from "@isolsim/core";
-import { cpuList, human, layoutTable, median, us } from "./text.js";
+import { cpuList, cpuListShort, human, layoutTable, median, us } from "./text.js";
 import type { Column } from "./text.js";
 
 /** Short column headers of the interruption sources (report `interruptions` keys). */
@@ -64,20 +64,36 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string, cpu: (t: T) => n
   return [...groups.values()];
 }
 
+/** Longest CPU list printed in the CPU column; a longer one gets a `[n] N CPUs` label listed under the table. */
+export const MAX_CPU_LABEL = 16;
+
 /** The per-CPU rows: every CPU, or identical CPUs grouped, or isolated CPUs aggregated. */
 function cpuRows(r: Report, keys: readonly string[], opts: TableOptions): { rows: string[][]; note: string | null } {
   const max = opts.maxRows ?? 16;
   const each = (c: CpuReport): string[] => [String(c.cpu), ...cpuCells(r, c, keys)];
   if (opts.allCpus || r.cpus.length <= max) return { rows: r.cpus.map(each), note: null };
-  const grouped = (cpus: readonly CpuReport[]): string[][] =>
-    groupBy(cpus, (c) => `${c.isolated}|${cpuCells(r, c, keys).join("|")}`, (c) => c.cpu).map((g) => [cpuList(g.cpus), ...cpuCells(r, g.first, keys)]);
+  const grouped = (cpus: readonly CpuReport[]): { label: string; list: string; cells: string[] }[] =>
+    groupBy(cpus, (c) => `${c.isolated}|${cpuCells(r, c, keys).join("|")}`, (c) => c.cpu).map((g) => ({
+      label: g.cpus.length > 1 ? `${g.cpus.length} CPUs` : String(g.cpus[0]),
+      list: cpuListShort(g.cpus),
+      cells: cpuCells(r, g.first, keys),
+    }));
   const all = grouped(r.cpus);
-  if (all.length <= max) return { rows: all, note: `CPUs with identical figures share a row; --all-cpus lists every CPU.` };
+  if (all.length <= max) {
+    const legend: string[] = [];
+    const rows = all.map((g) => {
+      if (g.list.length <= MAX_CPU_LABEL) return [g.list, ...g.cells];
+      legend.push(`[${legend.length + 1}] ${g.label}: ${g.list}`);
+      return [`[${legend.length}] ${g.label}`, ...g.cells];
+    });
+    const note = [`CPUs with identical figures share a row; --all-cpus lists every CPU.`, ...legend].join("\n");
+    return { rows, note };
+  }
   const hk = r.cpus.filter((c) => !c.isolated);
   const iso = r.cpus.filter((c) => c.isolated);
   const rows: string[][] = [];
   const hkRows = grouped(hk);
-  if (hkRows.length <= max / 2) rows.push(...hkRows);
+  if (hkRows.length <= max / 2 && hkRows.every((g) => g.list.length <= MAX_CPU_LABEL)) rows.push(...hkRows.map((g) => [g.list, ...g.cells]));
   else {
     rows.push([`hk min`, ...aggregateCells(r, hk, keys, (s) => s[0]!)]);
     rows.push([`hk median`, ...aggregateCells(r, hk, keys, median)]);
@@ -111,7 +127,7 @@ function tickLines(r: Report, opts: TableOptions): string[] {
   const groups = groupBy(iso, tickLine, (c) => c.cpu);
   const max = opts.maxRows ?? 16;
   if (opts.allCpus || groups.length <= max) {
-    return groups.map((g) => `${g.cpus.length > 1 ? "CPUs" : "CPU"} ${cpuList(g.cpus)}: ${g.key}`);
+    return groups.map((g) => `${g.cpus.length > 1 ? "CPUs" : "CPU"} ${cpuListShort(g.cpus)}: ${g.key}`);
   }
   const pct = iso.map((c) => c.tick.stopped_pct).sort((a, b) => a - b);
   const kept: Record<string, number> = {};

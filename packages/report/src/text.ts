@@ -49,3 +49,29 @@ export function cpuList(cpus: readonly number[]): string {
   }
   return parts.join(",");
 }
+
+/**
+ * The shortest kernel list (bitmap_parselist() syntax) of sorted CPUs: {@link cpuList}, or one
+ * `start-end:used/group` region when the CPUs follow such a pattern (`1-1017:1/8` for every 8th CPU from 1).
+ */
+export function cpuListShort(cpus: readonly number[]): string {
+  const plain = cpuList(cpus);
+  if (cpus.length < 3) return plain;
+  const start = cpus[0]!;
+  const end = cpus[cpus.length - 1]!;
+  for (let group = 2; group <= Math.min(64, end - start); group++) {
+    let used = 0;
+    while (used < group && cpus[used] === start + used) used++;
+    if (used >= group) continue;
+    let i = 0;
+    let ok = true;
+    for (let x = start; x <= end && ok; x++) {
+      if ((x - start) % group < used) ok = cpus[i++] === x;
+    }
+    if (ok && i === cpus.length) {
+      const region = `${start}-${end}:${used}/${group}`;
+      return region.length < plain.length ? region : plain;
+    }
+  }
+  return plain;
+}
