@@ -129,6 +129,14 @@ describe("isolsim run", () => {
     expect(table.stdout).toContain("workqueue-progress");
   });
 
+  it("prints what the kernel would print at boot, e.g. the boot CPU kept for housekeeping", () => {
+    const all = scenario("boot-cpu", { ...base(), kernel: { ...base().kernel, nohz_full: "0-3" }, workload: [{ type: "user-loop", cpus: "1-3" }] });
+    const r = isolsim("run", all, "--json");
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("isolsim: kernel: Housekeeping: must include one present CPU, using boot CPU:0");
+    expect(JSON.parse(r.stdout).kernel.nohz_full).toBe("1-3");
+  });
+
   it("writes nothing to stderr when stderr is not a terminal (no progress bar)", () => {
     const r = isolsim("run", showcase);
     expect(r.status).toBe(0);
@@ -271,8 +279,9 @@ describe("isolsim compare, mechanisms, presets", () => {
     ]);
     for (const x of m) expect(x.description.length).toBeGreaterThan(10);
     expect(isolsim("mechanisms").stdout).toContain("variants: mainline (default)");
-    const p = JSON.parse(isolsim("presets", "--json").stdout) as { name: string }[];
+    const p = JSON.parse(isolsim("presets", "--json").stdout) as { name: string; params: Record<string, unknown> }[];
     expect(p.map((x) => x.name)).toContain("linux-4.9");
+    for (const x of p) for (const key of Object.keys(x.params)) expect(key).toMatch(/^[a-z0-9_]+$/);
   });
 
   it("explains itself with --help, including how large machines are summarised", () => {

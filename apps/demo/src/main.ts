@@ -1,6 +1,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { TraceRecorder, presets, simulate } from "@isolsim/core";
+import { TraceRecorder, paramName, presets, simulate } from "@isolsim/core";
+import type { Params } from "@isolsim/core";
 import type { MechanismEntry, MechanismRegistry, ScenarioSpec } from "@isolsim/core";
 import { formatComparison, formatReport } from "@isolsim/report";
 import { compareConfigs, runComparison } from "./compare.js";
@@ -127,6 +128,7 @@ function cmdRun(file: string, v: Values, io: CliIo, registry: MechanismRegistry)
     writeSync(fd, formatTrace(recorder, format as TraceFormat, { title: traceTitle(spec), cpus: spec.kernel.cpus }));
     closeSync(fd);
   }
+  for (const w of result.kernel.hk.warnings) io.stderr.write(`isolsim: kernel: ${w}\n`);
   const report = result.report;
   if (json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
   else {
@@ -178,7 +180,13 @@ function cmdMechanisms(v: Values, io: CliIo, registry: MechanismRegistry): numbe
 }
 
 function cmdPresets(v: Values, io: CliIo): number {
-  const list = Object.values(presets).map((p) => ({ name: p.name, description: p.description, era: p.era, mechanisms: p.mechanisms, params: p.params }));
+  const list = Object.values(presets).map((p) => ({
+    name: p.name,
+    description: p.description,
+    era: p.era,
+    mechanisms: p.mechanisms,
+    params: Object.fromEntries(Object.entries(p.params).map(([key, value]) => [paramName(key as keyof Params), value])),
+  }));
   if (v.json) io.stdout.write(JSON.stringify(list, null, 2) + "\n");
   else {
     for (const p of list) {
