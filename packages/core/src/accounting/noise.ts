@@ -34,8 +34,11 @@ export class NoiseAccounting {
   private lastLen: Nanoseconds[];
 
   constructor(private readonly k: Kernel) {
-    this.cpus = Array.from({ length: k.nrCpus }, () => ({
-      counts: new Int32Array(interruptionKeys.length),
+    // One buffer for every CPU's counts: each CPU's array is a view of its slice.
+    const nk = interruptionKeys.length;
+    const all = new Int32Array(k.nrCpus * nk);
+    this.cpus = Array.from({ length: k.nrCpus }, (_, cpu) => ({
+      counts: all.subarray(cpu * nk, (cpu + 1) * nk),
       noiseNs: 0,
       maxSingleNs: 0,
       intervals: 0,

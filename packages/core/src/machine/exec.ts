@@ -97,8 +97,12 @@ export class CpuExecutor {
     const now = k.engine.now;
     c.running = null;
     c.runningEvent = 0;
-    if (c.inIrq) c.irqQueue.shift();
-    else if (c.curr) c.curr.segs.shift();
+    // shift() keeps an array's capacity; an emptied queue gives its backing store back (length = 0).
+    const q = c.inIrq ? c.irqQueue : c.curr ? c.curr.segs : null;
+    if (q) {
+      q.shift();
+      if (q.length === 0) q.length = 0;
+    }
     seg.ns = 0;
     k.trace?.segment(cpu, seg, now);
     if (seg.end) {

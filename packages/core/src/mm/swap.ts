@@ -82,9 +82,10 @@ export class Lru {
     this.seen = new Array<number>(k.nrCpus).fill(0);
     this.drainMutex = new KernelMutex(k, "lru_add_drain_all.lock");
     this.wq = k.workqueue.allocWorkqueue("lru-add-drain", { memReclaim: true });
-    this.drainWork = Array.from({ length: k.nrCpus }, () =>
-      initWork("lru_add_drain_per_cpu", (cpu) => this.lruAddDrainCpu(cpu), "kworker_lru_drain", k.params.kworkerWorkNs),
-    );
+    const drain = (cpu: number): void => {
+      this.lruAddDrainCpu(cpu);
+    };
+    this.drainWork = Array.from({ length: k.nrCpus }, () => initWork("lru_add_drain_per_cpu", drain, "kworker_lru_drain", k.params.kworkerWorkNs));
     this.ops = {
       add: (cpu, list) => {
         const pvec = this.pvecs[cpu]!;

@@ -117,9 +117,8 @@ export class Vmstat {
     this.expectedThreshold = this.threshold;
     const wqs = k.workqueue;
     this.wq = wqs.allocWorkqueue("vmstat", { memReclaim: true });
-    this.work = Array.from({ length: k.nrCpus }, () =>
-      wqs.initDelayedWork("vmstat_update", (cpu) => this.vmstatUpdate(cpu), "kworker_vmstat", k.params.kworkerWorkNs, true),
-    );
+    const update = (cpu: number): void => this.vmstatUpdate(cpu);
+    this.work = Array.from({ length: k.nrCpus }, () => wqs.initDelayedWork("vmstat_update", update, "kworker_vmstat", k.params.kworkerWorkNs, true));
     this.shepherd = wqs.initDelayedWork("vmstat_shepherd", () => this.vmstatShepherd(), "kworker_other", k.params.kworkerWorkNs, true);
     this.foldCpu = (cpu) => {
       let changes = 0;

@@ -41,6 +41,12 @@ export interface NocbKthreadSpec {
  */
 export type NocbLayout = (k: Kernel, flavours: readonly RcuFlavour[], nocbCpus: readonly number[]) => NocbKthreadSpec[];
 
+/** The `gp` duties of a kthread without any (frozen, shared by the layouts' non-leaders). */
+export const NO_NOCB_REFS: readonly NocbQueueRef[] = Object.freeze([]);
+
+/** An empty callback list, shared until a list gets its first callback (frozen). */
+const NO_CBS: RcuCallback[] = Object.freeze([]) as unknown as RcuCallback[];
+
 /** int_sqrt() (lib/int_sqrt.c): floor of the square root. */
 export function intSqrt(x: number): number {
   let r = Math.floor(Math.sqrt(x));
@@ -80,7 +86,7 @@ export const linux49NocbLayout: NocbLayout = (k, flavours, nocbCpus) => {
         name: `rcuo${f.abbr}/${cpu}`,
         role: "rcu_callback",
         cpu: pin,
-        gp: leader ? group.map((c) => ({ flavour: f.index, cpu: c })) : [],
+        gp: leader ? group.map((c) => ({ flavour: f.index, cpu: c })) : NO_NOCB_REFS,
         cb: [{ flavour: f.index, cpu }],
       });
     }
@@ -88,8 +94,12 @@ export const linux49NocbLayout: NocbLayout = (k, flavours, nocbCpus) => {
   return out;
 };
 
+/** The GP queues of a kthread without any (frozen, shared). */
+const NO_QUEUES: NocbQueue[] = Object.freeze([]) as unknown as NocbQueue[];
+
 /** Runtime state of one offloaded queue. */
 interface NocbQueue {
+  /** The queue, as the first kthread spec naming it gave it. */
   readonly ref: NocbQueueRef;
   /** rdp->nocb_head: callbacks queued by call_rcu(), not yet collected. */
   head: RcuCallback[];
@@ -123,7 +133,8 @@ export interface NocbKthread {
 export class NocbOffload {
   /** Spawned kthreads, in spawn order. */
   readonly kthreads: NocbKthread[] = [];
-  private readonly queues: (NocbQueue | null)[][];
+  /** By flavour and CPU: the queue, undefined for an offloaded CPU no spec named yet, null for a CPU not offloaded. */
+  private readonly queues: (NocbQueue | null | undefined)[][];
 
   constructor(
     private readonly k: Kernel,
@@ -137,10 +148,12 @@ export class NocbOffload {
     const k = this.k;
     const nf = this.rcu.flavours.length;
     for (let f = 0; f < nf; f++) {
-      this.queues.push(Array.from({ length: k.nrCpus }, (_, cpu) => (this.rcu.isNocbCpu(cpu) ? { ref: { flavour: f, cpu }, head: [], gpHead: [], gpKt: null, cbKt: null } : null)));
+      this.queues.push(Array.from({ length: k.nrCpus }, (_, cpu) => (this.rcu.isNocbCpu(cpu) ? undefined : null)));
     }
     const q = (ref: NocbQueueRef, who: string): NocbQueue => {
-      const queue = this.queues[ref.flavour]?.[ref.cpu] ?? null;
+      const row = this.queues[ref.flavour];
+      let queue = row && Number.isInteger(ref.cpu) && ref.cpu >= 0 && ref.cpu < row.length ? row[ref.cpu] : null;
+      if (queue === undefined) queue = row![ref.cpu] = { ref, head: NO_CBS, gpHead: NO_CBS, gpKt: null, cbKt: null };
       if (!queue) throw new Error(`rcu nocb layout: ${who} names flavour ${ref.flavour} CPU ${ref.cpu}, which is not an offloaded queue (valid: flavours 0-${nf - 1}, CPUs ${k.hk.rcuNocbs.toString() || "none"})`);
       return queue;
     };
@@ -149,7 +162,7 @@ export class NocbOffload {
         throw new Error(`rcu nocb layout: ${spec.name} is bound to CPU ${spec.cpu} (valid: 0-${k.nrCpus - 1})`);
       }
       const task = k.sched.createTask({ name: spec.name, cpu: spec.cpu, user: false, role: spec.role });
-      const kt: NocbKthread = { spec, task, gpQueues: [], done: [], leaderSleep: true, waitC: null, invoked: 0 };
+      const kt: NocbKthread = { spec, task, gpQueues: spec.gp.length > 0 ? [] : NO_QUEUES, done: NO_CBS, leaderSleep: true, waitC: null, invoked: 0 };
       for (const ref of spec.gp) {
         const queue = q(ref, spec.name);
         if (queue.gpKt) throw new Error(`rcu nocb layout: rcuo${this.rcu.flavours[ref.flavour]!.abbr}/${ref.cpu}'s grace periods are waited by both ${queue.gpKt.spec.name} and ${spec.name} (exactly one)`);
@@ -161,13 +174,16 @@ export class NocbOffload {
         if (queue.cbKt) throw new Error(`rcu nocb layout: rcuo${this.rcu.flavours[ref.flavour]!.abbr}/${ref.cpu}'s callbacks are invoked by both ${queue.cbKt.spec.name} and ${spec.name} (exactly one)`);
         queue.cbKt = kt;
       }
-      task.onIdle = () => this.step(kt);
+      task.data = kt;
+      task.onIdle = this.rcuoIdle;
       this.kthreads.push(kt);
     }
-    for (const row of this.queues) {
-      for (const queue of row) {
-        if (queue && (!queue.gpKt || !queue.cbKt)) {
-          throw new Error(`rcu nocb layout: offloaded CPU ${queue.ref.cpu} (${this.rcu.flavours[queue.ref.flavour]!.name}) has no ${queue.gpKt ? "callback-invoking" : "grace-period"} kthread (each queue needs exactly one)`);
+    for (let f = 0; f < nf; f++) {
+      const row = this.queues[f]!;
+      for (let cpu = 0; cpu < row.length; cpu++) {
+        const queue = row[cpu];
+        if (queue === undefined || (queue && (!queue.gpKt || !queue.cbKt))) {
+          throw new Error(`rcu nocb layout: offloaded CPU ${cpu} (${this.rcu.flavours[f]!.name}) has no ${queue?.gpKt ? "callback-invoking" : "grace-period"} kthread (each queue needs exactly one)`);
         }
       }
     }
@@ -181,7 +197,8 @@ export class NocbOffload {
     const queue = this.queues[rsp.flavour.index]?.[cb.cpu] ?? null;
     if (!queue || !queue.gpKt) throw new Error(`rcu: CPU ${cb.cpu} is not offloaded for ${rsp.flavour.name}`);
     const wasEmpty = queue.head.length === 0;
-    queue.head.push(cb);
+    if (wasEmpty) queue.head = [cb];
+    else queue.head.push(cb);
     if (!wasEmpty) return;
     const kt = queue.gpKt;
     if (!kt.leaderSleep) return;
@@ -215,6 +232,9 @@ export class NocbOffload {
     if (this.k.measuring()) this.k.housekeepingStats.noiseNs += ns;
   }
 
+  /** Every rcuo kthread's onIdle: one pass of its loop, with its state in the kthread data. */
+  private readonly rcuoIdle = (t: Task): void => this.step(t.data as NocbKthread);
+
   /**
    * One pass of rcu_nocb_kthread() (4.9): invoke ready callbacks; a kthread with GP duties runs
    * nocb_leader_wait(): sleep until woken, collect every queue's new callbacks, rcu_nocb_wait_gp()
@@ -227,7 +247,7 @@ export class NocbOffload {
     const t = kt.task;
     if (kt.done.length > 0) {
       const cbs = kt.done;
-      kt.done = [];
+      kt.done = NO_CBS;
       let mine = 0;
       for (const cb of cbs) if (k.cpus[cb.cpu]!.nohzFull) mine++;
       this.rcu.kthreadWork(t, "rcu_nocb_kthread:__rcu_reclaim", cbs.length * p.rcuCallbackNs, Src.rcu, () => {
@@ -248,8 +268,9 @@ export class NocbOffload {
           if (q.gpHead.length === 0) continue;
           const inv = q.cbKt!;
           const wasEmpty = inv.done.length === 0;
-          for (const cb of q.gpHead) inv.done.push(cb);
-          q.gpHead = [];
+          if (wasEmpty) inv.done = q.gpHead;
+          else for (const cb of q.gpHead) inv.done.push(cb);
+          q.gpHead = NO_CBS;
           if (inv !== kt && wasEmpty) k.sched.wakeUp(inv.task, t.cpu);
         }
         if (this.serves(kt)) this.chargeHousekeeping(p.rcuNocbKthreadNs);
@@ -261,7 +282,7 @@ export class NocbOffload {
     for (const q of kt.gpQueues) {
       if (q.head.length === 0) continue;
       q.gpHead = q.head;
-      q.head = [];
+      q.head = NO_CBS;
       got = true;
     }
     if (!got) {

@@ -61,6 +61,9 @@ export interface RcuCallback {
   c: number;
 }
 
+/** The callback list of every CPU that never queued one (frozen: call_rcu() replaces it). */
+const NO_CBS: RcuCallback[] = Object.freeze([]) as unknown as RcuCallback[];
+
 /** Per-CPU, per-flavour RCU state (struct rcu_data, reduced). */
 export interface RcuData {
   /** CPU number. */
@@ -79,8 +82,8 @@ export interface RcuData {
   condReschedCompleted: number;
   /** rdp->last_fqs_resched in jiffies (6.1: set when the CPU notices a grace period). */
   lastFqsResched: number;
-  /** Callbacks of a non-offloaded CPU (rdp->nxtlist segments, reduced to their ->c numbers). */
-  readonly cbs: RcuCallback[];
+  /** Callbacks of a non-offloaded CPU (rdp->nxtlist segments, reduced to their ->c numbers); a shared empty array until the first call_rcu(). */
+  cbs: RcuCallback[];
 }
 
 /** rsp->gp_flags RCU_GP_FLAG_INIT: the GP kthread must start a grace period. */
@@ -226,7 +229,7 @@ export class Rcu {
           dynticksSnap: 0,
           condReschedCompleted: 0,
           lastFqsResched: 0,
-          cbs: [],
+          cbs: NO_CBS,
         })),
         gpsCompleted: 0,
         fqsScans: 0,
@@ -290,7 +293,11 @@ export class Rcu {
     this.stats.callbacksQueued++;
     this.checker.queued(cb);
     if (this.isNocbCpu(cpu)) this.nocb.enqueue(rsp, cb);
-    else rsp.rda[cpu]!.cbs.push(cb);
+    else {
+      const rdp = rsp.rda[cpu]!;
+      if (rdp.cbs === NO_CBS) rdp.cbs = [cb];
+      else rdp.cbs.push(cb);
+    }
     return cb;
   }
 

@@ -2,9 +2,10 @@ import type { Nanoseconds } from "../engine/engine.js";
 import { EventPriority } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
 import { Context, segment } from "../machine/cpu.js";
+import type { Segment } from "../machine/cpu.js";
 import { TickDep } from "../time/tick-sched.js";
 import { Policy, TaskState } from "./task.js";
-import type { KthreadRole, PolicyId, Task } from "./task.js";
+import type { KthreadRole, PolicyId, Task, TaskStateId } from "./task.js";
 
 /** Options of a new task. */
 export interface TaskOptions {
@@ -24,8 +25,8 @@ export interface TaskOptions {
 
 /** A per-CPU runqueue (struct rq, reduced). */
 export interface Runqueue {
-  /** Runnable tasks, current included, in enqueue order. */
-  readonly tasks: Task[];
+  /** Runnable tasks, current included, in enqueue order (a new array when the first one is enqueued). */
+  tasks: Task[];
   /** rt_rq->rt_time: RT runtime in the current period, ns. */
   rtTime: Nanoseconds;
   /** rt_rq->rt_throttled. */
@@ -35,6 +36,91 @@ export interface Runqueue {
 }
 
 const NO_TASKS: readonly Task[] = Object.freeze([]);
+
+/** Per-task times in Float64Array pages of 256 tasks, allocated on the first non-zero write, so idle tasks hold no boxed numbers. */
+class TaskTimes {
+  /** [vruntime, sumExec, sliceStart, execStart] of pid p at page p >> 8, slots 4(p & 255)..+3. */
+  readonly pages: (Float64Array | undefined)[] = [];
+
+  /** Time `slot` of `pid` (0 until written). */
+  get(pid: number, slot: number): Nanoseconds {
+    const page = this.pages[pid >> 8];
+    return page === undefined ? 0 : page[4 * (pid & 255) + slot]!;
+  }
+
+  /** Sets time `slot` of `pid`. */
+  set(pid: number, slot: number, v: Nanoseconds): void {
+    let page = this.pages[pid >> 8];
+    if (page === undefined) {
+      if (Object.is(v, 0)) return;
+      while (this.pages.length < pid >> 8) this.pages.push(undefined);
+      page = this.pages[pid >> 8] = new Float64Array(1024);
+    }
+    page[4 * (pid & 255) + slot] = v;
+  }
+}
+
+/** struct task_struct (reduced): {@link Task} with its scheduler times in {@link TaskTimes} and its work lists created on first use. */
+class TaskStruct implements Task {
+  state: TaskStateId = TaskState.sleeping;
+  returning = false;
+  onIdle: ((task: Task) => void) | null = null;
+  data: unknown = null;
+  wakeups = 0;
+  private segList: Segment[] | null = null;
+  private entryList: (() => void)[] | null = null;
+
+  constructor(
+    readonly pid: number,
+    readonly name: string,
+    readonly user: boolean,
+    readonly role: KthreadRole | null,
+    public policy: PolicyId,
+    public rtPriority: number,
+    public cpu: number,
+    private readonly times: TaskTimes,
+  ) {}
+
+  get segs(): Segment[] {
+    return (this.segList ??= []);
+  }
+
+  get pendingEntries(): (() => void)[] {
+    return (this.entryList ??= []);
+  }
+
+  get vruntime(): Nanoseconds {
+    return this.times.get(this.pid, 0);
+  }
+
+  set vruntime(v: Nanoseconds) {
+    this.times.set(this.pid, 0, v);
+  }
+
+  get sumExec(): Nanoseconds {
+    return this.times.get(this.pid, 1);
+  }
+
+  set sumExec(v: Nanoseconds) {
+    this.times.set(this.pid, 1, v);
+  }
+
+  get sliceStart(): Nanoseconds {
+    return this.times.get(this.pid, 2);
+  }
+
+  set sliceStart(v: Nanoseconds) {
+    this.times.set(this.pid, 2, v);
+  }
+
+  get execStart(): Nanoseconds {
+    return this.times.get(this.pid, 3);
+  }
+
+  set execStart(v: Nanoseconds) {
+    this.times.set(this.pid, 3, v);
+  }
+}
 
 const isRt = (t: Task): boolean => t.policy !== Policy.other;
 
@@ -46,6 +132,8 @@ export class Scheduler {
   readonly tasks: Task[] = [];
   /** User tasks by CPU, in pid order (absent for a CPU without any): kept as tasks are created. */
   private readonly userByCpu: (Task[] | undefined)[] = [];
+  /** vruntime, sum_exec_runtime, prev_sum_exec_runtime and exec_start of every task, by pid. */
+  private readonly times = new TaskTimes();
   private nextPid = 1;
   private readonly factor: number;
   private rtPeriodArmed = false;
@@ -69,27 +157,13 @@ export class Scheduler {
 
   /** Creates a task, sleeping until woken (copy_process(); kthread_create_on_cpu()). */
   createTask(o: TaskOptions): Task {
-    const t: Task = {
-      pid: this.nextPid++,
-      name: o.name,
-      user: o.user,
-      role: o.user ? null : (o.role ?? "other"),
-      policy: o.policy ?? Policy.other,
-      rtPriority: o.rtPriority ?? 0,
-      cpu: o.cpu,
-      state: TaskState.sleeping,
-      segs: [],
-      returning: false,
-      vruntime: 0,
-      sumExec: 0,
-      sliceStart: 0,
-      execStart: 0,
-      onIdle: null,
-      pendingEntries: [],
-      wakeups: 0,
-    };
+    const t = new TaskStruct(this.nextPid++, o.name, o.user, o.user ? null : (o.role ?? "other"), o.policy ?? Policy.other, o.rtPriority ?? 0, o.cpu, this.times);
     this.tasks.push(t);
-    if (t.user) (this.userByCpu[t.cpu] ??= []).push(t);
+    if (t.user) {
+      const list = this.userByCpu[t.cpu];
+      if (list) list.push(t);
+      else this.userByCpu[t.cpu] = [t];
+    }
     if (isRt(t) && !this.rtPeriodArmed && this.k.params.schedRtRuntimeNs >= 0) {
       this.rtPeriodArmed = true;
       this.k.engine.schedule(this.k.engine.now + this.k.params.schedRtPeriodNs, this.kRtPeriod, this.k.bootCpu, 0, EventPriority.timer);
@@ -136,7 +210,8 @@ export class Scheduler {
     }
     task.state = TaskState.runnable;
     task.wakeups++;
-    rq.tasks.push(task);
+    if (rq.tasks.length === 0) rq.tasks = [task];
+    else rq.tasks.push(task);
     this.k.trace?.instant(cpu, `sched_wakeup: comm=${task.name} pid=${task.pid}`, this.k.engine.now);
     for (const h of this.k.hooks.schedWakeup) h(task, from);
     this.updateTickDependency(cpu);

@@ -60,8 +60,10 @@ export interface Task {
   sliceStart: Nanoseconds;
   /** When the task last started running on its CPU (exec_start). */
   execStart: Nanoseconds;
-  /** For kthreads: called when the task has no segment left; may queue more, else it sleeps. */
+  /** For kthreads: called when the task has no segment left; may queue more, else it sleeps. One function may serve many kthreads, telling them apart by `data`. */
   onIdle: ((task: Task) => void) | null;
+  /** kthread_data(): the kthread's private data (its worker pool, its rcuo state), or null. */
+  data: unknown;
   /** Kernel entries (syscalls) requested while the task was not in user mode; made on its return there. */
   readonly pendingEntries: (() => void)[];
   /** Number of times the task was woken (kthreads: runs). */

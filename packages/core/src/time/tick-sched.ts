@@ -63,7 +63,9 @@ export class TickSchedState {
 
   constructor(private readonly k: Kernel) {
     this.timekeeper = k.bootCpu;
-    this.ts = Array.from({ length: k.nrCpus }, () => ({
+    // One buffer for every CPU's keptCounts: each CPU's array is a view of its slice.
+    const keptAll = new Int32Array(k.nrCpus * tickKeptByKeys.length);
+    this.ts = Array.from({ length: k.nrCpus }, (_, cpu) => ({
       stopped: false,
       nextTick: Infinity,
       keptBy: -1,
@@ -74,7 +76,7 @@ export class TickSchedState {
       stoppedNs: 0,
       stops: 0,
       restarts: 0,
-      keptCounts: new Int32Array(tickKeptByKeys.length),
+      keptCounts: keptAll.subarray(cpu * tickKeptByKeys.length, (cpu + 1) * tickKeptByKeys.length),
       indefinite: false,
       staleDeadline: false,
     }));

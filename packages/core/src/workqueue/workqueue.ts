@@ -59,14 +59,23 @@ export interface WorkerPool {
   readonly cpu: number;
   /** Highpri pool (nice -20, `H` suffix). */
   readonly highpri: boolean;
-  /** pool->worklist: queued work items (and wq_barrier items of flush_work()), FIFO. */
-  readonly worklist: WorkStruct[];
+  /** pool->worklist: queued work items (and wq_barrier items of flush_work()), FIFO; a shared empty array until the first item. */
+  worklist: WorkStruct[];
   /** The kworker (created at boot), or null before boot. */
   worker: Task | null;
   /** Work item the worker is executing (worker->current_work), or null. */
   current: WorkStruct | null;
   /** pool->watchdog_ts: last time the pool started a work item, ns. */
   watchdogTs: Nanoseconds;
+}
+
+/** The worklist of every pool that never had an item (frozen: the first item gets the pool its own). */
+const NO_WORK: WorkStruct[] = Object.freeze([]) as unknown as WorkStruct[];
+
+/** The pool's own worklist, created on first use. */
+function worklistOf(pool: WorkerPool): WorkStruct[] {
+  if (pool.worklist === NO_WORK) pool.worklist = [];
+  return pool.worklist;
 }
 
 /** WORK_CPU_UNBOUND: queue on the local CPU (bound workqueue) or the unbound pool. */
@@ -212,7 +221,7 @@ export class Workqueues {
   }
 
   private newPool(id: number, cpu: number, highpri: boolean): WorkerPool {
-    return { id, cpu, highpri, worklist: [], worker: null, current: null, watchdogTs: 0 };
+    return { id, cpu, highpri, worklist: NO_WORK, worker: null, current: null, watchdogTs: 0 };
   }
 
   /** alloc_workqueue(): a workqueue; WQ_MEM_RECLAIM ones get a rescuer kthread at boot. */
@@ -238,13 +247,18 @@ export class Workqueues {
   /** create_worker(): a kworker kthread running worker_thread() for `pool`. */
   private createWorker(pool: WorkerPool, name: string, cpu: number): Task {
     const t = this.k.sched.createTask({ name, cpu, user: false, role: "kworker" });
-    t.onIdle = () => this.workerThread(pool, t);
+    t.data = pool;
+    t.onIdle = this.workerIdle;
     return t;
   }
+
+  /** Every kworker's onIdle: worker_thread() of the pool in its kthread data. */
+  private readonly workerIdle = (worker: Task): void => this.workerThread(worker.data as WorkerPool, worker);
 
   /** worker_thread() → process_one_work(): take the first item of the worklist and run it. */
   private workerThread(pool: WorkerPool, worker: Task): void {
     const k = this.k;
+    if (pool.worklist.length === 0) return;
     const work = pool.worklist.shift();
     if (!work) return;
     work.pool = null;
@@ -289,7 +303,7 @@ export class Workqueues {
   private insertWork(pool: WorkerPool, work: WorkStruct): void {
     const k = this.k;
     work.pool = pool;
-    pool.worklist.push(work);
+    worklistOf(pool).push(work);
     if (pool.worklist.length === 1 && pool.current === null) pool.watchdogTs = k.engine.now;
     k.trace?.instant(pool.cpu < 0 ? k.executingCpu : pool.cpu, `workqueue_queue_work: function ${work.name} workqueue pool ${pool.id}`, k.engine.now);
     const w = pool.worker;
@@ -306,8 +320,14 @@ export class Workqueues {
 
   /** INIT_DELAYED_WORK() / INIT_DEFERRABLE_WORK(): a delayed work item whose timer is deferrable or not. */
   initDelayedWork(name: string, func: (cpu: number) => void, source: WorkSource | null, costNs: Nanoseconds, deferrable: boolean): DelayedWork {
+    // A literal rather than a spread of initWork(): a spread gives every item its own hidden class.
     const dw: DelayedWork = {
-      ...initWork(name, func, source, costNs),
+      name,
+      func,
+      source: source === null ? NO_SOURCE : Src[source],
+      costNs,
+      pending: false,
+      pool: null,
       timer: timerSetup(name, () => this.delayedWorkTimerFn(dw), deferrable),
       wq: null,
       cpu: WORK_CPU_UNBOUND,
@@ -396,7 +416,7 @@ export class Workqueues {
     const barrier = initWork("wq_barrier_func", () => complete(), null, k.params.wqBarrierNs);
     barrier.pending = true;
     barrier.pool = pool;
-    pool.worklist.splice(at, 0, barrier);
+    worklistOf(pool).splice(at, 0, barrier);
     flush.watchdogEvent = k.engine.schedule(flush.since + k.params.workqueueStallNs, this.kWatchdog, waiter.cpu, flush.id, EventPriority.late);
     return true;
   }
