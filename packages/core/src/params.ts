@@ -49,6 +49,8 @@ export interface Params {
   schedRtRuntimeNs: number;
   /** sched_rt_period_us in ns. */
   schedRtPeriodNs: number;
+  /** SCHED_FEAT(RT_RUNTIME_SHARE): an rt_rq borrows spare runtime from the others (true until v5.10, kernel/sched/features.h). */
+  rtRuntimeShare: boolean;
   /** Whether clock event devices implement set_state_oneshot_stopped (x86 LAPIC: v4.12+). */
   clockeventOneshotStopped: boolean;
   /** Whether the tick has TICK_DEP_BIT_RCU (v5.10+); 4.9 does not. */
@@ -143,6 +145,7 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   schedLatencyNs: 6_000_000,
   schedRtRuntimeNs: 950_000_000,
   schedRtPeriodNs: 1_000_000_000,
+  rtRuntimeShare: true,
   clockeventOneshotStopped: false,
   tickDepRcu: false,
   tickDepKickAll: true,
@@ -161,7 +164,7 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   queueWorkNs: 500,
   flushWorkNs: 300,
   workqueueStallNs: 30_000_000_000,
-  workqueueStarvedNs: 5_000_000_000,
+  workqueueStarvedNs: 1_000_000_000,
   pagevecSize: 14,
   lruDrainGen: false,
   mlockDrainsAll: true,
@@ -196,6 +199,7 @@ const docs: Record<keyof Params, string> = {
   schedLatencyNs: "CFS sched latency before log scaling, ns",
   schedRtRuntimeNs: "RT throttling runtime per period, ns (-1 = off)",
   schedRtPeriodNs: "RT throttling period, ns",
+  rtRuntimeShare: "RT_RUNTIME_SHARE: a CPU's RT tasks borrow unused RT runtime from the other CPUs (4.9: on)",
   clockeventOneshotStopped: "clock event devices support ONESHOT_STOPPED",
   tickDepRcu: "TICK_DEP_BIT_RCU exists (v5.10+)",
   tickDepKickAll: "task-level tick dependencies kick every nohz_full CPU (4.9)",

@@ -43,8 +43,10 @@ function asInput<T>(field: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof CpuListError || e instanceof CmdlineError) throw new InputError(field, e.message);
-    if (e instanceof RangeError) throw new InputError(field, e.message);
+    if (e instanceof CpuListError || e instanceof CmdlineError || e instanceof RangeError) {
+      const prefix = `${field}: `;
+      throw new InputError(field, e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message);
+    }
     throw e;
   }
 }

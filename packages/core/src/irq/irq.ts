@@ -27,16 +27,17 @@ interface IpiMessage {
 
 /** Interrupt delivery: device IRQs, IPIs (call-function, resched, irq_work), softirqs (kernel/irq, kernel/smp.c). */
 export class InterruptController {
-  private readonly inbox: IpiMessage[][];
+  /** IPIs sent and not yet arrived, by message id (the arrival event's argument). */
+  private readonly inFlight = new Map<number, IpiMessage>();
+  private nextMessage = 1;
   private readonly kArrive: number;
   private readonly softirqs: (SoftirqAction | undefined)[] = [];
   /** Per CPU, the names of irq_work queued and not yet run (created at the CPU's first irq_work). */
   private readonly irqWorkPending: (Set<string> | undefined)[];
 
   constructor(private readonly k: Kernel) {
-    this.inbox = Array.from({ length: k.nrCpus }, () => []);
     this.irqWorkPending = new Array<Set<string> | undefined>(k.nrCpus).fill(undefined);
-    this.kArrive = k.engine.register("ipi_arrive", (cpu) => this.arrive(cpu));
+    this.kArrive = k.engine.register("ipi_arrive", (cpu, id) => this.arrive(cpu, id));
   }
 
   /** Registers a softirq action (open_softirq()). */
@@ -79,8 +80,12 @@ export class InterruptController {
     const k = this.k;
     const now = k.engine.now;
     const seg = segment(name, costNs, Context.irq, { source: Src[source], start: handler, causeCpu: from, causeTime: now });
-    this.inbox[to]!.push({ from, sentAt: now, seg });
-    k.engine.schedule(now + k.params.ipiLatencyNs, this.kArrive, to, from, EventPriority.hardware);
+    const id = this.nextMessage++;
+    this.inFlight.set(id, { from, sentAt: now, seg });
+    // IPIs pending together are taken in local APIC priority order: the higher vector first
+    // (RESCHEDULE_VECTOR 0xfd before CALL_FUNCTION_SINGLE_VECTOR 0xfb, arch/x86/include/asm/irq_vectors.h).
+    const apicOrder = source === "ipi_resched" ? -2 : -1;
+    k.engine.schedule(now + k.params.ipiLatencyNs, this.kArrive, to, id, EventPriority.hardware + apicOrder);
   }
 
   /** Runs `fn` on `to` through a call-function IPI (smp_call_function_single()). */
@@ -113,9 +118,10 @@ export class InterruptController {
     }
   }
 
-  private arrive(cpu: number): void {
-    const m = this.inbox[cpu]!.shift();
+  private arrive(cpu: number, id: number): void {
+    const m = this.inFlight.get(id);
     if (!m) return;
+    this.inFlight.delete(id);
     this.k.trace?.flow(m.from, cpu, m.sentAt, this.k.engine.now, m.seg.name);
     this.raise(cpu, m.seg);
   }

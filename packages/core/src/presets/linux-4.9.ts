@@ -17,6 +17,7 @@ export const linux49: Preset = Object.freeze({
     mlockBatch: false,
     vmstatQuietAtTickStop: false,
     vmstatNeedUpdateNodes: false,
+    rtRuntimeShare: true,
   }),
   mechanisms: Object.freeze([]),
 });

@@ -137,10 +137,13 @@ export class Scheduler {
   private nextPid = 1;
   private readonly factor: number;
   private rtPeriodArmed = false;
+  /** rt_rq->rt_runtime per CPU once RT_RUNTIME_SHARE moved some (-1: the sysctl value). */
+  private readonly rtRuntime: Float64Array;
   private readonly kRtPeriod: number;
 
   constructor(private readonly k: Kernel) {
     this.rqs = Array.from({ length: k.nrCpus }, () => ({ tasks: [], rtTime: 0, rtThrottled: false, rtClock: 0 }));
+    this.rtRuntime = new Float64Array(k.nrCpus).fill(-1);
     this.factor = 1 + Math.floor(Math.log2(Math.min(k.nrCpus, 8)));
     this.kRtPeriod = k.engine.register("sched_rt_period_timer", () => this.rtPeriodTimer());
   }
@@ -336,13 +339,7 @@ export class Scheduler {
     this.updateCurr(cpu);
     const rq = this.rqs[cpu]!;
     if (isRt(t)) {
-      const runtime = this.k.params.schedRtRuntimeNs;
-      if (runtime >= 0 && !rq.rtThrottled && rq.rtTime > runtime) {
-        // RT_RUNTIME_SHARE: with nothing else to run, the rt_rq borrows runtime instead of idling.
-        if (!rq.tasks.some((x) => !isRt(x))) {
-          rq.rtTime = runtime;
-          return;
-        }
+      if (this.rtRuntimeExceeded(cpu)) {
         rq.rtThrottled = true;
         this.k.trace?.instant(cpu, "sched_rt_runtime_exceeded: RT throttling activated", this.k.engine.now);
         this.reschedCurr(cpu, from);
@@ -356,13 +353,55 @@ export class Scheduler {
     if (ran > slice) this.reschedCurr(cpu, from);
   }
 
-  /** sched_rt_period_timer(): replenish RT runtime of every CPU and unthrottle. */
+  /** rt_rq->rt_runtime of `cpu`: sched_rt_runtime_us, moved between CPUs by RT_RUNTIME_SHARE. */
+  private rtRuntimeOf(cpu: number): Nanoseconds {
+    const r = this.rtRuntime[cpu]!;
+    return r < 0 ? this.k.params.schedRtRuntimeNs : r;
+  }
+
+  /** sched_rt_runtime_exceeded() (kernel/sched/rt.c): after balance_runtime(), is rt_time over rt_runtime? */
+  private rtRuntimeExceeded(cpu: number): boolean {
+    const k = this.k;
+    const rq = this.rqs[cpu]!;
+    const period = k.params.schedRtPeriodNs;
+    if (k.params.schedRtRuntimeNs < 0 || rq.rtThrottled) return false;
+    if (this.rtRuntimeOf(cpu) >= period) return false;
+    if (k.params.rtRuntimeShare && rq.rtTime > this.rtRuntimeOf(cpu)) this.doBalanceRuntime(cpu);
+    return rq.rtTime > this.rtRuntimeOf(cpu);
+  }
+
+  /**
+   * do_balance_runtime() (kernel/sched/rt.c, RT_RUNTIME_SHARE): borrow 1/n of every other rt_rq's
+   * spare runtime in the root domain (isolcpus=domain CPUs share def_root_domain), up to the period.
+   */
+  private doBalanceRuntime(cpu: number): void {
+    const k = this.k;
+    const period = k.params.schedRtPeriodNs;
+    const inDomain = k.hk.domain.has(cpu);
+    let weight = 0;
+    for (let i = 0; i < k.nrCpus; i++) if (k.hk.domain.has(i) === inDomain) weight++;
+    let mine = this.rtRuntimeOf(cpu);
+    for (let i = 0; i < k.nrCpus; i++) {
+      if (i === cpu || k.hk.domain.has(i) !== inDomain) continue;
+      const theirs = this.rtRuntimeOf(i);
+      let diff = theirs - this.rqs[i]!.rtTime;
+      if (diff <= 0) continue;
+      diff = Math.floor(diff / weight);
+      if (mine + diff > period) diff = period - mine;
+      this.rtRuntime[i] = theirs - diff;
+      mine += diff;
+      if (mine === period) break;
+    }
+    this.rtRuntime[cpu] = mine;
+  }
+
+  /** sched_rt_period_timer() → do_sched_rt_period_timer(): replenish RT runtime of every CPU and unthrottle. */
   private rtPeriodTimer(): void {
     const k = this.k;
-    const runtime = k.params.schedRtRuntimeNs;
     for (let cpu = 0; cpu < k.nrCpus; cpu++) {
       const rq = this.rqs[cpu]!;
       if (rq.rtTime === 0 && !rq.rtThrottled) continue;
+      const runtime = this.rtRuntimeOf(cpu);
       rq.rtTime = Math.max(0, rq.rtTime - runtime);
       if (rq.rtThrottled && rq.rtTime < runtime) {
         rq.rtThrottled = false;

@@ -197,8 +197,12 @@ export class TickSchedState {
     const boundary = this.nextPeriod();
     if (next <= boundary) {
       const why = timer <= cap ? Kept.TIMER : Kept.MAX_DEFERMENT;
-      if (ts.stopped) this.restart(cpu, why);
-      else if (ts.nextTick === Infinity) this.programTick(cpu, boundary, why);
+      // 4.9: a stopped tick with an event within the next period stays stopped and is programmed
+      // at that event; only an event already due restarts it.
+      if (ts.stopped) {
+        if (next <= now) this.restart(cpu, why);
+        else this.programTick(cpu, next, why);
+      } else if (ts.nextTick === Infinity) this.programTick(cpu, boundary, why);
       else ts.keptBy = why;
       return;
     }
@@ -259,6 +263,7 @@ export class TickSchedState {
     if (ts.stopped) {
       ts.stopped = false;
       this.accumulateStopped(ts, this.k.engine.now);
+      if (this.k.measuring()) ts.restarts++;
       this.programTick(cpu, this.nextPeriod(), -1);
     }
   }

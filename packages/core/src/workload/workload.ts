@@ -112,6 +112,7 @@ const syscallLoad: WorkloadInstaller = (k, spec, cpus, field) => {
 
 const wakeupLoad: WorkloadInstaller = (k, spec, cpus, field) => {
   if (spec.type !== "wakeup") return;
+  const tasksByCpu = new Map<string, Task>();
   const waker = k.hk.housekeeping.first();
   for (const cpu of cpus) {
     const t = k.sched.createTask({ name: `wakeup/${cpu}`, cpu, user: false, role: "other" });
@@ -130,7 +131,6 @@ const wakeupLoad: WorkloadInstaller = (k, spec, cpus, field) => {
     );
   });
 };
-const tasksByCpu = new Map<string, Task>();
 
 /** Installers of the contract's workload types; subsystems register the ones they model. */
 export const workloadInstallers: Map<WorkloadSpec["type"], WorkloadInstaller> = new Map<WorkloadSpec["type"], WorkloadInstaller>([

@@ -79,8 +79,16 @@ describe("workqueues and kworkers", () => {
     expect(report.cpus[1]!.interruptions.kworker_lru_drain).toBe(0);
   });
 
-  it("with the default RT throttling the kworker runs in the throttled slice and every flush completes", () => {
+  it("in 4.9 RT_RUNTIME_SHARE lets the FIFO task borrow the idle CPUs' RT runtime: default throttling never fires and the flush hangs", () => {
     const { report } = simulate(scenario([fifoOn1, writeOn1, drainOn0], { duration: 8 * S }));
+    const v = report.invariants.violations.filter((x) => x.invariant === "workqueue-progress");
+    expect(v.length).toBe(1);
+    expect(v[0]!.cpu).toBe(1);
+    expect(report.cpus[1]!.interruptions.kworker_lru_drain).toBe(0);
+  });
+
+  it("without RT_RUNTIME_SHARE the default RT throttling lets the kworker run in the throttled slice and every flush completes", () => {
+    const { report } = simulate(scenario([fifoOn1, writeOn1, drainOn0], { duration: 8 * S }, { rt_runtime_share: false }));
     expect(report.invariants.violations).toEqual([]);
     expect(report.cpus[1]!.interruptions.kworker_lru_drain).toBeGreaterThan(0);
     expect(report.invariants.checked).toContain("workqueue-progress");
