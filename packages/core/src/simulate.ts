@@ -113,7 +113,9 @@ export function simulate(spec: ScenarioSpec, opts: SimulateOptions = {}): Simula
   const slices = opts.onProgress ? 100 : 1;
   for (let i = 1; i <= slices; i++) {
     const until = i === slices ? spec.duration : Math.floor((spec.duration * i) / slices);
-    k.engine.runUntil(until);
+    // The simulated run is [0, duration): an event due exactly at the end is not processed.
+    if (i === slices) k.engine.runBefore(until);
+    else k.engine.runUntil(until);
     opts.onProgress?.(until, spec.duration);
   }
   k.finish();

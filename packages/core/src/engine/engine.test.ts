@@ -299,3 +299,17 @@ describe("Prng", () => {
     expect(sum / 10000).toBeLessThan(5.3);
   });
 });
+
+describe("Engine.runBefore", () => {
+  it("processes a half-open window: an event due exactly at the end is left pending", () => {
+    const e = new Engine(1);
+    const seen: number[] = [];
+    const k = e.register("mark", () => seen.push(e.now));
+    e.schedule(999, k);
+    e.schedule(1000, k);
+    e.runBefore(1000);
+    expect(seen).toEqual([999]);
+    expect(e.now).toBe(1000);
+    expect(e.pending).toBe(1);
+  });
+});

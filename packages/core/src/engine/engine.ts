@@ -100,6 +100,12 @@ export class Engine {
     if (until > this.now) this.now = until;
   }
 
+  /** Processes every event strictly before `end` (a half-open window); time then stands at `end`. */
+  runBefore(end: Nanoseconds): void {
+    this.runUntil(end - 1);
+    if (end > this.now) this.now = end;
+  }
+
   /** Hex digest of every event processed so far (time, kind, cpu, argument, in order). */
   digest(): string {
     return this.digestState.hex();
