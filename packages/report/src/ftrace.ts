@@ -12,7 +12,7 @@ interface EventPair {
 
 const vector = (name: string, v: number): EventPair => ({ entry: `${name}_entry`, exit: `${name}_exit`, fields: `vector=${v}`, flags: "d.h1." });
 
-/** x86 vectors: LOCAL_TIMER_VECTOR 236, IRQ_WORK_VECTOR 246, CALL_FUNCTION_VECTOR 252, CALL_FUNCTION_SINGLE_VECTOR 251, RESCHEDULE_VECTOR 253. */
+/** x86 vectors (a remote irq_work arrives on CALL_FUNCTION_SINGLE_VECTOR): LOCAL_TIMER_VECTOR 236, IRQ_WORK_VECTOR 246, CALL_FUNCTION_VECTOR 252, CALL_FUNCTION_SINGLE_VECTOR 251, RESCHEDULE_VECTOR 253. */
 const BY_SOURCE: Readonly<Record<string, EventPair>> = {
   tick: vector("local_timer", 236),
   spurious_timer: vector("local_timer", 236),
@@ -48,6 +48,7 @@ function eventsOf(r: Extract<TraceRecord, { type: "slice" }>, workItems: Readonl
     const vec = SOFTIRQ_VECTORS.indexOf(action);
     return { entry: "softirq_entry", exit: "softirq_exit", fields: `vec=${vec < 0 ? 0 : vec} [action=${action}]`, flags: "..s1." };
   }
+  if (src === "ipi_irq_work" && r.name.startsWith("call_function_single:")) return vector("call_function_single", 251);
   if (src !== null && BY_SOURCE[src]) return BY_SOURCE[src]!;
   if (r.cat === "irq") {
     if (/timer/.test(r.name)) return vector("local_timer", 236);
@@ -141,11 +142,13 @@ export function formatFtrace(records: readonly TraceRecord[], meta: TraceMeta): 
         const next = /next_comm=(\S+)/.exec(fields)?.[1] ?? "swapper";
         const name = (c: string): string => (c === "swapper" ? `swapper/${r.cpu}` : c);
         line.flags = "d..2.";
-        line.fields = `prev_comm=${name(prev)} prev_pid=${pidOf(prev)} prev_prio=120 prev_state=R ==> next_comm=${name(next)} next_pid=${pidOf(next)} next_prio=120`;
+        const state = /prev_state=(\S+)/.exec(fields)?.[1] ?? "R";
+        line.fields = `prev_comm=${name(prev)} prev_pid=${pidOf(prev)} prev_prio=120 prev_state=${state} ==> next_comm=${name(next)} next_pid=${pidOf(next)} next_prio=120`;
         line.switchTo = next === "swapper" ? "<idle>" : next;
       } else if (event === "sched_wakeup") {
         const comm = /comm=(\S+)/.exec(fields)?.[1] ?? "?";
-        line.fields = `comm=${comm} pid=${pidOf(comm)} prio=120 target_cpu=${String(r.cpu).padStart(3, "0")}`;
+        const target = Number(/target_cpu=(\d+)/.exec(fields)?.[1] ?? r.cpu);
+        line.fields = `comm=${comm} pid=${pidOf(comm)} prio=120 target_cpu=${String(target).padStart(3, "0")}`;
       } else if (event === "timer_expire_entry") {
         line.fields = `timer=${address(fields)} function=${fields}`;
       } else if (event.startsWith("invariant violated")) {

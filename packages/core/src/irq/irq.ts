@@ -114,7 +114,9 @@ export class InterruptController {
       const seg = segment(`irq_work:${name}`, this.k.params.ipiIrqWorkNs, Context.irq, { source: Src.ipi_irq_work, start: run });
       this.raise(to, seg);
     } else {
-      this.sendIpi(from, to, "ipi_irq_work", `irq_work:${name}`, this.k.params.ipiIrqWorkNs, run);
+      // 4.9 x86: a remote irq_work_queue_on() is arch_send_call_function_single_ipi(); the target
+      // runs it from the call-function-single vector (counted as ipi_irq_work all the same).
+      this.sendIpi(from, to, "ipi_irq_work", `call_function_single:${name}`, this.k.params.ipiIrqWorkNs, run);
     }
   }
 

@@ -215,7 +215,7 @@ export class Scheduler {
     task.wakeups++;
     if (rq.tasks.length === 0) rq.tasks = [task];
     else rq.tasks.push(task);
-    this.k.trace?.instant(cpu, `sched_wakeup: comm=${task.name} pid=${task.pid}`, this.k.engine.now);
+    this.k.trace?.instant(from, `sched_wakeup: comm=${task.name} pid=${task.pid} target_cpu=${cpu}`, this.k.engine.now);
     for (const h of this.k.hooks.schedWakeup) h(task, from);
     this.updateTickDependency(cpu);
     if (this.shouldPreempt(cpu, task)) this.reschedCurr(cpu, from);
@@ -292,7 +292,8 @@ export class Scheduler {
     if (prev && prev.state === TaskState.running) prev.state = TaskState.runnable;
     if (prev && prev.user) prev.returning = false;
     c.curr = next;
-    k.trace?.instant(cpu, `sched_switch: prev_comm=${prev?.name ?? "swapper"} next_comm=${next?.name ?? "swapper"}`, now);
+    const prevState = prev && prev.state === TaskState.sleeping ? "S" : "R";
+    k.trace?.instant(cpu, `sched_switch: prev_comm=${prev?.name ?? "swapper"} prev_state=${prevState} next_comm=${next?.name ?? "swapper"}`, now);
     for (const h of k.hooks.schedSwitch) h(cpu, prev, next);
     if (!next) return;
     let charged = 0;
