@@ -184,6 +184,16 @@ describe("isolsim validate and bad scenario files", () => {
     expectBadInput(isolsim("validate", scenario("variant", { ...s, kernel: { ...s.kernel, mechanisms: m } })), 'kernel.mechanisms[0].variant: unknown variant "v9" of remote-stats (valid: mainline)', "kernel.mechanisms[1].options.colour: unknown option");
   });
 
+  it("passes mechanism options from the file (snake_case) and rejects bad ones naming the option", () => {
+    const s = base();
+    const ok = scenario("opts", { ...s, kernel: { ...s.kernel, mechanisms: [{ name: "tlb-defer", options: { flush_step: "deferred_work" } }, { name: "rcu-nocb-merge", variant: "gp-groups", options: { gp_stride: 2 } }] } });
+    const r = isolsim("run", ok, "--json");
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).mechanism_stats["tlb-defer"].flush_step).toBe("deferred_work");
+    const bad = scenario("bad-opts", { ...s, kernel: { ...s.kernel, mechanisms: [{ name: "vmstat-quiesce", options: { fold_item_ns: -3 } }] } });
+    expectBadInput(isolsim("run", bad), "kernel.mechanisms[0].options.fold_item_ns", "-3", "valid: an integer >= 0");
+  });
+
   it("rejects a CPU out of range, naming the field, the CPU and the valid range", () => {
     const s = base();
     s.workload[1]!.cpus = "1-5";

@@ -3,39 +3,57 @@ import type { Mechanism, MechanismFactory, MechanismRegistry } from "@isolsim/co
 import { oneshotStopped } from "@isolsim/oneshot-stopped";
 import { remoteStats } from "@isolsim/remote-stats";
 import { rcuNocbMerge } from "@isolsim/rcu-nocb-merge";
-import { tlbDeferFileOptionNames, tlbDeferFromFile } from "@isolsim/tlb-defer";
-import { lruSpinlockDrain } from "@isolsim/lru-spinlock-drain";
-import { vmstatQuiesce } from "@isolsim/vmstat-quiesce";
+import { tlbDefer } from "@isolsim/tlb-defer";
+import { lruSpinlockDrain, lruSpinlockDrainDefaults } from "@isolsim/lru-spinlock-drain";
+import { vmstatQuiesce, vmstatQuiesceDefaults } from "@isolsim/vmstat-quiesce";
+
+/** A scenario file's snake_case option name for a package's camelCase option (`flushStep` → `flush_step`). */
+export function fileOptionName(option: string): string {
+  return option.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+}
 
 /**
  * Adapts a mechanism package's `name(options?)` to a registry factory: checks the entry's variant
- * against the package's variants and its options against the names the package accepts from
- * scenario files, then passes `{ ...options, variant }` on.
+ * against the package's variants and its options against the ones the package lets scenario files
+ * set (`options`, camelCase; files name them in snake_case), then passes `{ ...options, variant }` on.
  */
-export function fromPackage<O extends object>(make: (options?: O) => Mechanism, userOptions: readonly string[] = []): MechanismFactory {
-  return ({ variant, options, field }) => {
+export function fromPackage<O extends object>(make: (options?: O) => Mechanism, options: readonly string[] = []): MechanismFactory {
+  const byFileName = new Map(options.map((o) => [fileOptionName(o), o] as const));
+  return ({ variant, options: given, field }) => {
     const plain = make();
     if (variant !== undefined && !(plain.variants ?? []).includes(variant)) {
       const valid = plain.variants?.length ? plain.variants.join(", ") : `none: ${plain.name} has no variants`;
       throw new CompositionError(`${field}.variant`, `unknown variant ${JSON.stringify(variant)} of ${plain.name} (valid: ${valid})`);
     }
-    for (const key of Object.keys(options ?? {})) {
-      if (!userOptions.includes(key)) {
-        throw new InputError(`${field}.options.${key}`, `unknown option of ${plain.name} (valid: ${userOptions.length ? userOptions.join(", ") : "none"})`);
+    const opts: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(given ?? {})) {
+      const option = byFileName.get(key);
+      if (option === undefined) {
+        throw new InputError(`${field}.options.${key}`, `unknown option of ${plain.name} (valid: ${byFileName.size ? [...byFileName.keys()].join(", ") : "none"})`);
       }
+      opts[option] = value;
     }
-    if (variant === undefined && options === undefined) return plain;
-    return make({ ...(options ?? {}), ...(variant !== undefined ? { variant } : {}) } as O);
+    if (variant === undefined && given === undefined) return plain;
+    try {
+      return make({ ...opts, ...(variant !== undefined ? { variant } : {}) } as O);
+    } catch (e) {
+      const at = e instanceof InputError ? e.field.lastIndexOf("options.") : -1;
+      if (e instanceof InputError && at >= 0) {
+        const option = e.field.slice(at + "options.".length);
+        throw new InputError(`${field}.options.${fileOptionName(option)}`, e.message.slice(e.field.length + 2));
+      }
+      throw e;
+    }
   };
 }
 
 /** The mechanism packages the CLI knows, by name. Adding a package is one line here (and a dependency). */
 export const registry: MechanismRegistry = Object.freeze({
   "remote-stats": fromPackage(remoteStats),
-  "lru-spinlock-drain": fromPackage(lruSpinlockDrain),
-  "vmstat-quiesce": fromPackage(vmstatQuiesce),
-  "tlb-defer": fromPackage(tlbDeferFromFile, tlbDeferFileOptionNames),
-  "rcu-nocb-merge": fromPackage(rcuNocbMerge),
+  "lru-spinlock-drain": fromPackage(lruSpinlockDrain, Object.keys(lruSpinlockDrainDefaults)),
+  "vmstat-quiesce": fromPackage(vmstatQuiesce, Object.keys(vmstatQuiesceDefaults)),
+  "tlb-defer": fromPackage(tlbDefer, ["flushStep", "vfreeRcu"]),
+  "rcu-nocb-merge": fromPackage(rcuNocbMerge, ["gpStride", "allCpus"]),
   "oneshot-stopped": fromPackage(oneshotStopped),
 });
 
