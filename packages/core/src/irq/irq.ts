@@ -1,7 +1,7 @@
 import type { Nanoseconds } from "../engine/engine.js";
 import { EventPriority } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
-import { Context, segment } from "../machine/cpu.js";
+import { Context, segment, segmentOf } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import { Src } from "../accounting/sources.js";
 import type { InterruptionKey } from "../accounting/sources.js";
@@ -32,6 +32,8 @@ export class InterruptController {
   private nextMessage = 1;
   private readonly kArrive: number;
   private readonly softirqs: (SoftirqAction | undefined)[] = [];
+  /** Per softirq number: its segment name and a start effect shared by every CPU (runs on `k.executingCpu`). */
+  private readonly softirqSegs: ({ name: string; start: (seg: Segment) => void } | undefined)[] = [];
   /** Per CPU, the names of irq_work queued and not yet run (created at the CPU's first irq_work). */
   private readonly irqWorkPending: (Set<string> | undefined)[];
 
@@ -43,6 +45,8 @@ export class InterruptController {
   /** Registers a softirq action (open_softirq()). */
   openSoftirq(nr: number, action: SoftirqAction): void {
     this.softirqs[nr] = action;
+    const k = this.k;
+    this.softirqSegs[nr] = { name: `softirq:${action.name}`, start: () => action.action(k.executingCpu) };
   }
 
   /** Marks a softirq pending on `cpu`; it runs at that CPU's interrupt exit (raise_softirq()). */
@@ -52,19 +56,18 @@ export class InterruptController {
     if (!c.inIrq) this.k.exec.runSoftirqsNow(cpu);
   }
 
-  /** Takes the pending softirqs of `cpu` as interrupt-level segments (__do_softirq()). */
-  softirqSegments(cpu: number): Segment[] {
+  /** Takes the pending softirqs of `cpu` as interrupt-level segments (__do_softirq()), appended to `out`. */
+  softirqSegments(cpu: number, out: Segment[]): void {
     const c = this.k.cpus[cpu]!;
-    const out: Segment[] = [];
     const pending = c.softirqPending;
     c.softirqPending = 0;
     for (let nr = 0; nr < 10; nr++) {
       if (!(pending & (1 << nr))) continue;
       const a = this.softirqs[nr];
       if (!a) continue;
-      out.push(segment(`softirq:${a.name}`, a.costNs, Context.softirq, { source: a.source, start: () => a.action(cpu) }));
+      const s = this.softirqSegs[nr]!;
+      out.push(segmentOf(s.name, a.costNs, Context.softirq, a.source, false, s.start, null, 0));
     }
-    return out;
   }
 
   /** A hardware interrupt arrives on `cpu` now; `seg` is its handler. */

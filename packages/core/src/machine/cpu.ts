@@ -54,10 +54,15 @@ export interface Segment {
   source: number;
   /** True when this is the user task's own work (its syscall), not noise. */
   own: boolean;
-  /** Effect when the segment starts (e.g. the handler's state change). */
-  start: (() => void) | null;
+  /**
+   * Effect when the segment starts (e.g. the handler's state change); called with the segment, on
+   * its CPU (`kernel.executingCpu`), so one function can serve every CPU (see {@link Segment.arg}).
+   */
+  start: ((seg: Segment) => void) | null;
   /** Effect when the segment completes. */
   end: (() => void) | null;
+  /** A number for {@link Segment.start} (e.g. the tick's keep reason), so it needs no closure per event; 0 by default. */
+  arg: number;
   /** CPU that caused it (IPI sender) or -1: a flow arrow in traces. */
   causeCpu: number;
   /** Time the cause happened (IPI send), for flow arrows. */
@@ -71,20 +76,52 @@ export function segment(
   name: string,
   ns: Nanoseconds,
   ctx: ContextId,
-  opts: Partial<Pick<Segment, "source" | "own" | "start" | "end" | "causeCpu" | "causeTime">> = {},
+  opts?: Partial<Pick<Segment, "source" | "own" | "start" | "end" | "causeCpu" | "causeTime" | "arg">>,
 ): Segment {
-  return {
-    ns,
+  if (opts === undefined) return new SegmentObject(name, ns, ctx, -1, false, null, null, -1, 0, 0);
+  return new SegmentObject(
     name,
+    ns,
     ctx,
-    source: opts.source ?? -1,
-    own: opts.own ?? false,
-    start: opts.start ?? null,
-    end: opts.end ?? null,
-    causeCpu: opts.causeCpu ?? -1,
-    causeTime: opts.causeTime ?? 0,
-    startedAt: -1,
-  };
+    opts.source ?? -1,
+    opts.own ?? false,
+    opts.start ?? null,
+    opts.end ?? null,
+    opts.causeCpu ?? -1,
+    opts.causeTime ?? 0,
+    opts.arg ?? 0,
+  );
+}
+
+/** Creates a segment without an options object (hot paths: one allocation per event). */
+export function segmentOf(
+  name: string,
+  ns: Nanoseconds,
+  ctx: ContextId,
+  source: number,
+  own: boolean,
+  start: ((seg: Segment) => void) | null,
+  end: (() => void) | null,
+  arg: number,
+): Segment {
+  return new SegmentObject(name, ns, ctx, source, own, start, end, -1, 0, arg);
+}
+
+/** The one shape of every {@link Segment} (a class, so all segments share one hidden class). */
+class SegmentObject implements Segment {
+  startedAt: Nanoseconds = -1;
+  constructor(
+    public name: string,
+    public ns: Nanoseconds,
+    public ctx: ContextId,
+    public source: number,
+    public own: boolean,
+    public start: ((seg: Segment) => void) | null,
+    public end: (() => void) | null,
+    public causeCpu: number,
+    public causeTime: Nanoseconds,
+    public arg: number,
+  ) {}
 }
 
 /** The state of one simulated CPU (its context, current task, interrupt state, context-tracking word). */

@@ -35,11 +35,15 @@ export class CpuExecutor {
   /** Runs softirqs raised outside interrupt context as an interrupt-level frame (do_softirq()). */
   runSoftirqsNow(cpu: number): void {
     const c = this.k.cpus[cpu]!;
-    const segs = this.k.irq.softirqSegments(cpu);
-    if (segs.length === 0) return;
-    const [first, ...rest] = segs;
-    c.irqQueue.push(...rest);
-    this.interrupt(cpu, first!);
+    const q = c.irqQueue;
+    const at = q.length;
+    this.k.irq.softirqSegments(cpu, q);
+    if (q.length === at) return;
+    // The first softirq segment arrives as the interrupt; the others queue behind it.
+    const first = q[at]!;
+    q.copyWithin(at, at + 1);
+    q.length--;
+    this.interrupt(cpu, first);
   }
 
   /** Kernel entry from user or idle: the ordered entry steps run, context tracking leaves EQS; returns what hooks charged, ns. */
@@ -75,7 +79,7 @@ export class CpuExecutor {
       if (seg.source >= 0) k.accounting.interruption(c.id, seg.source, now);
       const prev = k.executingCpu;
       k.executingCpu = c.id;
-      if (seg.start) seg.start();
+      if (seg.start) seg.start(seg);
       k.executingCpu = prev;
       const irqLevel = seg.ctx === Context.irq || seg.ctx === Context.softirq;
       if (c.running || c.inIrq !== irqLevel) return;
@@ -136,7 +140,7 @@ export class CpuExecutor {
           continue;
         }
         if (c.softirqPending) {
-          c.irqQueue.push(...k.irq.softirqSegments(c.id));
+          k.irq.softirqSegments(c.id, c.irqQueue);
           continue;
         }
         this.irqExit(c);

@@ -347,9 +347,10 @@ export class Scheduler {
       }
       return;
     }
-    const cfs = rq.tasks.filter((x) => !isRt(x));
-    if (cfs.length < 2) return;
-    const slice = Math.max(this.latencyNs / cfs.length, this.minGranularityNs);
+    let nrCfs = 0;
+    for (const x of rq.tasks) if (!isRt(x)) nrCfs++;
+    if (nrCfs < 2) return;
+    const slice = Math.max(this.latencyNs / nrCfs, this.minGranularityNs);
     const ran = t.sumExec - t.sliceStart;
     if (ran > slice) this.reschedCurr(cpu, from);
   }

@@ -1,6 +1,7 @@
 import type { Nanoseconds } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
-import { Context, segment } from "../machine/cpu.js";
+import { Context, segment, segmentOf } from "../machine/cpu.js";
+import type { Segment } from "../machine/cpu.js";
 import { Kept, Src, tickKeptByKeys } from "../accounting/sources.js";
 import type { Task } from "../sched/task.js";
 
@@ -112,19 +113,16 @@ export class TickSchedState {
     if (ts.nextTick <= now) {
       const reason = ts.keptBy;
       ts.nextTick = Infinity;
-      k.irq.raise(
-        cpu,
-        segment("local_timer", k.params.tickHandlerNs, Context.irq, {
-          source: Src.tick,
-          start: () => this.tickSchedTimer(cpu, reason),
-        }),
-      );
+      k.irq.raise(cpu, segmentOf("local_timer", k.params.tickHandlerNs, Context.irq, Src.tick, false, this.tickStart, null, reason));
     } else {
       if (ts.indefinite && ts.staleDeadline) ts.staleDeadline = false;
       k.invariants.spuriousTimer(cpu, ts.indefinite);
       k.irq.raise(cpu, segment("spurious_timer", k.params.spuriousTimerNs, Context.irq, { source: Src.spurious_timer }));
     }
   }
+
+  /** Start of a local_timer segment, on its CPU; `seg.arg` is the reason the tick was kept (or -1). */
+  private readonly tickStart = (seg: Segment): void => this.tickSchedTimer(this.k.executingCpu, seg.arg);
 
   /** tick_sched_timer() → tick_sched_handle() → update_process_times(). */
   private tickSchedTimer(cpu: number, reason: number): void {

@@ -11,19 +11,20 @@ export function periodic(k: Kernel, name: string, spec: PeriodicSpec, cpus: read
   const every = spec.every;
   const jitter = spec.jitter ?? 0;
   const first = spec.at ?? every;
-  const nominal = new Map<number, Nanoseconds>();
+  // Each CPU's nominal time of its next firing (before jitter).
+  const nominal = new Float64Array(k.nrCpus);
   const draw = (): Nanoseconds => (jitter > 0 ? k.engine.prng.intInclusive(jitter) : 0);
   const kind = k.engine.register(name, (cpu) => {
     const prev = k.executingCpu;
     k.executingCpu = cpu;
     fn(cpu);
     k.executingCpu = prev;
-    const next = nominal.get(cpu)! + every;
-    nominal.set(cpu, next);
+    const next = nominal[cpu]! + every;
+    nominal[cpu] = next;
     k.engine.schedule(next + draw(), kind, cpu, 0, EventPriority.workload);
   });
   for (const cpu of cpus) {
-    nominal.set(cpu, first);
+    nominal[cpu] = first;
     k.engine.schedule(first + draw(), kind, cpu, 0, EventPriority.workload);
   }
 }

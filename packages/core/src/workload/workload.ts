@@ -58,16 +58,18 @@ export function syscall(k: Kernel, cpu: number, call: SyscallName | "kernel-loop
       return;
     }
     const body = call === "kernel-loop" ? runNs : k.params.syscallNs + (call === "getpid" || call === "call-rcu" ? 0 : pages * k.params.pageOpNs);
-    const extra: Segment[] = [];
     const seg = segment(SYSCALL_SEGMENT[call], body, Context.kernel, {
       own: true,
       start: () => {
         if (call === "kernel-loop") return;
-        for (const e of effects.get(k)?.get(call) ?? []) {
+        const list = effects.get(k)?.get(call);
+        if (!list) return;
+        let extra: Segment[] | null = null;
+        for (const e of list) {
           const more = e(cpu, task, pages);
-          if (more) extra.push(...more);
+          if (more && more.length > 0) (extra ??= []).push(...more);
         }
-        task.segs.splice(1, 0, ...extra);
+        if (extra) task.segs.splice(1, 0, ...extra);
       },
     });
     if (!k.exec.enterFromUser(cpu, [seg])) task.pendingEntries.push(enter);

@@ -5,6 +5,9 @@ import { CtState } from "../../machine/cpu.js";
 /** The ordered steps of kernel entry from user or idle (arch/x86/entry/entry_64.S, kernel/entry/common.c). */
 export const kernelEntrySteps = ["register_save", "cr3_switch", "stack_switch", "context_tracking", "deferred_work"] as const;
 
+/** Index of the context-tracking step in {@link kernelEntrySteps}. */
+const CONTEXT_TRACKING_STEP = kernelEntrySteps.indexOf("context_tracking");
+
 /** One kernel entry step. */
 export type KernelEntryStep = (typeof kernelEntrySteps)[number];
 
@@ -16,7 +19,8 @@ export type EntryHook = (cpu: number) => void;
  * step leaves the extended quiescent state (ct_user_exit()/ct_idle_exit()) and collects CT_WORK bits.
  */
 export class KernelEntry {
-  private readonly hooks = new Map<KernelEntryStep, EntryHook[]>();
+  /** Hooks of each step, in the order of {@link kernelEntrySteps} (empty arrays for steps without any). */
+  private readonly hooks: EntryHook[][] = kernelEntrySteps.map(() => []);
   /** Deferred-work bits collected by each CPU's last context-tracking step (CT_WORK_*). */
   readonly ctWork: Int32Array;
   /** Steps that touch vmalloc'd memory (the vmap'd stack after the stack switch). */
@@ -30,19 +34,18 @@ export class KernelEntry {
 
   /** Adds a hook at an entry step; hooks of a step run in the order added. */
   on(step: KernelEntryStep, hook: EntryHook): void {
-    const list = this.hooks.get(step) ?? [];
-    list.push(hook);
-    this.hooks.set(step, list);
+    this.hooks[kernelEntrySteps.indexOf(step)]!.push(hook);
   }
 
   /** Runs the entry steps of `cpu` in order; returns the time hooks charged (work done at entry), ns. */
   enter(cpu: number): Nanoseconds {
     const c = this.k.cpus[cpu]!;
     this.chargedNs[cpu] = 0;
-    for (const step of kernelEntrySteps) {
-      if (step === "context_tracking") this.ctWork[cpu] = this.ctWork[cpu]! | c.ctTransition(CtState.kernel);
-      const list = this.hooks.get(step);
-      if (list) for (const h of list) h(cpu);
+    const hooks = this.hooks;
+    for (let i = 0; i < hooks.length; i++) {
+      if (i === CONTEXT_TRACKING_STEP) this.ctWork[cpu] = this.ctWork[cpu]! | c.ctTransition(CtState.kernel);
+      const list = hooks[i]!;
+      for (let j = 0; j < list.length; j++) list[j]!(cpu);
     }
     return this.chargedNs[cpu]!;
   }

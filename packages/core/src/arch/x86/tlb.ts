@@ -68,9 +68,14 @@ export interface KernelTlbStats {
 export class KernelTlb {
   /**
    * Per-CPU cached kernel translations: page → PTE generation, least recently used first; a CPU's
-   * map is created at its first kernel translation (undefined: nothing cached yet).
+   * entries are created at its first kernel translation (undefined: nothing cached yet).
    */
-  readonly cached: (Map<KernelPage, number> | undefined)[];
+  readonly cached: (TlbEntries | undefined)[];
+  /**
+   * Per CPU, the page {@link touch} last put in the CPU's map, or -1: while that page is in the map it
+   * is the most recently used, so touching it again with the same generation changes nothing.
+   */
+  private readonly lastTouched: Float64Array;
   /** Counters. */
   readonly stats: KernelTlbStats = { flushes: 0, fullFlushes: 0, ipis: 0, deferred: 0, localFlushes: 0, staleUses: 0 };
   /**
@@ -81,7 +86,8 @@ export class KernelTlb {
   flushKernelRange: FlushKernelRangePolicy = (f) => this.onEachCpu(f);
 
   constructor(private readonly k: Kernel) {
-    this.cached = new Array<Map<KernelPage, number> | undefined>(k.nrCpus).fill(undefined);
+    this.cached = new Array<TlbEntries | undefined>(k.nrCpus).fill(undefined);
+    this.lastTouched = new Float64Array(k.nrCpus).fill(-1);
     k.invariants.check("tlb-no-stale");
   }
 
@@ -187,8 +193,11 @@ export class KernelTlb {
     if (gen === undefined) {
       throw new Error(`cpu ${cpu}: kernel access to unmapped vmalloc page ${formatKernelPage(page)} at ${k.engine.now} ns (model bug: a use after vfree())`);
     }
-    const tlb = (this.cached[cpu] ??= new Map<KernelPage, number>());
+    const cap = k.params.tlbKernelEntries;
+    const tlb = (this.cached[cpu] ??= new TlbEntries());
     const had = tlb.get(page);
+    // Fast path: the most recently used entry, still valid, stays where it is.
+    if (had === gen && this.lastTouched[cpu] === page && tlb.size <= cap) return;
     if (had !== undefined) {
       tlb.delete(page);
       if (had !== gen) {
@@ -200,13 +209,77 @@ export class KernelTlb {
         );
       }
     }
-    const cap = k.params.tlbKernelEntries;
     if (cap === 0) return;
     tlb.set(page, gen);
-    if (tlb.size > cap) {
-      const lru = tlb.keys().next();
-      if (!lru.done) tlb.delete(lru.value);
+    this.lastTouched[cpu] = page;
+    if (tlb.size > cap) tlb.deleteOldest();
+  }
+}
+
+/**
+ * One CPU's cached kernel translations: page → PTE generation, least recently used first. The first
+ * entry is held inline; a `Map` is created at the second (an idle CPU caches only its stack page).
+ */
+export class TlbEntries {
+  /** True while the inline entry holds a translation (and {@link map} is null). */
+  private one = false;
+  private onePage: KernelPage = 0;
+  private oneGen = 0;
+  /** All entries in LRU order, once there were two at the same time. */
+  private map: Map<KernelPage, number> | null = null;
+
+  /** Number of cached translations. */
+  get size(): number {
+    return this.map ? this.map.size : this.one ? 1 : 0;
+  }
+
+  /** Whether `page` is cached. */
+  has(page: KernelPage): boolean {
+    return this.map ? this.map.has(page) : this.one && this.onePage === page;
+  }
+
+  /** The PTE generation cached for `page`, or undefined. */
+  get(page: KernelPage): number | undefined {
+    if (this.map) return this.map.get(page);
+    return this.one && this.onePage === page ? this.oneGen : undefined;
+  }
+
+  /** Caches `page` as the most recently used translation (the caller deleted any older entry of it). */
+  set(page: KernelPage, gen: number): void {
+    if (this.map) {
+      this.map.set(page, gen);
+    } else if (!this.one || this.onePage === page) {
+      this.one = true;
+      this.onePage = page;
+      this.oneGen = gen;
+    } else {
+      this.map = new Map<KernelPage, number>([[this.onePage, this.oneGen], [page, gen]]);
+      this.one = false;
     }
+  }
+
+  /** Drops the translation of `page` (INVLPG); true when it was cached. */
+  delete(page: KernelPage): boolean {
+    if (this.map) return this.map.delete(page);
+    if (!this.one || this.onePage !== page) return false;
+    this.one = false;
+    return true;
+  }
+
+  /** Drops every translation (a full flush). */
+  clear(): void {
+    if (this.map) this.map.clear();
+    this.one = false;
+  }
+
+  /** Evicts the least recently used translation. */
+  deleteOldest(): void {
+    if (!this.map) {
+      this.one = false;
+      return;
+    }
+    const lru = this.map.keys().next();
+    if (!lru.done) this.map.delete(lru.value);
   }
 }
 
