@@ -10,6 +10,8 @@ import type { Task } from "../sched/task.js";
  */
 export class CpuExecutor {
   private readonly kDone: number;
+  /** Reused list of softirq segments raised outside interrupt context. */
+  private readonly softirqScratch: Segment[] = [];
 
   constructor(private readonly k: Kernel) {
     this.kDone = k.engine.register("segment_done", (cpu) => this.segmentDone(cpu));
@@ -35,15 +37,15 @@ export class CpuExecutor {
   /** Runs softirqs raised outside interrupt context as an interrupt-level frame (do_softirq()). */
   runSoftirqsNow(cpu: number): void {
     const c = this.k.cpus[cpu]!;
-    const q = c.irqQueue;
-    const at = q.length;
-    this.k.irq.softirqSegments(cpu, q);
-    if (q.length === at) return;
-    // The first softirq segment arrives as the interrupt; the others queue behind it.
-    const first = q[at]!;
-    q.copyWithin(at, at + 1);
-    q.length--;
-    this.interrupt(cpu, first);
+    const pending = this.softirqScratch;
+    pending.length = 0;
+    this.k.irq.softirqSegments(cpu, pending);
+    if (pending.length === 0) return;
+    // __do_softirq() runs them in softirq number order: the first arrives as the interrupt, the
+    // others queue behind it.
+    this.interrupt(cpu, pending[0]!);
+    for (let i = 1; i < pending.length; i++) c.irqQueue.push(pending[i]!);
+    pending.length = 0;
   }
 
   /** Kernel entry from user or idle: the ordered entry steps run, context tracking leaves EQS; returns what hooks charged, ns. */
