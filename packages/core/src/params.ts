@@ -49,6 +49,8 @@ export interface Params {
   schedRtRuntimeNs: number;
   /** sched_rt_period_us in ns. */
   schedRtPeriodNs: number;
+  /** The idle loop polls TIF_NEED_RESCHED (mwait idle, idle=poll): waking an idle CPU needs no IPI (set_nr_if_polling()); false models HLT or a VM guest. */
+  idlePoll: boolean;
   /** SCHED_FEAT(RT_RUNTIME_SHARE): an rt_rq borrows spare runtime from the others (true until v5.10, kernel/sched/features.h). */
   rtRuntimeShare: boolean;
   /** Whether clock event devices implement set_state_oneshot_stopped (x86 LAPIC: v4.12+). */
@@ -146,6 +148,7 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   schedRtRuntimeNs: 950_000_000,
   schedRtPeriodNs: 1_000_000_000,
   rtRuntimeShare: true,
+  idlePoll: false,
   clockeventOneshotStopped: false,
   tickDepRcu: false,
   tickDepKickAll: true,
@@ -199,6 +202,7 @@ const docs: Record<keyof Params, string> = {
   schedLatencyNs: "CFS sched latency before log scaling, ns",
   schedRtRuntimeNs: "RT throttling runtime per period, ns (-1 = off)",
   schedRtPeriodNs: "RT throttling period, ns",
+  idlePoll: "the idle loop polls need_resched (mwait, idle=poll): waking an idle CPU sends no reschedule IPI; false = HLT or a VM guest",
   rtRuntimeShare: "RT_RUNTIME_SHARE: a CPU's RT tasks borrow unused RT runtime from the other CPUs (4.9: on)",
   clockeventOneshotStopped: "clock event devices support ONESHOT_STOPPED",
   tickDepRcu: "TICK_DEP_BIT_RCU exists (v5.10+)",

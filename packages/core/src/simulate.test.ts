@@ -74,3 +74,27 @@ describe("simulate", () => {
     expect(report.cpus.map((c) => c.isolated)).toEqual([false, false, true, true]);
   });
 });
+
+describe("waking an idle CPU", () => {
+  const idleWakeups = (idlePoll: boolean) =>
+    simulate(
+      base({
+        duration: 2 * S,
+        kernel: { preset: "linux-4.9", cpus: 4, hz: 1000, nohzFull: "1-3", params: { idle_poll: idlePoll } },
+        workload: [{ type: "user-loop", cpus: "1-2" }, { type: "wakeup", cpus: "3", every: 100 * MS, run: 20_000 }],
+      }),
+    ).report.cpus[3]!;
+
+  it("costs a reschedule IPI when the idle loop halts (HLT, VM guests)", () => {
+    const c = idleWakeups(false);
+    expect(c.interruptions.kthread).toBe(19);
+    expect(c.interruptions.ipi_resched).toBe(19);
+  });
+
+  it("costs no IPI when the idle loop polls need_resched (mwait: set_nr_if_polling())", () => {
+    const c = idleWakeups(true);
+    expect(c.interruptions.kthread).toBe(19);
+    expect(c.interruptions.ipi_resched).toBe(0);
+    expect(c.tick.restarts).toBe(19);
+  });
+});

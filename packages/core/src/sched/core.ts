@@ -140,12 +140,14 @@ export class Scheduler {
   /** rt_rq->rt_runtime per CPU once RT_RUNTIME_SHARE moved some (-1: the sysctl value). */
   private readonly rtRuntime: Float64Array;
   private readonly kRtPeriod: number;
+  private readonly kIdlePollExit: number;
 
   constructor(private readonly k: Kernel) {
     this.rqs = Array.from({ length: k.nrCpus }, () => ({ tasks: [], rtTime: 0, rtThrottled: false, rtClock: 0 }));
     this.rtRuntime = new Float64Array(k.nrCpus).fill(-1);
     this.factor = 1 + Math.floor(Math.log2(Math.min(k.nrCpus, 8)));
     this.kRtPeriod = k.engine.register("sched_rt_period_timer", () => this.rtPeriodTimer());
+    this.kIdlePollExit = k.engine.register("idle_poll_exit", (cpu) => this.idlePollExit(cpu));
   }
 
   /** Scaled sysctl_sched_latency (SCHED_TUNABLESCALING_LOG). */
@@ -238,13 +240,50 @@ export class Scheduler {
     const c = this.k.cpus[cpu]!;
     if (c.needResched) return;
     c.needResched = true;
-    if (cpu !== from) this.k.irq.sendReschedule(from, cpu);
-    else if (!c.inIrq && !c.running) this.k.exec.dispatch(c);
+    if (cpu !== from) {
+      if (this.idlePolling(cpu)) this.wakeIdleWithoutIpi(from, cpu);
+      else this.k.irq.sendReschedule(from, cpu);
+    } else if (!c.inIrq && !c.running) this.k.exec.dispatch(c);
   }
 
-  /** wake_up_idle_cpu(): a reschedule IPI so an idle CPU re-evaluates its next event. */
+  /** wake_up_idle_cpu(): an idle CPU re-evaluates its next event (a reschedule IPI unless it polls). */
   reschedIpiIdle(cpu: number): void {
-    this.k.irq.sendReschedule(this.k.executingCpu, cpu);
+    const from = this.k.executingCpu;
+    if (this.idlePolling(cpu)) this.wakeIdleWithoutIpi(from, cpu);
+    else this.k.irq.sendReschedule(from, cpu);
+  }
+
+  /** Whether `cpu` sits in a polling idle loop (TIF_POLLING_NRFLAG: mwait or idle=poll) that needs no IPI. */
+  private idlePolling(cpu: number): boolean {
+    const c = this.k.cpus[cpu]!;
+    return this.k.params.idlePoll && c.curr === null && c.ctx === Context.idle && !c.inIrq;
+  }
+
+  /**
+   * set_nr_if_polling() (kernel/sched/core.c): the waker sets TIF_NEED_RESCHED in the polled flags
+   * word; the idle CPU leaves mwait after the wakeup latency with no interrupt (trace:
+   * sched_wake_idle_without_ipi).
+   */
+  private wakeIdleWithoutIpi(from: number, cpu: number): void {
+    const k = this.k;
+    k.trace?.instant(from, `sched_wake_idle_without_ipi: cpu=${cpu}`, k.engine.now);
+    k.engine.schedule(k.engine.now + k.params.ipiLatencyNs, this.kIdlePollExit, cpu, 0, EventPriority.hardware);
+  }
+
+  /** The polling idle loop sees need_resched (or a new timer): it leaves idle and schedules. */
+  private idlePollExit(cpu: number): void {
+    const k = this.k;
+    const c = k.cpus[cpu]!;
+    if (c.inIrq || c.ctx !== Context.idle) return;
+    const prev = k.executingCpu;
+    k.executingCpu = cpu;
+    if (c.needResched) k.exec.dispatch(c);
+    else {
+      // No task to run: do_idle() goes round again, re-evaluating the tick for the new timer.
+      k.tick.idleExit(cpu);
+      k.tick.idleEnter(cpu);
+    }
+    k.executingCpu = prev;
   }
 
   /** The current kthread has no more work: it sleeps and the CPU reschedules. */
