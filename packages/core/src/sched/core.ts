@@ -147,7 +147,8 @@ export class Scheduler {
     this.rtRuntime = new Float64Array(k.nrCpus).fill(-1);
     this.factor = 1 + Math.floor(Math.log2(Math.min(k.nrCpus, 8)));
     this.kRtPeriod = k.engine.register("sched_rt_period_timer", () => this.rtPeriodTimer());
-    this.kIdlePollExit = k.engine.register("idle_poll_exit", (cpu) => this.idlePollExit(cpu));
+    // Registered only when used, so kernels without polling idle keep the same event kinds.
+    this.kIdlePollExit = k.params.idlePoll ? k.engine.register("idle_poll_exit", (cpu) => this.idlePollExit(cpu)) : -1;
   }
 
   /** Scaled sysctl_sched_latency (SCHED_TUNABLESCALING_LOG). */
