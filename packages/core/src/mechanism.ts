@@ -109,3 +109,26 @@ export function checkComposition(mechanisms: readonly Mechanism[], field = "kern
     }
   });
 }
+
+/**
+ * Resolves a mechanism's numeric options over its defaults: each given value must be an integer
+ * at least `minimum(key)` (0 unless said), else an InputError naming `<mechanism>.options.<key>`.
+ */
+export function resolveFigures<F extends Record<string, number>>(
+  mechanism: string,
+  options: Partial<Record<keyof F, unknown>>,
+  defaults: Readonly<F>,
+  minimum: (key: keyof F & string) => number = () => 0,
+): F {
+  const out = { ...defaults } as F;
+  for (const key of Object.keys(defaults) as (keyof F & string)[]) {
+    const v = options[key];
+    if (v === undefined) continue;
+    const min = minimum(key);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
+      throw new InputError(`${mechanism}.options.${key}`, `${JSON.stringify(v)} is not valid (valid: an integer >= ${min})`);
+    }
+    (out as Record<string, number>)[key] = v;
+  }
+  return out;
+}

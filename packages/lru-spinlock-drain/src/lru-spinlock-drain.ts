@@ -1,4 +1,4 @@
-import { Context, InputError, kernelStep, segment } from "@isolsim/core";
+import { Context, kernelStep, resolveFigures, segment } from "@isolsim/core";
 import type { Cpu, Kernel, LruBatchOps, LruListId, Mechanism, Nanoseconds, Segment, Task } from "@isolsim/core";
 import { BatchLock } from "./spinlock.js";
 import type { BatchLockStats } from "./spinlock.js";
@@ -60,17 +60,8 @@ export const lruSpinlockDrainDefaults: Readonly<LruSpinlockDrainFigures> = Objec
 type Figures = LruSpinlockDrainFigures;
 
 function resolveOptions(options: LruSpinlockDrainOptions): Figures {
-  const out: Figures = { ...lruSpinlockDrainDefaults };
-  for (const key of Object.keys(lruSpinlockDrainDefaults) as (keyof Figures)[]) {
-    const v = options[key];
-    if (v === undefined) continue;
-    const min = key === "cpuMhz" || key === "spinPollNs" || key === "returnLoopLimit" ? 1 : 0;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
-      throw new InputError(`lru-spinlock-drain.options.${key}`, `${JSON.stringify(v)} is not valid (valid: an integer >= ${min})`);
-    }
-    out[key] = v;
-  }
-  return out;
+  const atLeastOne = new Set<string>(["cpuMhz", "spinPollNs", "returnLoopLimit"]);
+  return resolveFigures("lru-spinlock-drain", options, lruSpinlockDrainDefaults, (key) => (atLeastOne.has(key) ? 1 : 0));
 }
 
 /** The owner's side of one CPU's batch lock. */

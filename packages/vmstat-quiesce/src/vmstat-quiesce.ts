@@ -1,4 +1,4 @@
-import { Context, InputError, segment } from "@isolsim/core";
+import { Context, resolveFigures, segment } from "@isolsim/core";
 import type { Kernel, Mechanism, Nanoseconds, Task } from "@isolsim/core";
 
 /** The variants of vmstat-quiesce, the default first. */
@@ -38,16 +38,7 @@ export const vmstatQuiesceDefaults: Readonly<VmstatQuiesceFigures> = Object.free
 });
 
 function resolveOptions(options: VmstatQuiesceOptions): VmstatQuiesceFigures {
-  const out: VmstatQuiesceFigures = { ...vmstatQuiesceDefaults };
-  for (const key of Object.keys(vmstatQuiesceDefaults) as (keyof VmstatQuiesceFigures)[]) {
-    const v = options[key];
-    if (v === undefined) continue;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-      throw new InputError(`vmstat-quiesce.options.${key}`, `${JSON.stringify(v)} is not valid (valid: an integer >= 0)`);
-    }
-    out[key] = v;
-  }
-  return out;
+  return resolveFigures("vmstat-quiesce", options, vmstatQuiesceDefaults);
 }
 
 /**
