@@ -166,7 +166,9 @@ export class Kernel {
     this.preset = cfg.preset;
     this.mechanisms = cfg.mechanisms;
     this.trace = cfg.trace ?? null;
-    this.cpus = Array.from({ length: cfg.nrCpus }, (_, i) => new Cpu(i, cfg.housekeeping.nohzFull.has(i)));
+    // Every CPU's runningSince, userSince and noiseSince in one array, three slots per CPU.
+    const cpuTimes = new Float64Array(3 * cfg.nrCpus);
+    this.cpus = Array.from({ length: cfg.nrCpus }, (_, i) => new Cpu(i, cfg.housekeeping.nohzFull.has(i), cpuTimes, 3 * i));
     this.accounting = new NoiseAccounting(this);
     this.invariants = new InvariantRegistry(this);
     this.irq = new InterruptController(this);

@@ -22,6 +22,88 @@ export interface CpuNoise {
   ownSince: Nanoseconds;
 }
 
+/** Every CPU's noise figures in typed arrays indexed by CPU, so a CPU's {@link CpuNoise} holds no boxed numbers. */
+class NoiseTable {
+  /** noiseNs, maxSingleNs, ownNs, ownSince of CPU c at 4c..4c+3. */
+  readonly times: Float64Array;
+  /** intervals of CPU c at c. */
+  readonly intervals: Int32Array;
+  /** hasUserTask of CPU c at c. */
+  readonly hasUserTask: Uint8Array;
+  /** counts of CPU c at c × interruptionKeys.length. */
+  readonly counts: Int32Array;
+
+  constructor(n: number) {
+    this.times = new Float64Array(4 * n);
+    this.intervals = new Int32Array(n);
+    this.hasUserTask = new Uint8Array(n);
+    this.counts = new Int32Array(n * interruptionKeys.length);
+    for (let cpu = 0; cpu < n; cpu++) this.times[4 * cpu + 3] = -1;
+  }
+}
+
+/** One CPU's {@link CpuNoise}: accessors over its {@link NoiseTable} slots. */
+class CpuNoiseOf implements CpuNoise {
+  constructor(
+    private readonly t: NoiseTable,
+    private readonly cpu: number,
+  ) {}
+
+  /** A view of the CPU's slice of the interruption counts (a new view on each read). */
+  get counts(): Int32Array {
+    const n = interruptionKeys.length;
+    return this.t.counts.subarray(this.cpu * n, (this.cpu + 1) * n);
+  }
+
+  get noiseNs(): Nanoseconds {
+    return this.t.times[4 * this.cpu]!;
+  }
+
+  set noiseNs(v: Nanoseconds) {
+    this.t.times[4 * this.cpu] = v;
+  }
+
+  get maxSingleNs(): Nanoseconds {
+    return this.t.times[4 * this.cpu + 1]!;
+  }
+
+  set maxSingleNs(v: Nanoseconds) {
+    this.t.times[4 * this.cpu + 1] = v;
+  }
+
+  get ownNs(): Nanoseconds {
+    return this.t.times[4 * this.cpu + 2]!;
+  }
+
+  set ownNs(v: Nanoseconds) {
+    this.t.times[4 * this.cpu + 2] = v;
+  }
+
+  get ownSince(): Nanoseconds {
+    return this.t.times[4 * this.cpu + 3]!;
+  }
+
+  set ownSince(v: Nanoseconds) {
+    this.t.times[4 * this.cpu + 3] = v;
+  }
+
+  get intervals(): number {
+    return this.t.intervals[this.cpu]!;
+  }
+
+  set intervals(v: number) {
+    this.t.intervals[this.cpu] = v;
+  }
+
+  get hasUserTask(): boolean {
+    return this.t.hasUserTask[this.cpu] === 1;
+  }
+
+  set hasUserTask(v: boolean) {
+    this.t.hasUserTask[this.cpu] = v ? 1 : 0;
+  }
+}
+
 /**
  * Noise accounting: every interruption is counted by its source when a subsystem delivers it; the
  * user task's lost time is measured from leaving its own work to returning to it, nested and
@@ -30,29 +112,22 @@ export interface CpuNoise {
 export class NoiseAccounting {
   /** Per-CPU figures. */
   readonly cpus: CpuNoise[];
+  /** Every CPU's interruption counts (CPU c's at c × interruptionKeys.length). */
+  private readonly countsAll: Int32Array;
   private lastClose: Nanoseconds[];
   private lastLen: Nanoseconds[];
 
   constructor(private readonly k: Kernel) {
-    // One buffer for every CPU's counts: each CPU's array is a view of its slice.
-    const nk = interruptionKeys.length;
-    const all = new Int32Array(k.nrCpus * nk);
-    this.cpus = Array.from({ length: k.nrCpus }, (_, cpu) => ({
-      counts: all.subarray(cpu * nk, (cpu + 1) * nk),
-      noiseNs: 0,
-      maxSingleNs: 0,
-      intervals: 0,
-      hasUserTask: false,
-      ownNs: 0,
-      ownSince: -1,
-    }));
+    const table = new NoiseTable(k.nrCpus);
+    this.countsAll = table.counts;
+    this.cpus = Array.from({ length: k.nrCpus }, (_, cpu) => new CpuNoiseOf(table, cpu));
     this.lastClose = new Array<number>(k.nrCpus).fill(-1);
     this.lastLen = new Array<number>(k.nrCpus).fill(0);
   }
 
   /** Counts one interruption of `cpu` by `source` starting at `at`. */
   interruption(cpu: number, source: number, at: Nanoseconds): void {
-    if (at >= this.k.warmup) this.cpus[cpu]!.counts[source]!++;
+    if (at >= this.k.warmup) this.countsAll[cpu * interruptionKeys.length + source]!++;
   }
 
   /** Whether `c` is now running a user task's own work (user mode, or its own syscall). */

@@ -136,8 +136,6 @@ export class Cpu {
   readonly irqQueue: Segment[] = [];
   /** Segment now executing (task or interrupt level). */
   running: Segment | null = null;
-  /** When the running segment (re)started. */
-  runningSince: Nanoseconds = 0;
   /** Engine handle of the running segment's completion. */
   runningEvent = 0;
   /** True while the executor is deciding what this CPU runs next (guards re-entry). */
@@ -150,10 +148,6 @@ export class Cpu {
   interruptedCtx: ContextId = Context.idle;
   /** Context-tracking word: counter above, deferred work bits, state bits (kernel/context_tracking.c). */
   ctWord: number = CtState.idle;
-  /** Start of the current user-mode run (trace slices), or -1. */
-  userSince: Nanoseconds = -1;
-  /** Start of the current noise interval, or -1. */
-  noiseSince: Nanoseconds = -1;
   /** First interruption source of the current noise interval (trace label). */
   noiseFirstSource = -1;
   /** Depth of task-level code running with interrupts disabled (exit_to_user_mode_prepare()); might_sleep() there is a bug. */
@@ -164,7 +158,42 @@ export class Cpu {
     readonly id: number,
     /** True when the CPU is in nohz_full. */
     readonly nohzFull: boolean,
-  ) {}
+    /** Where runningSince, userSince and noiseSince live (a machine shares one array; by default the CPU's own). */
+    private readonly times: Float64Array = new Float64Array(3),
+    /** Index of runningSince in `times`. */
+    private readonly at = 0,
+  ) {
+    times[at] = 0;
+    times[at + 1] = -1;
+    times[at + 2] = -1;
+  }
+
+  /** When the running segment (re)started. */
+  get runningSince(): Nanoseconds {
+    return this.times[this.at]!;
+  }
+
+  set runningSince(v: Nanoseconds) {
+    this.times[this.at] = v;
+  }
+
+  /** Start of the current user-mode run (trace slices), or -1. */
+  get userSince(): Nanoseconds {
+    return this.times[this.at + 1]!;
+  }
+
+  set userSince(v: Nanoseconds) {
+    this.times[this.at + 1] = v;
+  }
+
+  /** Start of the current noise interval, or -1. */
+  get noiseSince(): Nanoseconds {
+    return this.times[this.at + 2]!;
+  }
+
+  set noiseSince(v: Nanoseconds) {
+    this.times[this.at + 2] = v;
+  }
 
   /** Context-tracking state bits (CT_STATE_*). */
   ctState(): number {

@@ -43,7 +43,8 @@ export class KernelVmalloc {
   purges = 0;
   /** vmap_purge_lock is held (a purge waits for its flush); try_purge_vmap_area_lazy() then does nothing. */
   purging = false;
-  private readonly ptes = new Map<KernelPage, number>();
+  /** PTE generation of page p at ptes[p >> 12][p & 4095], 0 when unmapped; a chunk of 4096 pages is created at its first mapping. */
+  private readonly ptes: (Float64Array | undefined)[] = [];
   private mapSeq = 0;
   private freeCache: VmapArea | null = null;
   private cachedHoleSize = 0;
@@ -68,7 +69,8 @@ export class KernelVmalloc {
 
   /** The generation of the PTE now mapping `page` (bumped at every vmap), or undefined when unmapped. */
   pteGeneration(page: KernelPage): number | undefined {
-    return this.ptes.get(page);
+    const gen = this.ptes[Math.floor(page / 4096)]?.[page % 4096];
+    return gen ? gen : undefined;
   }
 
   /**
@@ -78,7 +80,10 @@ export class KernelVmalloc {
   vmalloc(pages: number, align = 1): VmapArea {
     const area = this.allocVmapArea(pages + 1, align, pages);
     const gen = ++this.mapSeq;
-    for (let p = area.start; p < area.start + pages; p++) this.ptes.set(p, gen);
+    for (let p = area.start; p < area.start + pages; p++) {
+      const c = Math.floor(p / 4096);
+      (this.ptes[c] ??= new Float64Array(4096))[p % 4096] = gen;
+    }
     return area;
   }
 
@@ -89,7 +94,10 @@ export class KernelVmalloc {
    */
   vfree(area: VmapArea): Segment[] {
     if (area.state !== "busy") throw new Error(`vfree(): area at ${area.start} is not in use (double vfree)`);
-    for (let p = area.start; p < area.start + area.pages; p++) this.ptes.delete(p);
+    for (let p = area.start; p < area.start + area.pages; p++) {
+      const chunk = this.ptes[Math.floor(p / 4096)];
+      if (chunk) chunk[p % 4096] = 0;
+    }
     area.state = "lazy";
     return this.freeVmapAreaNoflush(area);
   }

@@ -97,23 +97,33 @@ export const linux49NocbLayout: NocbLayout = (k, flavours, nocbCpus) => {
 /** The GP queues of a kthread without any (frozen, shared). */
 const NO_QUEUES: NocbQueue[] = Object.freeze([]) as unknown as NocbQueue[];
 
-/** Runtime state of one offloaded queue. */
-interface NocbQueue {
-  /** The queue, as the first kthread spec naming it gave it. */
-  readonly ref: NocbQueueRef;
+/** Runtime state of one offloaded queue (holding no kthread spec, so that a layout's specs are garbage after spawn()). */
+class NocbQueue {
   /** rdp->nocb_head: callbacks queued by call_rcu(), not yet collected. */
-  head: RcuCallback[];
+  head: RcuCallback[] = NO_CBS;
   /** rdp->nocb_gp_head: callbacks collected, waiting for their grace period. */
-  gpHead: RcuCallback[];
+  gpHead: RcuCallback[] = NO_CBS;
   /** The kthread that collects it and waits grace periods for it. */
-  gpKt: NocbKthread | null;
+  gpKt: NocbKthread | null = null;
   /** The kthread that invokes its ready callbacks. */
-  cbKt: NocbKthread | null;
+  cbKt: NocbKthread | null = null;
+
+  constructor(
+    /** Flavour index (Rcu.flavours). */
+    readonly flavour: number,
+    /** The offloaded CPU. */
+    readonly cpu: number,
+  ) {}
+
+  /** The queue as a {@link NocbQueueRef} (a new object on each read). */
+  get ref(): NocbQueueRef {
+    return { flavour: this.flavour, cpu: this.cpu };
+  }
 }
 
 /** A spawned rcuo kthread and its state. */
 export interface NocbKthread {
-  /** What the layout asked for. */
+  /** What the layout asked for, rebuilt from the kthread's queues on each read (for inspection). */
   readonly spec: NocbKthreadSpec;
   /** The task. */
   readonly task: Task;
@@ -129,10 +139,33 @@ export interface NocbKthread {
   invoked: number;
 }
 
+/** {@link NocbKthread}: its spec is not kept (an idle machine has three per offloaded CPU) but rebuilt when read. */
+class RcuoKthread implements NocbKthread {
+  done: RcuCallback[] = NO_CBS;
+  leaderSleep = true;
+  waitC: number[] | null = null;
+  invoked = 0;
+
+  constructor(
+    readonly task: Task,
+    readonly gpQueues: NocbQueue[],
+    /** Whether a queue it collects or invokes is of a nohz_full CPU (its work then counts as housekeeping noise). */
+    readonly serves: boolean,
+    private readonly queues: readonly (readonly (NocbQueue | null | undefined)[])[],
+  ) {}
+
+  get spec(): NocbKthreadSpec {
+    const cb: NocbQueueRef[] = [];
+    for (const row of this.queues) for (const q of row) if (q && q.cbKt === this) cb.push({ flavour: q.flavour, cpu: q.cpu });
+    const gp = this.gpQueues.length > 0 ? this.gpQueues.map((q) => ({ flavour: q.flavour, cpu: q.cpu })) : NO_NOCB_REFS;
+    return { name: this.task.name, role: this.task.role ?? "other", cpu: this.task.cpu, gp, cb };
+  }
+}
+
 /** The offloading runtime: queues, rcuo kthreads and their loops (rcu_nocb_kthread()). */
 export class NocbOffload {
   /** Spawned kthreads, in spawn order. */
-  readonly kthreads: NocbKthread[] = [];
+  readonly kthreads: RcuoKthread[] = [];
   /** By flavour and CPU: the queue, undefined for an offloaded CPU no spec named yet, null for a CPU not offloaded. */
   private readonly queues: (NocbQueue | null | undefined)[][];
 
@@ -153,7 +186,7 @@ export class NocbOffload {
     const q = (ref: NocbQueueRef, who: string): NocbQueue => {
       const row = this.queues[ref.flavour];
       let queue = row && Number.isInteger(ref.cpu) && ref.cpu >= 0 && ref.cpu < row.length ? row[ref.cpu] : null;
-      if (queue === undefined) queue = row![ref.cpu] = { ref, head: NO_CBS, gpHead: NO_CBS, gpKt: null, cbKt: null };
+      if (queue === undefined) queue = row![ref.cpu] = new NocbQueue(ref.flavour, ref.cpu);
       if (!queue) throw new Error(`rcu nocb layout: ${who} names flavour ${ref.flavour} CPU ${ref.cpu}, which is not an offloaded queue (valid: flavours 0-${nf - 1}, CPUs ${k.hk.rcuNocbs.toString() || "none"})`);
       return queue;
     };
@@ -162,16 +195,19 @@ export class NocbOffload {
         throw new Error(`rcu nocb layout: ${spec.name} is bound to CPU ${spec.cpu} (valid: 0-${k.nrCpus - 1})`);
       }
       const task = k.sched.createTask({ name: spec.name, cpu: spec.cpu, user: false, role: spec.role });
-      const kt: NocbKthread = { spec, task, gpQueues: spec.gp.length > 0 ? [] : NO_QUEUES, done: NO_CBS, leaderSleep: true, waitC: null, invoked: 0 };
+      let serves = false;
+      for (const ref of spec.gp) if (k.cpus[ref.cpu]?.nohzFull) serves = true;
+      for (const ref of spec.cb) if (k.cpus[ref.cpu]?.nohzFull) serves = true;
+      const kt = new RcuoKthread(task, spec.gp.length > 0 ? [] : NO_QUEUES, serves, this.queues);
       for (const ref of spec.gp) {
         const queue = q(ref, spec.name);
-        if (queue.gpKt) throw new Error(`rcu nocb layout: rcuo${this.rcu.flavours[ref.flavour]!.abbr}/${ref.cpu}'s grace periods are waited by both ${queue.gpKt.spec.name} and ${spec.name} (exactly one)`);
+        if (queue.gpKt) throw new Error(`rcu nocb layout: rcuo${this.rcu.flavours[ref.flavour]!.abbr}/${ref.cpu}'s grace periods are waited by both ${queue.gpKt.task.name} and ${spec.name} (exactly one)`);
         queue.gpKt = kt;
         kt.gpQueues.push(queue);
       }
       for (const ref of spec.cb) {
         const queue = q(ref, spec.name);
-        if (queue.cbKt) throw new Error(`rcu nocb layout: rcuo${this.rcu.flavours[ref.flavour]!.abbr}/${ref.cpu}'s callbacks are invoked by both ${queue.cbKt.spec.name} and ${spec.name} (exactly one)`);
+        if (queue.cbKt) throw new Error(`rcu nocb layout: rcuo${this.rcu.flavours[ref.flavour]!.abbr}/${ref.cpu}'s callbacks are invoked by both ${queue.cbKt.task.name} and ${spec.name} (exactly one)`);
         queue.cbKt = kt;
       }
       task.data = kt;
@@ -222,18 +258,12 @@ export class NocbOffload {
     return n;
   }
 
-  private serves(kt: NocbKthread): boolean {
-    for (const q of kt.gpQueues) if (this.k.cpus[q.ref.cpu]!.nohzFull) return true;
-    for (const ref of kt.spec.cb) if (this.k.cpus[ref.cpu]!.nohzFull) return true;
-    return false;
-  }
-
   private chargeHousekeeping(ns: number): void {
     if (this.k.measuring()) this.k.housekeepingStats.noiseNs += ns;
   }
 
   /** Every rcuo kthread's onIdle: one pass of its loop, with its state in the kthread data. */
-  private readonly rcuoIdle = (t: Task): void => this.step(t.data as NocbKthread);
+  private readonly rcuoIdle = (t: Task): void => this.step(t.data as RcuoKthread);
 
   /**
    * One pass of rcu_nocb_kthread() (4.9): invoke ready callbacks; a kthread with GP duties runs
@@ -241,7 +271,7 @@ export class NocbOffload {
    * (sleeps until the GP kthread's cleanup wakes it), then append each queue's batch to its invoker's
    * list, waking that kthread if its list was empty. Returning without work puts it to sleep.
    */
-  private step(kt: NocbKthread): void {
+  private step(kt: RcuoKthread): void {
     const k = this.k;
     const p = k.params;
     const t = kt.task;
@@ -273,7 +303,7 @@ export class NocbOffload {
           q.gpHead = NO_CBS;
           if (inv !== kt && wasEmpty) k.sched.wakeUp(inv.task, t.cpu);
         }
-        if (this.serves(kt)) this.chargeHousekeeping(p.rcuNocbKthreadNs);
+        if (kt.serves) this.chargeHousekeeping(p.rcuNocbKthreadNs);
       });
       return;
     }
@@ -293,12 +323,12 @@ export class NocbOffload {
     kt.waitC = waitC;
     this.rcu.kthreadWork(t, "rcu_nocb_wait_gp", p.rcuNocbKthreadNs, Src.kthread, () => {
       for (const q of kt.gpQueues) {
-        if (q.gpHead.length === 0 || waitC[q.ref.flavour]! >= 0) continue;
-        const c = this.rcu.startFutureGp(this.rcu.states[q.ref.flavour]!);
-        waitC[q.ref.flavour] = c;
+        if (q.gpHead.length === 0 || waitC[q.flavour]! >= 0) continue;
+        const c = this.rcu.startFutureGp(this.rcu.states[q.flavour]!);
+        waitC[q.flavour] = c;
         for (const cb of q.gpHead) cb.c = c;
       }
-      if (this.serves(kt)) this.chargeHousekeeping(p.rcuNocbKthreadNs);
+      if (kt.serves) this.chargeHousekeeping(p.rcuNocbKthreadNs);
     });
   }
 }

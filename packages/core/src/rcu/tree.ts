@@ -86,6 +86,101 @@ export interface RcuData {
   cbs: RcuCallback[];
 }
 
+/** One flavour's rcu_data fields of every CPU, in typed arrays indexed by CPU (no boxed numbers per CPU). */
+class RcuDataTable {
+  /** gpnum, completed, dynticksSnap, condReschedCompleted, lastFqsResched of CPU c at 5c..5c+4. */
+  readonly nums: Float64Array;
+  /** cpuNoQs, coreNeedsQs of CPU c at 2c, 2c+1. */
+  readonly flags: Uint8Array;
+  /** cbs of CPU c. */
+  readonly cbs: RcuCallback[][];
+
+  constructor(n: number) {
+    this.nums = new Float64Array(5 * n);
+    this.flags = new Uint8Array(2 * n);
+    this.cbs = new Array<RcuCallback[]>(n).fill(NO_CBS);
+    for (let cpu = 0; cpu < n; cpu++) this.flags[2 * cpu] = 1;
+  }
+}
+
+/** One CPU's {@link RcuData}: accessors over its {@link RcuDataTable} slots. */
+class RcuDataOf implements RcuData {
+  /** The rcu_data of `n` CPUs for one flavour (cpu_no_qs set, everything else zero, no callbacks). */
+  static table(n: number): RcuData[] {
+    const t = new RcuDataTable(n);
+    return Array.from({ length: n }, (_, cpu) => new RcuDataOf(t, cpu));
+  }
+
+  constructor(
+    private readonly t: RcuDataTable,
+    readonly cpu: number,
+  ) {}
+
+  get gpnum(): number {
+    return this.t.nums[5 * this.cpu]!;
+  }
+
+  set gpnum(v: number) {
+    this.t.nums[5 * this.cpu] = v;
+  }
+
+  get completed(): number {
+    return this.t.nums[5 * this.cpu + 1]!;
+  }
+
+  set completed(v: number) {
+    this.t.nums[5 * this.cpu + 1] = v;
+  }
+
+  get dynticksSnap(): number {
+    return this.t.nums[5 * this.cpu + 2]!;
+  }
+
+  set dynticksSnap(v: number) {
+    this.t.nums[5 * this.cpu + 2] = v;
+  }
+
+  get condReschedCompleted(): number {
+    return this.t.nums[5 * this.cpu + 3]!;
+  }
+
+  set condReschedCompleted(v: number) {
+    this.t.nums[5 * this.cpu + 3] = v;
+  }
+
+  get lastFqsResched(): number {
+    return this.t.nums[5 * this.cpu + 4]!;
+  }
+
+  set lastFqsResched(v: number) {
+    this.t.nums[5 * this.cpu + 4] = v;
+  }
+
+  get cpuNoQs(): boolean {
+    return this.t.flags[2 * this.cpu] === 1;
+  }
+
+  set cpuNoQs(v: boolean) {
+    this.t.flags[2 * this.cpu] = v ? 1 : 0;
+  }
+
+  get coreNeedsQs(): boolean {
+    return this.t.flags[2 * this.cpu + 1] === 1;
+  }
+
+  set coreNeedsQs(v: boolean) {
+    this.t.flags[2 * this.cpu + 1] = v ? 1 : 0;
+  }
+
+  get cbs(): RcuCallback[] {
+    return this.t.cbs[this.cpu]!;
+  }
+
+  set cbs(v: RcuCallback[]) {
+    this.t.cbs[this.cpu] = v;
+  }
+}
+
 /** rsp->gp_flags RCU_GP_FLAG_INIT: the GP kthread must start a grace period. */
 export const RCU_GP_FLAG_INIT = 1;
 
@@ -220,17 +315,7 @@ export class Rcu {
         fqsTimer: timerSetup(`process_timeout:${flavour.name}`, () => {
           if (rsp.gpKthread) k.sched.wakeUp(rsp.gpKthread, this.gpCpu);
         }),
-        rda: Array.from({ length: n }, (_, cpu) => ({
-          cpu,
-          gpnum: 0,
-          completed: 0,
-          cpuNoQs: true,
-          coreNeedsQs: false,
-          dynticksSnap: 0,
-          condReschedCompleted: 0,
-          lastFqsResched: 0,
-          cbs: NO_CBS,
-        })),
+        rda: RcuDataOf.table(n),
         gpsCompleted: 0,
         fqsScans: 0,
       };

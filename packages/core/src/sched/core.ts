@@ -60,26 +60,96 @@ class TaskTimes {
   }
 }
 
-/** struct task_struct (reduced): {@link Task} with its scheduler times in {@link TaskTimes} and its work lists created on first use. */
+const ROLES: readonly (KthreadRole | null)[] = [null, "kworker", "rcu_callback", "rcu_gp", "other"];
+
+/*
+ * TaskStruct.bits: state (bits 0-1), returning (2), user (3), role index in ROLES (4-6),
+ * policy (7-8), rtPriority (9-15), so a task holds one small integer for them.
+ */
+const STATE_MASK = 0b11;
+const RETURNING = 1 << 2;
+const USER = 1 << 3;
+const ROLE_SHIFT = 4;
+const POLICY_SHIFT = 7;
+const PRIO_SHIFT = 9;
+
+/** A task's policy must be one of {@link Policy}'s values (2 bits). */
+function checkPolicy(name: string, v: number): void {
+  if (v !== Policy.other && v !== Policy.fifo && v !== Policy.rr) throw new Error(`task ${name}: policy ${v} is not valid (valid: 0 SCHED_OTHER, 1 SCHED_FIFO, 2 SCHED_RR)`);
+}
+
+/** A task's RT priority must fit its 7 bits: 0 for SCHED_OTHER, 1-99 for SCHED_FIFO/SCHED_RR. */
+function checkRtPriority(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 99) throw new Error(`task ${name}: rtPriority ${v} is out of range (valid: an integer 0-99)`);
+}
+
+/** struct task_struct (reduced): {@link Task} with its flags packed in one integer, its scheduler times in {@link TaskTimes} and its work lists created on first use. */
 class TaskStruct implements Task {
-  state: TaskStateId = TaskState.sleeping;
-  returning = false;
   onIdle: ((task: Task) => void) | null = null;
   data: unknown = null;
   wakeups = 0;
+  private bits: number;
   private segList: Segment[] | null = null;
   private entryList: (() => void)[] | null = null;
 
   constructor(
     readonly pid: number,
     readonly name: string,
-    readonly user: boolean,
-    readonly role: KthreadRole | null,
-    public policy: PolicyId,
-    public rtPriority: number,
+    user: boolean,
+    role: KthreadRole | null,
+    policy: PolicyId,
+    rtPriority: number,
     public cpu: number,
     private readonly times: TaskTimes,
-  ) {}
+  ) {
+    const roleIndex = ROLES.indexOf(role);
+    if (roleIndex < 0) throw new Error(`task ${name}: role ${JSON.stringify(role)} is not valid (valid: ${ROLES.filter((r) => r !== null).join(", ")})`);
+    checkRtPriority(name, rtPriority);
+    checkPolicy(name, policy);
+    this.bits = TaskState.sleeping | (user ? USER : 0) | (roleIndex << ROLE_SHIFT) | (policy << POLICY_SHIFT) | (rtPriority << PRIO_SHIFT);
+  }
+
+  get user(): boolean {
+    return (this.bits & USER) !== 0;
+  }
+
+  get role(): KthreadRole | null {
+    return ROLES[(this.bits >> ROLE_SHIFT) & 0b111]!;
+  }
+
+  get state(): TaskStateId {
+    return (this.bits & STATE_MASK) as TaskStateId;
+  }
+
+  set state(v: TaskStateId) {
+    this.bits = (this.bits & ~STATE_MASK) | v;
+  }
+
+  get returning(): boolean {
+    return (this.bits & RETURNING) !== 0;
+  }
+
+  set returning(v: boolean) {
+    this.bits = v ? this.bits | RETURNING : this.bits & ~RETURNING;
+  }
+
+  get policy(): PolicyId {
+    return ((this.bits >> POLICY_SHIFT) & 0b11) as PolicyId;
+  }
+
+  set policy(v: PolicyId) {
+    checkPolicy(this.name, v);
+    this.bits = (this.bits & ~(0b11 << POLICY_SHIFT)) | (v << POLICY_SHIFT);
+  }
+
+  get rtPriority(): number {
+    return (this.bits >> PRIO_SHIFT) & 0x7f;
+  }
+
+  set rtPriority(v: number) {
+    checkRtPriority(this.name, v);
+    this.bits = (this.bits & ~(0x7f << PRIO_SHIFT)) | (v << PRIO_SHIFT);
+  }
 
   get segs(): Segment[] {
     return (this.segList ??= []);

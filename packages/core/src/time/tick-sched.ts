@@ -51,6 +51,140 @@ export interface TickSched {
   staleDeadline: boolean;
 }
 
+/** Every CPU's tick_sched fields in typed arrays indexed by CPU, so a CPU's {@link TickSched} holds no boxed numbers. */
+class TickTable {
+  /** nextTick, lastSchedTick, stoppedSince, stoppedNs of CPU c at 4c..4c+3. */
+  readonly times: Float64Array;
+  /** keptBy, depMask, stops, restarts of CPU c at 4c..4c+3. */
+  readonly ints: Int32Array;
+  /** stopped, inIdle, indefinite, staleDeadline of CPU c at 4c..4c+3. */
+  readonly flags: Uint8Array;
+  /** keptCounts of CPU c at c × tickKeptByKeys.length. */
+  readonly kept: Int32Array;
+
+  constructor(n: number) {
+    this.times = new Float64Array(4 * n);
+    this.ints = new Int32Array(4 * n);
+    this.flags = new Uint8Array(4 * n);
+    this.kept = new Int32Array(n * tickKeptByKeys.length);
+    for (let cpu = 0; cpu < n; cpu++) {
+      this.times[4 * cpu] = Infinity;
+      this.times[4 * cpu + 2] = -1;
+      this.ints[4 * cpu] = -1;
+    }
+  }
+}
+
+/** One CPU's {@link TickSched}: accessors over its {@link TickTable} slots. */
+class TickSchedCpu implements TickSched {
+  constructor(
+    private readonly t: TickTable,
+    private readonly cpu: number,
+  ) {}
+
+  get nextTick(): Nanoseconds {
+    return this.t.times[4 * this.cpu]!;
+  }
+
+  set nextTick(v: Nanoseconds) {
+    this.t.times[4 * this.cpu] = v;
+  }
+
+  get lastSchedTick(): Nanoseconds {
+    return this.t.times[4 * this.cpu + 1]!;
+  }
+
+  set lastSchedTick(v: Nanoseconds) {
+    this.t.times[4 * this.cpu + 1] = v;
+  }
+
+  get stoppedSince(): Nanoseconds {
+    return this.t.times[4 * this.cpu + 2]!;
+  }
+
+  set stoppedSince(v: Nanoseconds) {
+    this.t.times[4 * this.cpu + 2] = v;
+  }
+
+  get stoppedNs(): Nanoseconds {
+    return this.t.times[4 * this.cpu + 3]!;
+  }
+
+  set stoppedNs(v: Nanoseconds) {
+    this.t.times[4 * this.cpu + 3] = v;
+  }
+
+  get keptBy(): number {
+    return this.t.ints[4 * this.cpu]!;
+  }
+
+  set keptBy(v: number) {
+    this.t.ints[4 * this.cpu] = v;
+  }
+
+  get depMask(): number {
+    return this.t.ints[4 * this.cpu + 1]!;
+  }
+
+  set depMask(v: number) {
+    this.t.ints[4 * this.cpu + 1] = v;
+  }
+
+  get stops(): number {
+    return this.t.ints[4 * this.cpu + 2]!;
+  }
+
+  set stops(v: number) {
+    this.t.ints[4 * this.cpu + 2] = v;
+  }
+
+  get restarts(): number {
+    return this.t.ints[4 * this.cpu + 3]!;
+  }
+
+  set restarts(v: number) {
+    this.t.ints[4 * this.cpu + 3] = v;
+  }
+
+  get stopped(): boolean {
+    return this.t.flags[4 * this.cpu] === 1;
+  }
+
+  set stopped(v: boolean) {
+    this.t.flags[4 * this.cpu] = v ? 1 : 0;
+  }
+
+  get inIdle(): boolean {
+    return this.t.flags[4 * this.cpu + 1] === 1;
+  }
+
+  set inIdle(v: boolean) {
+    this.t.flags[4 * this.cpu + 1] = v ? 1 : 0;
+  }
+
+  get indefinite(): boolean {
+    return this.t.flags[4 * this.cpu + 2] === 1;
+  }
+
+  set indefinite(v: boolean) {
+    this.t.flags[4 * this.cpu + 2] = v ? 1 : 0;
+  }
+
+  get staleDeadline(): boolean {
+    return this.t.flags[4 * this.cpu + 3] === 1;
+  }
+
+  set staleDeadline(v: boolean) {
+    this.t.flags[4 * this.cpu + 3] = v ? 1 : 0;
+  }
+
+  /** A view of the CPU's slice of the kept-by counts (a new view on each read). */
+  get keptCounts(): Int32Array {
+    const n = tickKeptByKeys.length;
+    return this.t.kept.subarray(this.cpu * n, (this.cpu + 1) * n);
+  }
+}
+
 /** The tick, periodic and nohz_full (kernel/time/tick-sched.c). */
 export class TickSchedState {
   /** Per-CPU tick state. */
@@ -61,26 +195,16 @@ export class TickSchedState {
   readonly taskDep = new Map<Task, number>();
   /** The timekeeping CPU (tick_do_timer_cpu). */
   readonly timekeeper: number;
+  /** Every CPU's tick_sched fields, in typed arrays indexed by CPU. */
+  private readonly table: TickTable;
+  /** Every CPU's kept-by tick counts (CPU c's at c × tickKeptByKeys.length). */
+  private readonly keptAll: Int32Array;
 
   constructor(private readonly k: Kernel) {
     this.timekeeper = k.bootCpu;
-    // One buffer for every CPU's keptCounts: each CPU's array is a view of its slice.
-    const keptAll = new Int32Array(k.nrCpus * tickKeptByKeys.length);
-    this.ts = Array.from({ length: k.nrCpus }, (_, cpu) => ({
-      stopped: false,
-      nextTick: Infinity,
-      keptBy: -1,
-      depMask: 0,
-      lastSchedTick: 0,
-      inIdle: false,
-      stoppedSince: -1,
-      stoppedNs: 0,
-      stops: 0,
-      restarts: 0,
-      keptCounts: keptAll.subarray(cpu * tickKeptByKeys.length, (cpu + 1) * tickKeptByKeys.length),
-      indefinite: false,
-      staleDeadline: false,
-    }));
+    this.table = new TickTable(k.nrCpus);
+    this.ts = Array.from({ length: k.nrCpus }, (_, cpu) => new TickSchedCpu(this.table, cpu));
+    this.keptAll = this.table.kept;
   }
 
   /** Starts the periodic tick on every CPU at boot (tick_setup_sched_timer()). */
@@ -129,7 +253,7 @@ export class TickSchedState {
     const k = this.k;
     const ts = this.ts[cpu]!;
     const now = k.engine.now;
-    if (reason >= 0 && k.measuring()) ts.keptCounts[reason]!++;
+    if (reason >= 0 && k.measuring()) this.keptAll[cpu * tickKeptByKeys.length + reason]!++;
     ts.lastSchedTick = now;
     k.sched.schedulerTick(cpu);
     for (const h of k.hooks.tick) h(cpu);

@@ -147,7 +147,7 @@ export class KernelTlb {
   flushLocal(cpu: number, f: KernelFlush): Nanoseconds {
     if (f.all) return this.flushAll(cpu);
     const tlb = this.cached[cpu];
-    if (tlb) for (let p = f.start; p < f.end; p++) tlb.delete(p);
+    if (tlb) tlb.deleteRange(f.start, f.end);
     this.stats.localFlushes++;
     return this.flushCostNs(f);
   }
@@ -218,68 +218,166 @@ export class KernelTlb {
 
 /**
  * One CPU's cached kernel translations: page → PTE generation, least recently used first. The first
- * entry is held inline; a `Map` is created at the second (an idle CPU caches only its stack page).
+ * entry is held inline; at the second, the entries move to typed arrays in LRU order (an idle CPU
+ * caches only its stack page).
  */
 export class TlbEntries {
-  /** True while the inline entry holds a translation (and {@link map} is null). */
+  /** True while the inline entry holds a translation (and {@link pages} is null). */
   private one = false;
   private onePage: KernelPage = 0;
   private oneGen = 0;
-  /** All entries in LRU order, once there were two at the same time. */
-  private map: Map<KernelPage, number> | null = null;
+  /**
+   * Once there were two entries at the same time: cached pages in a ring, least recently used at
+   * {@link head}, so that evicting it moves nothing. The capacity is a power of two.
+   */
+  private pages: Float64Array | null = null;
+  /** The PTE generation of each slot of {@link pages}. */
+  private gens: Float64Array | null = null;
+  /** Entries of the ring per bucket `page & 1023`: a zero proves a page absent without a scan. */
+  private buckets: Uint8Array | null = null;
+  /** Slot of the least recently used entry. */
+  private head = 0;
+  /** Entries in the ring. */
+  private n = 0;
 
   /** Number of cached translations. */
   get size(): number {
-    return this.map ? this.map.size : this.one ? 1 : 0;
+    return this.pages ? this.n : this.one ? 1 : 0;
+  }
+
+  /** Position (0 = least recently used) of `page` in the ring, or -1; searched from the most recently used. */
+  private indexOf(page: KernelPage): number {
+    if (this.buckets![page & 1023] === 0) return -1;
+    const pages = this.pages!, mask = pages.length - 1;
+    for (let i = this.n - 1; i >= 0; i--) if (pages[(this.head + i) & mask] === page) return i;
+    return -1;
   }
 
   /** Whether `page` is cached. */
   has(page: KernelPage): boolean {
-    return this.map ? this.map.has(page) : this.one && this.onePage === page;
+    return this.pages ? this.indexOf(page) >= 0 : this.one && this.onePage === page;
   }
 
   /** The PTE generation cached for `page`, or undefined. */
   get(page: KernelPage): number | undefined {
-    if (this.map) return this.map.get(page);
+    if (this.pages) {
+      const i = this.indexOf(page);
+      return i >= 0 ? this.gens![(this.head + i) & (this.pages.length - 1)] : undefined;
+    }
     return this.one && this.onePage === page ? this.oneGen : undefined;
   }
 
   /** Caches `page` as the most recently used translation (the caller deleted any older entry of it). */
   set(page: KernelPage, gen: number): void {
-    if (this.map) {
-      this.map.set(page, gen);
+    if (this.pages) {
+      if (this.n === this.pages.length) this.grow();
+      const slot = (this.head + this.n++) & (this.pages.length - 1);
+      this.pages[slot] = page;
+      this.gens![slot] = gen;
+      this.bucketAdd(page, 1);
     } else if (!this.one || this.onePage === page) {
       this.one = true;
       this.onePage = page;
       this.oneGen = gen;
     } else {
-      this.map = new Map<KernelPage, number>([[this.onePage, this.oneGen], [page, gen]]);
+      this.pages = new Float64Array(8);
+      this.gens = new Float64Array(8);
+      this.pages[0] = this.onePage;
+      this.gens[0] = this.oneGen;
+      this.pages[1] = page;
+      this.gens[1] = gen;
+      this.buckets = new Uint8Array(1024);
+      this.bucketAdd(this.onePage, 1);
+      this.bucketAdd(page, 1);
+      this.head = 0;
+      this.n = 2;
       this.one = false;
     }
   }
 
+  /** Counts `d` more entries of `page`'s bucket. */
+  private bucketAdd(page: KernelPage, d: number): void {
+    const b = this.buckets!;
+    b[page & 1023] = b[page & 1023]! + d;
+  }
+
+  /** Doubles the ring, its entries moved to slots 0..n-1 in LRU order. */
+  private grow(): void {
+    const old = this.pages!, oldGens = this.gens!, mask = old.length - 1;
+    const pages = new Float64Array(2 * old.length), gens = new Float64Array(2 * old.length);
+    for (let i = 0; i < this.n; i++) {
+      pages[i] = old[(this.head + i) & mask]!;
+      gens[i] = oldGens[(this.head + i) & mask]!;
+    }
+    this.pages = pages;
+    this.gens = gens;
+    this.head = 0;
+  }
+
+  /** Removes the entry at position `i`, keeping the others in LRU order (the newer ones move down a slot). */
+  private removeAt(i: number): void {
+    const pages = this.pages!, gens = this.gens!, mask = pages.length - 1;
+    this.bucketAdd(pages[(this.head + i) & mask]!, -1);
+    if (i === 0) this.head = (this.head + 1) & mask;
+    else {
+      for (let j = i; j < this.n - 1; j++) {
+        const to = (this.head + j) & mask, from = (this.head + j + 1) & mask;
+        pages[to] = pages[from]!;
+        gens[to] = gens[from]!;
+      }
+    }
+    this.n--;
+  }
+
   /** Drops the translation of `page` (INVLPG); true when it was cached. */
   delete(page: KernelPage): boolean {
-    if (this.map) return this.map.delete(page);
+    if (this.pages) {
+      const i = this.indexOf(page);
+      if (i < 0) return false;
+      this.removeAt(i);
+      return true;
+    }
     if (!this.one || this.onePage !== page) return false;
     this.one = false;
     return true;
   }
 
+  /** Drops the translations of pages [start, end) (INVLPG over a range), in one pass. */
+  deleteRange(start: KernelPage, end: KernelPage): void {
+    if (!this.pages) {
+      if (this.one && this.onePage >= start && this.onePage < end) this.one = false;
+      return;
+    }
+    const pages = this.pages, gens = this.gens!, mask = pages.length - 1;
+    let keep = 0;
+    for (let i = 0; i < this.n; i++) {
+      const from = (this.head + i) & mask;
+      const p = pages[from]!;
+      if (p >= start && p < end) {
+        this.bucketAdd(p, -1);
+        continue;
+      }
+      const to = (this.head + keep++) & mask;
+      pages[to] = p;
+      gens[to] = gens[from]!;
+    }
+    this.n = keep;
+  }
+
   /** Drops every translation (a full flush). */
   clear(): void {
-    if (this.map) this.map.clear();
+    if (this.n > 0) this.buckets!.fill(0);
+    this.n = 0;
     this.one = false;
   }
 
   /** Evicts the least recently used translation. */
   deleteOldest(): void {
-    if (!this.map) {
+    if (!this.pages) {
       this.one = false;
       return;
     }
-    const lru = this.map.keys().next();
-    if (!lru.done) this.map.delete(lru.value);
+    if (this.n > 0) this.removeAt(0);
   }
 }
 
