@@ -173,6 +173,7 @@ export class Cpu {
     return this.times[this.at]!;
   }
 
+  /** Sets when the running segment (re)started. */
   set runningSince(v: Nanoseconds) {
     this.times[this.at] = v;
   }
@@ -182,6 +183,7 @@ export class Cpu {
     return this.times[this.at + 1]!;
   }
 
+  /** Sets the start of the current user-mode run. */
   set userSince(v: Nanoseconds) {
     this.times[this.at + 1] = v;
   }
@@ -191,6 +193,7 @@ export class Cpu {
     return this.times[this.at + 2]!;
   }
 
+  /** Sets the start of the current noise interval. */
   set noiseSince(v: Nanoseconds) {
     this.times[this.at + 2] = v;
   }
