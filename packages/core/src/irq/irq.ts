@@ -18,17 +18,10 @@ export interface SoftirqAction {
   action: (cpu: number) => void;
 }
 
-/** An IPI in flight to a CPU. */
-interface IpiMessage {
-  from: number;
-  sentAt: Nanoseconds;
-  seg: Segment;
-}
-
 /** Interrupt delivery: device IRQs, IPIs (call-function, resched, irq_work), softirqs (kernel/irq, kernel/smp.c). */
 export class InterruptController {
-  /** IPIs sent and not yet arrived, by message id (the arrival event's argument). */
-  private readonly inFlight = new Map<number, IpiMessage>();
+  /** Handlers of IPIs sent and not yet arrived, by message id (the arrival event's argument); each holds its sender and send time. */
+  private readonly inFlight = new Map<number, Segment>();
   private nextMessage = 1;
   private readonly kArrive: number;
   private readonly softirqs: (SoftirqAction | undefined)[] = [];
@@ -84,7 +77,7 @@ export class InterruptController {
     const now = k.engine.now;
     const seg = segment(name, costNs, Context.irq, { source: Src[source], start: handler, causeCpu: from, causeTime: now });
     const id = this.nextMessage++;
-    this.inFlight.set(id, { from, sentAt: now, seg });
+    this.inFlight.set(id, seg);
     // IPIs pending together are taken in local APIC priority order: the higher vector first
     // (RESCHEDULE_VECTOR 0xfd before CALL_FUNCTION_SINGLE_VECTOR 0xfb, arch/x86/include/asm/irq_vectors.h).
     const apicOrder = source === "ipi_resched" ? -2 : -1;
@@ -124,10 +117,10 @@ export class InterruptController {
   }
 
   private arrive(cpu: number, id: number): void {
-    const m = this.inFlight.get(id);
-    if (!m) return;
+    const seg = this.inFlight.get(id);
+    if (!seg) return;
     this.inFlight.delete(id);
-    this.k.trace?.flow(m.from, cpu, m.sentAt, this.k.engine.now, m.seg.name);
-    this.raise(cpu, m.seg);
+    this.k.trace?.flow(seg.causeCpu, cpu, seg.causeTime, this.k.engine.now, seg.name);
+    this.raise(cpu, seg);
   }
 }

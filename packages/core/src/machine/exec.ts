@@ -1,5 +1,5 @@
 import type { Kernel } from "../kernel.js";
-import { Context, CtState, segment } from "./cpu.js";
+import { Context, CtState, segmentOf } from "./cpu.js";
 import type { Cpu, Segment } from "./cpu.js";
 import type { Task } from "../sched/task.js";
 
@@ -183,7 +183,7 @@ export class CpuExecutor {
         for (const h of k.hooks.exitToUserMode) h(c.id, t);
         c.irqsDisabled--;
         k.executingCpu = prev;
-        t.segs.push(segment("exit_to_user_mode", k.params.kernelExitNs, Context.kernel, { own }));
+        t.segs.push(segmentOf("exit_to_user_mode", k.params.kernelExitNs, Context.kernel, -1, own, null, null, 0));
         continue;
       }
       this.enterUser(c, t);
@@ -228,8 +228,8 @@ export class CpuExecutor {
     if (pending) pending();
   }
 
-  /** Enters the kernel from user mode for the current user task's own syscall or fault. */
-  enterFromUser(cpu: number, segs: Segment[]): boolean {
+  /** Enters the kernel from user mode for the current user task's own syscall or fault, `seg` its body. */
+  enterFromUser(cpu: number, seg: Segment): boolean {
     const k = this.k;
     const c = k.cpus[cpu]!;
     const t = c.curr;
@@ -237,7 +237,7 @@ export class CpuExecutor {
     this.closeUserRun(c);
     const charged = k.entry.enter(cpu);
     c.ctx = Context.kernel;
-    t.segs.push(segment("syscall_entry", k.params.kernelEntryNs + charged, Context.kernel, { own: true }), ...segs);
+    t.segs.push(segmentOf("syscall_entry", k.params.kernelEntryNs + charged, Context.kernel, -1, true, null, null, 0), seg);
     this.dispatch(c);
     return true;
   }

@@ -1,5 +1,5 @@
 import type { Kernel } from "../kernel.js";
-import { Context, segment } from "../machine/cpu.js";
+import { Context, segment, segmentOf } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import type { KernelFlush, KernelPage } from "../arch/x86/tlb.js";
 import { InputError } from "../params.js";
@@ -276,39 +276,28 @@ export const vmallocChurn: WorkloadInstaller = (k, spec, cpus, field) => {
   if (!Number.isInteger(pages) || pages < 1) {
     throw new InputError(`${field}.pages`, `${JSON.stringify(pages)} is not valid (valid: an integer >= 1)`);
   }
-  const tasks = new Map<number, Task>();
-  for (const cpu of cpus) tasks.set(cpu, k.sched.createTask({ name: `vmalloc-churn/${cpu}`, cpu, user: false, role: "other" }));
+  // Each CPU's effects are made once: a round's segments stay in its task's queue in order (vmalloc,
+  // then vfree with its purge work), so the area of the round in progress is enough to carry.
+  const rounds: (() => void)[] = [];
+  for (const cpu of cpus) {
+    const t = k.sched.createTask({ name: `vmalloc-churn/${cpu}`, cpu, user: false, role: "other" });
+    let area: VmapArea | null = null;
+    const alloc = (): void => {
+      area = k.vmalloc.vmalloc(pages);
+    };
+    const write = (): void => {
+      for (let p = area!.start; p < area!.start + pages; p++) k.tlb.touch(cpu, p);
+    };
+    const free = (): void => {
+      t.segs.splice(1, 0, ...k.vmalloc.vfree(area!));
+    };
+    rounds[cpu] = () => {
+      const cost = pages * k.params.vmallocPageNs;
+      t.segs.push(segmentOf("vmalloc", cost, Context.kernel, -1, false, alloc, write, 0), segmentOf("vfree", cost, Context.kernel, -1, false, free, null, 0));
+      k.sched.wakeUp(t, cpu);
+    };
+  }
   periodic(k, `${field}:vmalloc-churn`, spec, cpus, (cpu) => {
-    const t = tasks.get(cpu)!;
-    k.irq.raise(
-      cpu,
-      segment("hrtimer_wakeup", k.params.ipiHandlerNs, Context.irq, {
-        start: () => {
-          t.segs.push(...vmallocChurnWork(k, cpu, t, pages));
-          k.sched.wakeUp(t, cpu);
-        },
-      }),
-    );
+    k.irq.raise(cpu, segmentOf("hrtimer_wakeup", k.params.ipiHandlerNs, Context.irq, -1, false, rounds[cpu]!, null, 0));
   });
 };
-
-/** One round of the churn on `cpu` by task `t`: vmalloc() and write `pages` pages, then vfree() them. */
-function vmallocChurnWork(k: Kernel, cpu: number, t: Task, pages: number): Segment[] {
-  let area: VmapArea | null = null;
-  const cost = pages * k.params.vmallocPageNs;
-  return [
-    segment("vmalloc", cost, Context.kernel, {
-      start: () => {
-        area = k.vmalloc.vmalloc(pages);
-      },
-      end: () => {
-        for (let p = area!.start; p < area!.start + pages; p++) k.tlb.touch(cpu, p);
-      },
-    }),
-    segment("vfree", cost, Context.kernel, {
-      start: () => {
-        t.segs.splice(1, 0, ...k.vmalloc.vfree(area!));
-      },
-    }),
-  ];
-}

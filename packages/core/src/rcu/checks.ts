@@ -10,10 +10,13 @@
  *   one FQS interval.
  */
 import type { Kernel } from "../kernel.js";
-import { Context, CtState, CT_STATE_MASK } from "../machine/cpu.js";
+import { Context, CtState, CT_RCU_WATCHING, CT_STATE_MASK } from "../machine/cpu.js";
 import { TickDep } from "../time/tick-sched.js";
 import type { Rcu, RcuCallback, RcuState } from "./tree.js";
 import { dynticksCounter, rcuInEqs } from "./tree.js";
+
+/** Bits of a context-tracking word below its RCU-watching counter (state and deferred work). */
+const CT_LOW_BITS = CT_RCU_WATCHING - 1;
 
 /** Per-flavour snapshot of every CPU at the start of its current grace period. */
 interface GpSnapshot {
@@ -35,6 +38,7 @@ export class RcuChecker {
   private readonly lastCsAt: Float64Array;
   private readonly ticks: Float64Array;
   private readonly ticksUserIdle: Float64Array;
+  /** Per CPU, its RCU-watching counter (times CT_RCU_WATCHING) at the last sample that saw it change. */
   private readonly seenCounter: Float64Array;
   private readonly seenSince: Float64Array;
   private readonly snaps: GpSnapshot[];
@@ -157,11 +161,15 @@ export class RcuChecker {
     let any = false;
     for (const rsp of this.rcu.states) if (this.rcu.gpInProgress(rsp)) any = true;
     if (!any) return;
-    for (const c of k.cpus) {
-      const ctr = dynticksCounter(c);
-      if (ctr !== this.seenCounter[c.id]) {
-        this.seenCounter[c.id] = ctr;
-        this.seenSince[c.id] = now;
+    // The counter part of each context-tracking word (the word less its low state and work bits):
+    // it changes exactly when dynticksCounter() does, without a division per CPU.
+    const cpus = k.cpus, seenCounter = this.seenCounter, seenSince = this.seenSince;
+    for (let i = 0; i < cpus.length; i++) {
+      const w = cpus[i]!.ctWord;
+      const ctr = w - (w & CT_LOW_BITS);
+      if (ctr !== seenCounter[i]) {
+        seenCounter[i] = ctr;
+        seenSince[i] = now;
       }
     }
     const stall = k.params.rcuCpuStallTimeoutNs;
@@ -176,9 +184,10 @@ export class RcuChecker {
         this.once("rcu-gp-progress", `stall:${name}:${rsp.gpnum}`, -1, () => `${name} grace period ${rsp.gpnum} has run ${age} ns (stall timeout ${stall} ns), ${rsp.qsLeft} CPUs still owe a quiescent state`);
       }
       const s = this.snaps[rsp.flavour.index]!;
-      for (const c of k.cpus) {
-        const i = c.id;
-        if (!rsp.qsmask[i]) continue;
+      const qsmask = rsp.qsmask;
+      for (let i = 0; i < cpus.length; i++) {
+        if (!qsmask[i]) continue;
+        const c = cpus[i]!;
         if (rcuInEqs(c)) {
           const since = Math.max(this.seenSince[i]!, rsp.gpStartNs);
           if (now - since > eqsBound) {

@@ -1,5 +1,5 @@
 import type { Kernel } from "../kernel.js";
-import { Context, segment } from "../machine/cpu.js";
+import { Context, segment, segmentOf } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import { CpuMask } from "../machine/cpumask.js";
 import { Src } from "../accounting/sources.js";
@@ -46,35 +46,47 @@ const SYSCALL_SEGMENT: Record<SyscallName | "kernel-loop", string> = {
   "kernel-loop": "kernel_loop",
 };
 
+/**
+ * The start effect of `call`'s syscall segments, shared by every call on this kernel: runs the
+ * registered side effects for the CPU executing it and its current task, with the page count in
+ * `seg.arg` (null for `kernel-loop`, which has none).
+ */
+function syscallStart(k: Kernel, call: SyscallName | "kernel-loop"): ((seg: Segment) => void) | null {
+  if (call === "kernel-loop") return null;
+  return (seg) => {
+    const list = effects.get(k)?.get(call);
+    if (!list) return;
+    const cpu = k.executingCpu;
+    const task = k.cpus[cpu]!.curr!;
+    let extra: Segment[] | null = null;
+    for (const e of list) {
+      const more = e(cpu, task, seg.arg);
+      if (more && more.length > 0) (extra ??= []).push(...more);
+    }
+    if (extra) task.segs.splice(1, 0, ...extra);
+  };
+}
+
 /** Makes the current user task of `cpu` enter the kernel for `call` (now, or when it next returns to user). */
 export function syscall(k: Kernel, cpu: number, call: SyscallName | "kernel-loop", pages: number, runNs = 0): void {
+  enterSyscall(k, cpu, call, pages, runNs, syscallStart(k, call));
+}
+
+/** {@link syscall} with the call's shared start effect made once by its workload item (no closure per call). */
+function enterSyscall(k: Kernel, cpu: number, call: SyscallName | "kernel-loop", pages: number, runNs: number, start: ((seg: Segment) => void) | null): void {
   const t = userTasks(k, cpu)[0];
   if (!t) return;
-  const enter = (): void => {
-    const c = k.cpus[cpu]!;
-    const task = c.curr;
-    if (!task || !task.user) {
-      t.pendingEntries.push(enter);
-      return;
-    }
-    const body = call === "kernel-loop" ? runNs : k.params.syscallNs + (call === "getpid" || call === "call-rcu" ? 0 : pages * k.params.pageOpNs);
-    const seg = segment(SYSCALL_SEGMENT[call], body, Context.kernel, {
-      own: true,
-      start: () => {
-        if (call === "kernel-loop") return;
-        const list = effects.get(k)?.get(call);
-        if (!list) return;
-        let extra: Segment[] | null = null;
-        for (const e of list) {
-          const more = e(cpu, task, pages);
-          if (more && more.length > 0) (extra ??= []).push(...more);
-        }
-        if (extra) task.segs.splice(1, 0, ...extra);
-      },
-    });
-    if (!k.exec.enterFromUser(cpu, [seg])) task.pendingEntries.push(enter);
-  };
-  enter();
+  const c = k.cpus[cpu]!;
+  const task = c.curr;
+  // Not in a user task now: the call is made when this CPU's user task next returns to user mode.
+  const waiting = !task || !task.user ? t : enterFromUser(k, cpu, call, pages, runNs, start) ? null : task;
+  if (waiting) waiting.pendingEntries.push(() => enterSyscall(k, cpu, call, pages, runNs, start));
+}
+
+/** Makes the syscall's entry and body the current task's next work; false when the CPU cannot enter the kernel now. */
+function enterFromUser(k: Kernel, cpu: number, call: SyscallName | "kernel-loop", pages: number, runNs: number, start: ((seg: Segment) => void) | null): boolean {
+  const body = call === "kernel-loop" ? runNs : k.params.syscallNs + (call === "getpid" || call === "call-rcu" ? 0 : pages * k.params.pageOpNs);
+  return k.exec.enterFromUser(cpu, segmentOf(SYSCALL_SEGMENT[call], body, Context.kernel, -1, true, start, null, pages));
 }
 
 const userLoop: WorkloadInstaller = (k, spec, cpus, field) => {
@@ -106,22 +118,20 @@ const syscallLoad: WorkloadInstaller = (k, spec, cpus, field) => {
   needsUserTask(k, spec, cpus, field);
   if (spec.type === "syscall") {
     const pages = spec.pages ?? 8;
-    periodic(k, `${field}:syscall:${spec.call}`, spec, cpus, (cpu) => syscall(k, cpu, spec.call, pages));
+    const start = syscallStart(k, spec.call);
+    periodic(k, `${field}:syscall:${spec.call}`, spec, cpus, (cpu) => enterSyscall(k, cpu, spec.call, pages, 0, start));
   } else {
-    periodic(k, `${field}:kernel-loop`, spec, cpus, (cpu) => syscall(k, cpu, "kernel-loop", 0, spec.run));
+    periodic(k, `${field}:kernel-loop`, spec, cpus, (cpu) => enterSyscall(k, cpu, "kernel-loop", 0, spec.run, null));
   }
 };
 
 const wakeupLoad: WorkloadInstaller = (k, spec, cpus, field) => {
   if (spec.type !== "wakeup") return;
-  const tasksByCpu = new Map<string, Task>();
+  const tasksByCpu: Task[] = [];
   const waker = k.hk.housekeeping.first();
-  for (const cpu of cpus) {
-    const t = k.sched.createTask({ name: `wakeup/${cpu}`, cpu, user: false, role: "other" });
-    tasksByCpu.set(`${field}/${cpu}`, t);
-  }
+  for (const cpu of cpus) tasksByCpu[cpu] = k.sched.createTask({ name: `wakeup/${cpu}`, cpu, user: false, role: "other" });
   periodic(k, `${field}:wakeup`, spec, cpus, (cpu) => {
-    const t = tasksByCpu.get(`${field}/${cpu}`)!;
+    const t = tasksByCpu[cpu]!;
     k.irq.raise(
       waker,
       segment("hrtimer_interrupt", k.params.ipiHandlerNs, Context.irq, {
