@@ -50,7 +50,7 @@ export type TraceRecord =
 export interface TraceSink {
   /** A span of execution on a CPU. */
   slice(cpu: number, name: string, cat: string, start: Nanoseconds, end: Nanoseconds): void;
-  /** A completed segment (its start and end). */
+  /** A completed segment (its start and end); it may be reused once this returns, so copy its fields rather than keep it. */
   segment(cpu: number, seg: Segment, end: Nanoseconds): void;
   /** A point event (tick stop, wakeup, invariant violation). */
   instant(cpu: number, name: string, ts: Nanoseconds): void;

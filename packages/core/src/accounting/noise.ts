@@ -114,11 +114,14 @@ export class NoiseAccounting {
   readonly cpus: CpuNoise[];
   /** Every CPU's interruption counts (CPU c's at c × interruptionKeys.length). */
   private readonly countsAll: Int32Array;
+  /** The table behind {@link cpus}, read directly on the per-transition path. */
+  private readonly table: NoiseTable;
   private lastClose: Nanoseconds[];
   private lastLen: Nanoseconds[];
 
   constructor(private readonly k: Kernel) {
     const table = new NoiseTable(k.nrCpus);
+    this.table = table;
     this.countsAll = table.counts;
     this.cpus = Array.from({ length: k.nrCpus }, (_, cpu) => new CpuNoiseOf(table, cpu));
     this.lastClose = new Array<number>(k.nrCpus).fill(-1);
@@ -130,27 +133,26 @@ export class NoiseAccounting {
     if (at >= this.k.warmup) this.countsAll[cpu * interruptionKeys.length + source]!++;
   }
 
-  /** Whether `c` is now running a user task's own work (user mode, or its own syscall). */
-  private ownWork(c: Cpu): boolean {
-    const t = c.curr;
-    if (!t || !t.user || c.inIrq) return false;
-    if (c.ctx === Context.user) return true;
-    return c.running !== null && c.running.own;
-  }
-
   /** Re-evaluates `c` after a transition: opens or closes its noise interval. */
   update(c: Cpu): void {
-    const n = this.cpus[c.id]!;
-    if (!n.hasUserTask) return;
+    const cpu = c.id;
+    const table = this.table;
+    if (table.hasUserTask[cpu] === 0) return;
     const now = this.k.engine.now;
-    const own = this.ownWork(c);
+    // Own work: a user task of this CPU in user mode, or running its own syscall.
+    const t = c.curr;
+    const own = t !== null && t.user && !c.inIrq && (c.ctx === Context.user || (c.running !== null && c.running.own));
+    const times = table.times;
+    const ownAt = 4 * cpu + 3;
+    const ownSince = times[ownAt]!;
     if (own) {
-      if (n.ownSince < 0) n.ownSince = now;
+      if (ownSince < 0) times[ownAt] = now;
       if (c.noiseSince >= 0) this.close(c, now);
     } else {
-      if (n.ownSince >= 0) {
-        this.addOwn(n, n.ownSince, now);
-        n.ownSince = -1;
+      if (ownSince >= 0) {
+        const f = Math.max(ownSince, this.k.warmup);
+        if (now > f) times[4 * cpu + 2] = times[4 * cpu + 2]! + (now - f);
+        times[ownAt] = -1;
       }
       if (c.noiseSince < 0) this.open(c, now);
     }

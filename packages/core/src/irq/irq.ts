@@ -1,7 +1,7 @@
 import type { Nanoseconds } from "../engine/engine.js";
 import { EventPriority } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
-import { Context, segment, segmentOf } from "../machine/cpu.js";
+import { Context, segment } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import { Src } from "../accounting/sources.js";
 import type { InterruptionKey } from "../accounting/sources.js";
@@ -59,7 +59,7 @@ export class InterruptController {
       const a = this.softirqs[nr];
       if (!a) continue;
       const s = this.softirqSegs[nr]!;
-      out.push(segmentOf(s.name, a.costNs, Context.softirq, a.source, false, s.start, null, 0));
+      out.push(this.k.exec.segments.take(s.name, a.costNs, Context.softirq, a.source, false, s.start, null, 0));
     }
   }
 

@@ -110,6 +110,8 @@ export function segmentOf(
 /** The one shape of every {@link Segment} (a class, so all segments share one hidden class). */
 class SegmentObject implements Segment {
   startedAt: Nanoseconds = -1;
+  /** Made by a {@link SegmentPool}: given back to it when it completes. */
+  pooled = false;
   constructor(
     public name: string,
     public ns: Nanoseconds,
@@ -122,6 +124,54 @@ class SegmentObject implements Segment {
     public causeTime: Nanoseconds,
     public arg: number,
   ) {}
+}
+
+/** Most completed segments a {@link SegmentPool} keeps for reuse. */
+const POOL_LIMIT = 64;
+
+/**
+ * Segments reused after they complete, for the executor's own entry/exit segments, softirqs and the
+ * tick: no allocation per event. Only segments that nothing references after their completion may
+ * come from here (a trace sink copies what it needs from a completed segment).
+ */
+export class SegmentPool {
+  private readonly free: SegmentObject[] = [];
+
+  /** A segment like {@link segmentOf}'s, taken from the pool when one is free. */
+  take(
+    name: string,
+    ns: Nanoseconds,
+    ctx: ContextId,
+    source: number,
+    own: boolean,
+    start: ((seg: Segment) => void) | null,
+    end: (() => void) | null,
+    arg: number,
+  ): Segment {
+    const seg = this.free.pop();
+    if (seg === undefined) {
+      const made = new SegmentObject(name, ns, ctx, source, own, start, end, -1, 0, arg);
+      made.pooled = true;
+      return made;
+    }
+    seg.name = name;
+    seg.ns = ns;
+    seg.ctx = ctx;
+    seg.source = source;
+    seg.own = own;
+    seg.start = start;
+    seg.end = end;
+    seg.arg = arg;
+    seg.causeCpu = -1;
+    seg.causeTime = 0;
+    seg.startedAt = -1;
+    return seg;
+  }
+
+  /** Gives a completed segment back if it came from a pool (others are left to the garbage collector). */
+  give(seg: Segment): void {
+    if ((seg as SegmentObject).pooled && this.free.length < POOL_LIMIT) this.free.push(seg as SegmentObject);
+  }
 }
 
 /** The state of one simulated CPU (its context, current task, interrupt state, context-tracking word). */

@@ -1,5 +1,5 @@
 import type { Kernel } from "../kernel.js";
-import { Context, CtState, segmentOf } from "./cpu.js";
+import { Context, CtState, SegmentPool } from "./cpu.js";
 import type { Cpu, Segment } from "./cpu.js";
 import type { Task } from "../sched/task.js";
 
@@ -9,6 +9,8 @@ import type { Task } from "../sched/task.js";
  * (arch/x86/entry/common.c, kernel/softirq.c irq_exit()).
  */
 export class CpuExecutor {
+  /** Segments reused after completion: the executor's entry/exit segments, softirqs, the tick. */
+  readonly segments = new SegmentPool();
   private readonly kDone: number;
   /** Reused list of softirq segments raised outside interrupt context. */
   private readonly softirqScratch: Segment[] = [];
@@ -79,14 +81,18 @@ export class CpuExecutor {
     if (seg.startedAt < 0) {
       seg.startedAt = now;
       if (seg.source >= 0) k.accounting.interruption(c.id, seg.source, now);
-      const prev = k.executingCpu;
-      k.executingCpu = c.id;
-      if (seg.start) seg.start(seg);
-      k.executingCpu = prev;
-      const irqLevel = seg.ctx === Context.irq || seg.ctx === Context.softirq;
-      if (c.running || c.inIrq !== irqLevel) return;
-      // The start effect put work in front of the segment (e.g. a spinlock wait): that runs first.
-      if ((irqLevel ? c.irqQueue[0] : c.curr?.segs[0]) !== seg) return;
+      const start = seg.start;
+      // Without a start effect nothing can have changed: the segment runs now.
+      if (start !== null) {
+        const prev = k.executingCpu;
+        k.executingCpu = c.id;
+        start(seg);
+        k.executingCpu = prev;
+        const irqLevel = seg.ctx === Context.irq || seg.ctx === Context.softirq;
+        if (c.running || c.inIrq !== irqLevel) return;
+        // The start effect put work in front of the segment (e.g. a spinlock wait): that runs first.
+        if ((irqLevel ? c.irqQueue[0] : c.curr?.segs[0]) !== seg) return;
+      }
     }
     c.ctx = seg.ctx;
     c.running = seg;
@@ -103,12 +109,10 @@ export class CpuExecutor {
     const now = k.engine.now;
     c.running = null;
     c.runningEvent = 0;
-    // shift() keeps an array's capacity; an emptied queue gives its backing store back (length = 0).
+    // shift() keeps an array's capacity: the backing store of an emptied queue is given back
+    // (length = 0) when the CPU leaves it, at irq exit, return to user mode or the task's sleep.
     const q = c.inIrq ? c.irqQueue : c.curr ? c.curr.segs : null;
-    if (q) {
-      q.shift();
-      if (q.length === 0) q.length = 0;
-    }
+    const head = q ? q.shift() : undefined;
     seg.ns = 0;
     k.trace?.segment(cpu, seg, now);
     if (seg.end) {
@@ -117,6 +121,7 @@ export class CpuExecutor {
       seg.end();
       k.executingCpu = prev;
     }
+    if (head === seg) this.segments.give(seg);
     this.dispatch(c);
   }
 
@@ -170,6 +175,7 @@ export class CpuExecutor {
           k.executingCpu = prev;
           if (t.segs.length > 0) continue;
         }
+        t.segs.length = 0;
         k.sched.sleep(t);
         continue;
       }
@@ -183,7 +189,7 @@ export class CpuExecutor {
         for (const h of k.hooks.exitToUserMode) h(c.id, t);
         c.irqsDisabled--;
         k.executingCpu = prev;
-        t.segs.push(segmentOf("exit_to_user_mode", k.params.kernelExitNs, Context.kernel, -1, own, null, null, 0));
+        t.segs.push(this.segments.take("exit_to_user_mode", k.params.kernelExitNs, Context.kernel, -1, own, null, null, 0));
         continue;
       }
       this.enterUser(c, t);
@@ -195,6 +201,7 @@ export class CpuExecutor {
   private irqExit(c: Cpu): void {
     const k = this.k;
     c.inIrq = false;
+    c.irqQueue.length = 0;
     c.ctx = c.interruptedCtx === Context.idle ? Context.idle : Context.kernel;
     const prev = k.executingCpu;
     k.executingCpu = c.id;
@@ -220,6 +227,7 @@ export class CpuExecutor {
   private enterUser(c: Cpu, t: Task): void {
     const k = this.k;
     t.returning = false;
+    t.segs.length = 0;
     c.ctx = Context.user;
     c.ctTransition(CtState.user);
     c.userSince = k.engine.now;
@@ -237,7 +245,7 @@ export class CpuExecutor {
     this.closeUserRun(c);
     const charged = k.entry.enter(cpu);
     c.ctx = Context.kernel;
-    t.segs.push(segmentOf("syscall_entry", k.params.kernelEntryNs + charged, Context.kernel, -1, true, null, null, 0), seg);
+    t.segs.push(this.segments.take("syscall_entry", k.params.kernelEntryNs + charged, Context.kernel, -1, true, null, null, 0), seg);
     this.dispatch(c);
     return true;
   }

@@ -1,6 +1,6 @@
 import type { Nanoseconds } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
-import { Context, segment, segmentOf } from "../machine/cpu.js";
+import { Context, segment } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import { Kept, Src, tickKeptByKeys } from "../accounting/sources.js";
 import type { Task } from "../sched/task.js";
@@ -237,7 +237,7 @@ export class TickSchedState {
     if (ts.nextTick <= now) {
       const reason = ts.keptBy;
       ts.nextTick = Infinity;
-      k.irq.raise(cpu, segmentOf("local_timer", k.params.tickHandlerNs, Context.irq, Src.tick, false, this.tickStart, null, reason));
+      k.irq.raise(cpu, k.exec.segments.take("local_timer", k.params.tickHandlerNs, Context.irq, Src.tick, false, this.tickStart, null, reason));
     } else {
       if (ts.indefinite && ts.staleDeadline) ts.staleDeadline = false;
       k.invariants.spuriousTimer(cpu, ts.indefinite);
