@@ -1,6 +1,6 @@
 import { Engine } from "./engine/engine.js";
 import type { Nanoseconds } from "./engine/engine.js";
-import { Cpu } from "./machine/cpu.js";
+import { Cpu, CPU_TIME_SLOTS } from "./machine/cpu.js";
 import { CpuMask } from "./machine/cpumask.js";
 import type { Housekeeping } from "./machine/housekeeping.js";
 import { CpuExecutor } from "./machine/exec.js";
@@ -167,8 +167,8 @@ export class Kernel {
     this.mechanisms = cfg.mechanisms;
     this.trace = cfg.trace ?? null;
     // Every CPU's runningSince, userSince and noiseSince in one array, three slots per CPU.
-    const cpuTimes = new Float64Array(3 * cfg.nrCpus);
-    this.cpus = Array.from({ length: cfg.nrCpus }, (_, i) => new Cpu(i, cfg.housekeeping.nohzFull.has(i), cpuTimes, 3 * i));
+    const cpuTimes = new Float64Array(CPU_TIME_SLOTS * cfg.nrCpus);
+    this.cpus = Array.from({ length: cfg.nrCpus }, (_, i) => new Cpu(i, cfg.housekeeping.nohzFull.has(i), cpuTimes, CPU_TIME_SLOTS * i, this.engine));
     this.accounting = new NoiseAccounting(this);
     this.invariants = new InvariantRegistry(this);
     this.irq = new InterruptController(this);

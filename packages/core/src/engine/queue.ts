@@ -8,7 +8,9 @@
  * bucket 0, a typed-array 4-ary heap on (time, priority * 2^40 + sequence). When bucket 0 runs
  * dry, the least time filed in the lowest non-empty bucket (kept per bucket) becomes `last`, and
  * that bucket's events move to lower buckets. An event moves at most 50 times and usually a few, with mostly
- * predictable branches; a heap pays about log4(n) unpredictable comparisons per event.
+ * predictable branches; a heap pays about log4(n) unpredictable comparisons per event. An event
+ * pushed when it is earlier than everything queued (a short segment's completion, typically) is
+ * held in a one-event lane instead and taken from there without being filed at all.
  *
  * Events live in slots (time, key, kind, cpu, arg, link); no object is allocated per event. An
  * event's handle is its sequence number, and its slot is that number modulo the capacity
@@ -59,6 +61,12 @@ export class EventQueue {
   private tk0: Float64Array;
   private hs0: Int32Array;
   private n0 = 0;
+  /**
+   * The next event when it is known to precede every queued one (strictly earlier than the least
+   * time queued), else NONE: an event scheduled before everything else pending (a segment's
+   * completion, usually) is taken from here without being filed in a bucket and moved down.
+   */
+  private lane = NONE;
   /** First slot of buckets 1..NEVER, NONE when empty; bit b of maskLo/maskHi set when b (or b + 32) is non-empty. */
   private readonly heads = new Int32Array(NEVER + 1).fill(NONE);
   /** Least time filed in each bucket since it was last emptied (dead events included). */
@@ -101,6 +109,13 @@ export class EventQueue {
   peekTime(limit: number = MAX_TIME): number {
     const kind = this.kind;
     for (;;) {
+      const lane = this.lane;
+      if (lane !== NONE) {
+        if (kind[lane] !== DEAD) return this.time[lane]!;
+        this.lane = NONE;
+        this.dropDead(lane);
+        continue;
+      }
       if (this.n0 > 0) {
         const slot = this.hs0[0]!;
         if (kind[slot] !== DEAD) return this.tk0[0]!;
@@ -118,6 +133,13 @@ export class EventQueue {
    * kind, cpu and arg stay readable until the next {@link push}; its handle no longer cancels it.
    */
   take(): number {
+    const lane = this.lane;
+    if (lane !== NONE) {
+      this.lane = NONE;
+      this.n--;
+      this.key[lane] = FREE;
+      return lane;
+    }
     const slot = this.hs0[0]!;
     this.popHeap0();
     this.n--;
@@ -161,7 +183,18 @@ export class EventQueue {
     this.cpu[slot] = cpu;
     this.arg[slot] = arg;
     this.n++;
-    this.insert(slot, time, key);
+    const lane = this.lane;
+    if (lane === NONE) {
+      if (time < this.leastQueued()) this.lane = slot;
+      else this.insert(slot, time, key);
+    } else {
+      const lt = this.time[lane]!;
+      if (time < lt || (time === lt && key < keys[lane]!)) {
+        // The new event precedes the lane's, which precedes everything queued: swap them.
+        this.lane = slot;
+        this.insert(lane, lt, keys[lane]!);
+      } else this.insert(slot, time, key);
+    }
     return seq;
   }
 
@@ -174,6 +207,19 @@ export class EventQueue {
     this.dead++;
     if (this.dead >= COMPACT_MIN && this.dead * 2 > this.n) this.compact();
     return true;
+  }
+
+  /**
+   * A lower bound of every queued event's time (the lane excluded): bucket 0's head, else the
+   * least time filed in the lowest non-empty bucket (dead events included), else Infinity.
+   */
+  private leastQueued(): number {
+    if (this.n0 > 0) return this.tk0[0]!;
+    let b: number;
+    if (this.maskLo !== 0) b = 31 - Math.clz32(this.maskLo & -this.maskLo);
+    else if (this.maskHi !== 0) b = 63 - Math.clz32(this.maskHi & -this.maskHi);
+    else return Infinity;
+    return this.mins[b]!;
   }
 
   /** Files a slot under its bucket relative to `last`. */
@@ -283,6 +329,8 @@ export class EventQueue {
   /** Empties bucket 0 and every bucket list; returns the slots they held. */
   private drain(): number[] {
     const slots: number[] = [];
+    if (this.lane !== NONE) slots.push(this.lane);
+    this.lane = NONE;
     for (let i = 0; i < this.n0; i++) slots.push(this.hs0[i]!);
     this.n0 = 0;
     for (let b = 1; b <= NEVER; b++) {

@@ -174,6 +174,18 @@ export class SegmentPool {
   }
 }
 
+/** What a {@link Cpu} reads the current time from (the engine). */
+export interface CpuClock {
+  /** Current simulated time, ns. */
+  readonly now: Nanoseconds;
+}
+
+/** A clock that stands at 0, for CPUs made outside a kernel. */
+const STOPPED_CLOCK: CpuClock = { now: 0 };
+
+/** Slots per CPU in the times array a machine shares: runningSince, userSince, noiseSince, ctCounterSince. */
+export const CPU_TIME_SLOTS = 4;
+
 /** The state of one simulated CPU (its context, current task, interrupt state, context-tracking word). */
 export class Cpu {
   /** Context now. */
@@ -208,14 +220,17 @@ export class Cpu {
     readonly id: number,
     /** True when the CPU is in nohz_full. */
     readonly nohzFull: boolean,
-    /** Where runningSince, userSince and noiseSince live (a machine shares one array; by default the CPU's own). */
-    private readonly times: Float64Array = new Float64Array(3),
+    /** Where runningSince, userSince, noiseSince and ctCounterSince live ({@link CPU_TIME_SLOTS} each; a machine shares one array; by default the CPU's own). */
+    private readonly times: Float64Array = new Float64Array(CPU_TIME_SLOTS),
     /** Index of runningSince in `times`. */
     private readonly at = 0,
+    /** Where the time of a context-tracking transition is read (the engine). */
+    private readonly clock: CpuClock = STOPPED_CLOCK,
   ) {
     times[at] = 0;
     times[at + 1] = -1;
     times[at + 2] = -1;
+    times[at + 3] = 0;
   }
 
   /** When the running segment (re)started. */
@@ -248,6 +263,11 @@ export class Cpu {
     this.times[this.at + 2] = v;
   }
 
+  /** When the RCU-watching counter of the context-tracking word last changed (a transition or a remote increment), ns. */
+  get ctCounterSince(): Nanoseconds {
+    return this.times[this.at + 3]!;
+  }
+
   /** Context-tracking state bits (CT_STATE_*). */
   ctState(): number {
     return this.ctWord & CT_STATE_MASK;
@@ -268,6 +288,7 @@ export class Cpu {
     const work = (old & CT_WORK_MASK) >> CT_WORK_SHIFT;
     const counter = old - (old & 0xf);
     this.ctWord = counter + CT_RCU_WATCHING + state;
+    this.times[this.at + 3] = this.clock.now;
     return work;
   }
 
@@ -275,6 +296,7 @@ export class Cpu {
   ctCmpxchg(expected: number, value: number): boolean {
     if (this.ctWord !== expected) return false;
     this.ctWord = value;
+    if (value - (value & 0xf) !== expected - (expected & 0xf)) this.times[this.at + 3] = this.clock.now;
     return true;
   }
 }
