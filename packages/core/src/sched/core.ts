@@ -1,7 +1,7 @@
 import type { Nanoseconds } from "../engine/engine.js";
 import { EventPriority } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
-import { Context, segment } from "../machine/cpu.js";
+import { Context } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import { TickDep } from "../time/tick-sched.js";
 import { Policy, TaskState } from "./task.js";
@@ -415,7 +415,7 @@ export class Scheduler {
     next.state = TaskState.running;
     next.execStart = now;
     next.sliceStart = next.sumExec;
-    next.segs.unshift(segment("sched_switch", k.params.contextSwitchNs + charged, Context.kernel));
+    next.segs.unshift(k.exec.segments.take("sched_switch", k.params.contextSwitchNs + charged, Context.kernel, -1, false, null, null, 0));
     if (isRt(next)) this.rqs[cpu]!.rtClock = now;
   }
 

@@ -268,7 +268,7 @@ export class TickSchedState {
   private firstDep(cpu: number): number {
     let mask = this.globalDep | this.ts[cpu]!.depMask;
     const curr = this.k.cpus[cpu]!.curr;
-    if (curr) mask |= this.taskDep.get(curr) ?? 0;
+    if (curr !== null && this.taskDep.size > 0) mask |= this.taskDep.get(curr) ?? 0;
     if (mask === 0) return -1;
     for (let b = 0; b < 6; b++) if (mask & (1 << b)) return b;
     return -1;
