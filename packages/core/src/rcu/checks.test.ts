@@ -42,6 +42,18 @@ describe("RCU invariants catch a broken subsystem", () => {
     expect(v).toContain("rcu-gp-progress");
   });
 
+  it("rcu-gp-progress: an EQS holdout's time counts from its real transition (Cpu.ctCounterSince), not from a tick's sample", () => {
+    const r = simulate(spec([callRcu]), { mechanisms: [broken("blind-fqs", (k) => (k.rcu.dynticksQs = () => false))] });
+    const eqs = r.report.invariants.violations.filter((v) => v.invariant === "rcu-gp-progress" && v.detail.includes("(EQS)"));
+    expect(eqs.length).toBeGreaterThan(0);
+    for (const v of eqs) {
+      const ns = Number(/\(EQS\) for (\d+) ns/.exec(v.detail)![1]);
+      // Sampled at a tick (on the 1 ms grid) but counted from a user-mode entry that is not: off the grid.
+      expect(ns % MS).not.toBe(0);
+      expect(ns).toBeGreaterThan(0);
+    }
+  });
+
   it("rcu-forced-tick: without resched_cpu() (4.9) a kernel-looping nohz_full CPU holds the grace period", () => {
     const s = spec([kernelLoop, { type: "syscall", cpus: "1", call: "call-rcu", at: 520 * MS, every: S }]);
     const v = violations(s, broken("no-kick", (k) => (k.rcu.kickCpu = () => {})));

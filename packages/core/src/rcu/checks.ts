@@ -13,7 +13,6 @@ import type { Kernel } from "../kernel.js";
 import { Context, CtState, CT_RCU_WATCHING, CT_STATE_MASK } from "../machine/cpu.js";
 import { TickDep } from "../time/tick-sched.js";
 import type { Rcu, RcuCallback, RcuState } from "./tree.js";
-import { dynticksCounter, rcuInEqs } from "./tree.js";
 
 /** Bits of a context-tracking word below its RCU-watching counter (state and deferred work). */
 const CT_LOW_BITS = CT_RCU_WATCHING - 1;
@@ -21,6 +20,7 @@ const CT_LOW_BITS = CT_RCU_WATCHING - 1;
 /** Per-flavour snapshot of every CPU at the start of its current grace period. */
 interface GpSnapshot {
   readonly eqs: Uint8Array;
+  /** The counter part of each context-tracking word (the word less its low bits: CT_RCU_WATCHING × rcu_dynticks counter). */
   readonly counter: Float64Array;
   readonly cs: Float64Array;
   readonly ticks: Float64Array;
@@ -38,11 +38,10 @@ export class RcuChecker {
   private readonly lastCsAt: Float64Array;
   private readonly ticks: Float64Array;
   private readonly ticksUserIdle: Float64Array;
-  /** Per CPU, its RCU-watching counter (times CT_RCU_WATCHING) at the last sample that saw it change. */
-  private readonly seenCounter: Float64Array;
-  private readonly seenSince: Float64Array;
   private readonly snaps: GpSnapshot[];
   private readonly reported = new Set<string>();
+  /** Per CPU, 1 if it is nohz_full (only there is user mode an EQS; read without touching the Cpu). */
+  private readonly nohzFull: Uint8Array;
 
   constructor(
     private readonly k: Kernel,
@@ -53,8 +52,7 @@ export class RcuChecker {
     this.lastCsAt = new Float64Array(n).fill(-1);
     this.ticks = new Float64Array(n);
     this.ticksUserIdle = new Float64Array(n);
-    this.seenCounter = new Float64Array(n).fill(-1);
-    this.seenSince = new Float64Array(n);
+    this.nohzFull = Uint8Array.from(k.cpus, (c) => (c.nohzFull ? 1 : 0));
     this.snaps = rcu.flavours.map(() => ({
       eqs: new Uint8Array(n),
       counter: new Float64Array(n),
@@ -86,31 +84,41 @@ export class RcuChecker {
     this.k.invariants.violate(id, cpu, detail());
   }
 
-  /** A grace period started: snapshot every CPU. */
+  /** A grace period started (rcu_gp_init()): snapshot every CPU. */
   gpStarted(rsp: RcuState): void {
     const s = this.snaps[rsp.flavour.index]!;
-    for (const c of this.k.cpus) {
-      s.eqs[c.id] = rcuInEqs(c) ? 1 : 0;
-      s.counter[c.id] = dynticksCounter(c);
-      s.cs[c.id] = this.cs[c.id]!;
-      s.ticks[c.id] = this.ticks[c.id]!;
-      s.ticksUserIdle[c.id] = this.ticksUserIdle[c.id]!;
+    const cpus = this.k.cpus;
+    const eqs = s.eqs, counter = s.counter, nohzFull = this.nohzFull;
+    for (let i = 0; i < cpus.length; i++) {
+      const w = cpus[i]!.ctWord;
+      const st = w & CT_STATE_MASK;
+      eqs[i] = st === CtState.idle || (st === CtState.user && nohzFull[i] === 1) ? 1 : 0;
+      counter[i] = w - (w & CT_LOW_BITS);
     }
+    s.cs.set(this.cs);
+    s.ticks.set(this.ticks);
+    s.ticksUserIdle.set(this.ticksUserIdle);
   }
 
-  /** A grace period ended: it is full only if every CPU was seen passing a quiescent state of this flavour. */
+  /** A grace period ended (rcu_gp_cleanup()): it is full only if every CPU was seen passing a quiescent state of this flavour. */
   gpEnded(rsp: RcuState): void {
     const s = this.snaps[rsp.flavour.index]!;
     const name = rsp.flavour.name;
-    for (const c of this.k.cpus) {
-      const i = c.id;
+    // A context switch is a quiescent state for all but rcu_bh; a tick outside user/idle for all but rcu_sched.
+    const csQs = name !== "rcu_bh", tickQs = name !== "rcu_sched";
+    const cpus = this.k.cpus;
+    const eqs = s.eqs, counter = s.counter, cs = this.cs, ticks = this.ticks, ticksUserIdle = this.ticksUserIdle, nohzFull = this.nohzFull;
+    for (let i = 0; i < cpus.length; i++) {
+      if (eqs[i] === 1) continue;
+      const w = cpus[i]!.ctWord;
+      const st = w & CT_STATE_MASK;
       const qs =
-        s.eqs[i] === 1 ||
-        rcuInEqs(c) ||
-        dynticksCounter(c) - s.counter[i]! >= 2 ||
-        this.ticksUserIdle[i]! > s.ticksUserIdle[i]! ||
-        (name !== "rcu_bh" && this.cs[i]! > s.cs[i]!) ||
-        (name !== "rcu_sched" && this.ticks[i]! > s.ticks[i]!);
+        st === CtState.idle ||
+        (st === CtState.user && nohzFull[i] === 1) ||
+        w - (w & CT_LOW_BITS) - counter[i]! >= 2 * CT_RCU_WATCHING ||
+        ticksUserIdle[i]! > s.ticksUserIdle[i]! ||
+        (csQs && cs[i]! > s.cs[i]!) ||
+        (tickQs && ticks[i]! > s.ticks[i]!);
       if (!qs) {
         s.lastBogus = `${name} grace period ${rsp.completed} ended although CPU ${i} passed no quiescent state during it`;
         return;
@@ -154,54 +162,63 @@ export class RcuChecker {
     return (this.rcu.jiffiesTillSchedQs() + this.rcu.fqsJiffies() + 2) * k.tickPeriod + k.sched.latencyNs;
   }
 
-  /** Sampled at each tick of the GP kthread's CPU while grace periods run. */
+  /**
+   * Sampled at each tick of the GP kthread's CPU while grace periods run. An EQS CPU counts from the
+   * later of the grace period's start and its last RCU-watching counter change (Cpu.ctCounterSince,
+   * the exact transition time, not the first sample that saw it). Both per-CPU checks need the grace
+   * period to be older than their bound (an EQS CPU's start is at least the grace period's), so a
+   * younger grace period is not scanned.
+   */
   private sample(): void {
+    const states = this.rcu.states;
+    let any = false;
+    for (let f = 0; f < states.length; f++) if (states[f]!.gpnum !== states[f]!.completed) any = true;
+    if (!any) return;
     const k = this.k;
     const now = k.engine.now;
-    let any = false;
-    for (const rsp of this.rcu.states) if (this.rcu.gpInProgress(rsp)) any = true;
-    if (!any) return;
-    // The counter part of each context-tracking word (the word less its low state and work bits):
-    // it changes exactly when dynticksCounter() does, without a division per CPU.
-    const cpus = k.cpus, seenCounter = this.seenCounter, seenSince = this.seenSince;
-    for (let i = 0; i < cpus.length; i++) {
-      const w = cpus[i]!.ctWord;
-      const ctr = w - (w & CT_LOW_BITS);
-      if (ctr !== seenCounter[i]) {
-        seenCounter[i] = ctr;
-        seenSince[i] = now;
-      }
-    }
     const stall = k.params.rcuCpuStallTimeoutNs;
     const eqsBound = this.eqsBoundNs();
     const forceBound = this.forceBoundNs();
-    const jtsqNs = this.rcu.jiffiesTillSchedQs() * k.tickPeriod;
-    for (const rsp of this.rcu.states) {
-      if (!this.rcu.gpInProgress(rsp)) continue;
+    const scanAfter = Math.min(eqsBound, forceBound);
+    for (let f = 0; f < states.length; f++) {
+      const rsp = states[f]!;
+      if (rsp.gpnum === rsp.completed) continue;
       const name = rsp.flavour.name;
       const age = now - rsp.gpStartNs;
       if (age > stall) {
         this.once("rcu-gp-progress", `stall:${name}:${rsp.gpnum}`, -1, () => `${name} grace period ${rsp.gpnum} has run ${age} ns (stall timeout ${stall} ns), ${rsp.qsLeft} CPUs still owe a quiescent state`);
       }
-      const s = this.snaps[rsp.flavour.index]!;
-      const qsmask = rsp.qsmask;
-      for (let i = 0; i < cpus.length; i++) {
-        if (!qsmask[i]) continue;
-        const c = cpus[i]!;
-        if (rcuInEqs(c)) {
-          const since = Math.max(this.seenSince[i]!, rsp.gpStartNs);
-          if (now - since > eqsBound) {
-            this.once("rcu-gp-progress", `eqs:${name}:${rsp.gpnum}:${i}`, i, () => `${name} grace period ${rsp.gpnum} still waits on CPU ${i}, in ${(c.ctWord & CT_STATE_MASK) === CtState.idle ? "idle" : "user"} (EQS) for ${now - since} ns`);
-          }
-          continue;
+      if (age > scanAfter) this.scanHoldouts(rsp, now, age, eqsBound, forceBound);
+    }
+  }
+
+  /** The per-CPU part of {@link sample} for one flavour's grace period: its EQS and kernel-looping holdouts. */
+  private scanHoldouts(rsp: RcuState, now: number, age: number, eqsBound: number, forceBound: number): void {
+    const k = this.k;
+    const cpus = k.cpus;
+    const name = rsp.flavour.name;
+    const gpStartNs = rsp.gpStartNs;
+    const counter = this.snaps[rsp.flavour.index]!.counter;
+    const qsmask = rsp.qsmask, nohzFull = this.nohzFull;
+    const jtsqNs = this.rcu.jiffiesTillSchedQs() * k.tickPeriod;
+    for (let i = 0; i < cpus.length; i++) {
+      if (!qsmask[i]) continue;
+      const c = cpus[i]!;
+      const w = c.ctWord;
+      const st = w & CT_STATE_MASK;
+      if (st === CtState.idle || (st === CtState.user && nohzFull[i] === 1)) {
+        const since = Math.max(c.ctCounterSince, gpStartNs);
+        if (now - since > eqsBound) {
+          this.once("rcu-gp-progress", `eqs:${name}:${rsp.gpnum}:${i}`, i, () => `${name} grace period ${rsp.gpnum} still waits on CPU ${i}, in ${st === CtState.idle ? "idle" : "user"} (EQS) for ${now - since} ns`);
         }
-        if (!c.nohzFull || (c.ctWord & CT_STATE_MASK) !== CtState.kernel) continue;
-        if (dynticksCounter(c) !== s.counter[i] || age <= forceBound) continue;
-        const forcedBySwitch = this.lastCsAt[i]! >= rsp.gpStartNs + jtsqNs;
-        const forcedTick = k.params.tickDepRcu && (k.tick.ts[i]!.depMask & (1 << TickDep.RCU)) !== 0;
-        if (!forcedBySwitch && !forcedTick) {
-          this.once("rcu-forced-tick", `force:${name}:${rsp.gpnum}:${i}`, i, () => `${name} grace period ${rsp.gpnum} has waited ${age} ns on nohz_full CPU ${i} looping in the kernel, which was neither rescheduled nor given ${k.params.tickDepRcu ? "TICK_DEP_BIT_RCU" : "a resched IPI"}`);
-        }
+        continue;
+      }
+      if (nohzFull[i] !== 1 || st !== CtState.kernel) continue;
+      if (w - (w & CT_LOW_BITS) !== counter[i] || age <= forceBound) continue;
+      const forcedBySwitch = this.lastCsAt[i]! >= gpStartNs + jtsqNs;
+      const forcedTick = k.params.tickDepRcu && (k.tick.ts[i]!.depMask & (1 << TickDep.RCU)) !== 0;
+      if (!forcedBySwitch && !forcedTick) {
+        this.once("rcu-forced-tick", `force:${name}:${rsp.gpnum}:${i}`, i, () => `${name} grace period ${rsp.gpnum} has waited ${age} ns on nohz_full CPU ${i} looping in the kernel, which was neither rescheduled nor given ${k.params.tickDepRcu ? "TICK_DEP_BIT_RCU" : "a resched IPI"}`);
       }
     }
   }

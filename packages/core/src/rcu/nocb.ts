@@ -104,9 +104,11 @@ class NocbQueue {
   /** rdp->nocb_gp_head: callbacks collected, waiting for their grace period. */
   gpHead: RcuCallback[] = NO_CBS;
   /** The kthread that collects it and waits grace periods for it. */
-  gpKt: NocbKthread | null = null;
+  gpKt: RcuoKthread | null = null;
   /** The kthread that invokes its ready callbacks. */
-  cbKt: NocbKthread | null = null;
+  cbKt: RcuoKthread | null = null;
+  /** Its position in its GP kthread's gpQueues (the order that kthread walks its queues in). */
+  gpIndex = -1;
 
   constructor(
     /** Flavour index (Rcu.flavours). */
@@ -139,12 +141,47 @@ export interface NocbKthread {
   invoked: number;
 }
 
+/** What an rcuo kthread's __rcu_reclaim() work acts on: made when it first invokes callbacks (an idle machine's never do). */
+class RcuoWork {
+  /** The callbacks being invoked (a kthread has at most one work segment queued at a time). */
+  reclaiming: RcuCallback[] = NO_CBS;
+
+  constructor(
+    /** End of rcu_nocb_kthread()'s __rcu_reclaim() of {@link reclaiming} (made once per kthread). */
+    readonly reclaim: () => void,
+  ) {}
+}
+
+/** {@link RcuoWork} of a kthread with GP duties (nocb_leader_wait()), made when it is spawned. */
+class RcuoGpWork extends RcuoWork {
+  /** The array {@link NocbKthread.waitC} points to during a wait (refilled with -1 for each). */
+  readonly waitC: number[];
+  /** Its queues whose nocb_head is not empty, in the order they became so. */
+  ready: NocbQueue[] = [];
+  /** The queues the last collection took callbacks from (their nocb_gp_head), in gpQueues order. */
+  collected: NocbQueue[] = [];
+
+  constructor(
+    reclaim: () => void,
+    /** End of nocb_leader_wait() after the grace period: hand each queue's batch to its invoker. */
+    readonly leaderWait: () => void,
+    /** End of rcu_nocb_wait_gp(): ask for the grace periods the collected callbacks need. */
+    readonly waitGp: () => void,
+    nrFlavours: number,
+  ) {
+    super(reclaim);
+    this.waitC = new Array<number>(nrFlavours).fill(-1);
+  }
+}
+
 /** {@link NocbKthread}: its spec is not kept (an idle machine has three per offloaded CPU) but rebuilt when read. */
 class RcuoKthread implements NocbKthread {
   done: RcuCallback[] = NO_CBS;
   leaderSleep = true;
   waitC: number[] | null = null;
   invoked = 0;
+  /** What its work segments act on: an {@link RcuoGpWork} from spawn for a kthread with GP duties, else null until it first invokes callbacks. */
+  work: RcuoWork | null = null;
 
   constructor(
     readonly task: Task,
@@ -166,14 +203,19 @@ class RcuoKthread implements NocbKthread {
 export class NocbOffload {
   /** Spawned kthreads, in spawn order. */
   readonly kthreads: RcuoKthread[] = [];
+  /** The spawned kthreads with grace-period duties, in spawn order: the only ones that ever wait in rcu_nocb_wait_gp(). */
+  private readonly gpKthreads: RcuoKthread[] = [];
   /** By flavour and CPU: the queue, undefined for an offloaded CPU no spec named yet, null for a CPU not offloaded. */
   private readonly queues: (NocbQueue | null | undefined)[][];
+  /** Per CPU, 1 if it is nohz_full (tick_nohz_full_cpu(); read without touching the Cpu). */
+  private readonly nohzFull: Uint8Array;
 
   constructor(
     private readonly k: Kernel,
     private readonly rcu: Rcu,
   ) {
     this.queues = [];
+    this.nohzFull = Uint8Array.from(k.cpus, (c) => (c.nohzFull ? 1 : 0));
   }
 
   /** Spawns the layout's kthreads and routes each offloaded queue; a layout leaving a queue without exactly one GP and one callback kthread is an error. */
@@ -213,6 +255,16 @@ export class NocbOffload {
       task.data = kt;
       task.onIdle = this.rcuoIdle;
       this.kthreads.push(kt);
+      if (kt.gpQueues.length > 0) {
+        this.gpKthreads.push(kt);
+        kt.work = new RcuoGpWork(
+          () => this.reclaimed(kt),
+          () => this.leaderWaited(kt),
+          () => this.waitGp(kt),
+          this.rcu.states.length,
+        );
+        for (let i = 0; i < kt.gpQueues.length; i++) kt.gpQueues[i]!.gpIndex = i;
+      }
     }
     for (let f = 0; f < nf; f++) {
       const row = this.queues[f]!;
@@ -237,6 +289,7 @@ export class NocbOffload {
     else queue.head.push(cb);
     if (!wasEmpty) return;
     const kt = queue.gpKt;
+    (kt.work as RcuoGpWork).ready.push(queue);
     if (!kt.leaderSleep) return;
     kt.leaderSleep = false;
     this.k.sched.wakeUp(kt.task, cb.cpu);
@@ -245,7 +298,9 @@ export class NocbOffload {
   /** rcu_nocb_gp_cleanup(): the GP kthread wakes every rcuo kthread waiting on this flavour (swake_up_all()). */
   gpCompleted(rsp: RcuState): void {
     const f = rsp.flavour.index;
-    for (const kt of this.kthreads) {
+    const kts = this.gpKthreads;
+    for (let i = 0; i < kts.length; i++) {
+      const kt = kts[i]!;
       if (kt.waitC && kt.waitC[f]! >= 0) this.k.sched.wakeUp(kt.task, this.k.executingCpu);
     }
   }
@@ -272,63 +327,107 @@ export class NocbOffload {
    * list, waking that kthread if its list was empty. Returning without work puts it to sleep.
    */
   private step(kt: RcuoKthread): void {
-    const k = this.k;
-    const p = k.params;
+    const p = this.k.params;
     const t = kt.task;
     if (kt.done.length > 0) {
       const cbs = kt.done;
       kt.done = NO_CBS;
-      let mine = 0;
-      for (const cb of cbs) if (k.cpus[cb.cpu]!.nohzFull) mine++;
-      this.rcu.kthreadWork(t, "rcu_nocb_kthread:__rcu_reclaim", cbs.length * p.rcuCallbackNs, Src.rcu, () => {
-        for (const cb of cbs) this.rcu.invokeCallback(cb);
-        kt.invoked += cbs.length;
-        this.chargeHousekeeping(mine * p.rcuCallbackNs);
-      });
+      const work = (kt.work ??= new RcuoWork(() => this.reclaimed(kt)));
+      work.reclaiming = cbs;
+      this.rcu.kthreadWork(t, "rcu_nocb_kthread:__rcu_reclaim", cbs.length * p.rcuCallbackNs, Src.rcu, work.reclaim);
       return;
     }
     if (kt.gpQueues.length === 0) return;
     if (kt.waitC) {
       const waitC = kt.waitC;
-      for (let f = 0; f < waitC.length; f++) if (waitC[f]! >= 0 && this.rcu.states[f]!.completed < waitC[f]!) return;
+      const states = this.rcu.states;
+      for (let f = 0; f < waitC.length; f++) if (waitC[f]! >= 0 && states[f]!.completed < waitC[f]!) return;
       kt.waitC = null;
-      this.rcu.kthreadWork(t, "nocb_leader_wait", p.rcuNocbKthreadNs, Src.kthread, () => {
-        kt.leaderSleep = !kt.gpQueues.some((q) => q.head.length > 0);
-        for (const q of kt.gpQueues) {
-          if (q.gpHead.length === 0) continue;
-          const inv = q.cbKt!;
-          const wasEmpty = inv.done.length === 0;
-          if (wasEmpty) inv.done = q.gpHead;
-          else for (const cb of q.gpHead) inv.done.push(cb);
-          q.gpHead = NO_CBS;
-          if (inv !== kt && wasEmpty) k.sched.wakeUp(inv.task, t.cpu);
-        }
-        if (kt.serves) this.chargeHousekeeping(p.rcuNocbKthreadNs);
-      });
+      this.rcu.kthreadWork(t, "nocb_leader_wait", p.rcuNocbKthreadNs, Src.kthread, (kt.work as RcuoGpWork).leaderWait);
       return;
     }
     if (kt.leaderSleep) return;
-    let got = false;
-    for (const q of kt.gpQueues) {
-      if (q.head.length === 0) continue;
-      q.gpHead = q.head;
-      q.head = NO_CBS;
-      got = true;
-    }
-    if (!got) {
+    // Collect every queue with new callbacks, walking them in gpQueues order (the ready list, sorted).
+    const work = kt.work as RcuoGpWork;
+    const got = work.ready;
+    if (got.length === 0) {
       kt.leaderSleep = true;
       return;
     }
-    const waitC = new Array<number>(this.rcu.states.length).fill(-1);
-    kt.waitC = waitC;
-    this.rcu.kthreadWork(t, "rcu_nocb_wait_gp", p.rcuNocbKthreadNs, Src.kthread, () => {
-      for (const q of kt.gpQueues) {
-        if (q.gpHead.length === 0 || waitC[q.flavour]! >= 0) continue;
-        const c = this.rcu.startFutureGp(this.rcu.states[q.flavour]!);
-        waitC[q.flavour] = c;
-        for (const cb of q.gpHead) cb.c = c;
+    if (got.length <= 8) {
+      // Insertion sort by gpIndex (a few queues).
+      for (let i = 1; i < got.length; i++) {
+        const q = got[i]!;
+        let j = i - 1;
+        for (; j >= 0 && got[j]!.gpIndex > q.gpIndex; j--) got[j + 1] = got[j]!;
+        got[j + 1] = q;
       }
-      if (kt.serves) this.chargeHousekeeping(p.rcuNocbKthreadNs);
-    });
+    } else {
+      // Many: the same queues in gpQueues order by one walk (exactly those whose nocb_head is not empty).
+      const gpQueues = kt.gpQueues;
+      got.length = 0;
+      for (let i = 0; i < gpQueues.length; i++) if (gpQueues[i]!.head.length > 0) got.push(gpQueues[i]!);
+    }
+    for (let i = 0; i < got.length; i++) {
+      const q = got[i]!;
+      q.gpHead = q.head;
+      q.head = NO_CBS;
+    }
+    work.ready = work.collected;
+    work.ready.length = 0;
+    work.collected = got;
+    kt.waitC = work.waitC.fill(-1);
+    this.rcu.kthreadWork(t, "rcu_nocb_wait_gp", p.rcuNocbKthreadNs, Src.kthread, work.waitGp);
+  }
+
+  /** __rcu_reclaim() of the batch `kt` took from its list (end of its work segment). */
+  private reclaimed(kt: RcuoKthread): void {
+    const k = this.k;
+    const work = kt.work!;
+    const cbs = work.reclaiming;
+    work.reclaiming = NO_CBS;
+    let mine = 0;
+    const nohzFull = this.nohzFull;
+    for (let i = 0; i < cbs.length; i++) mine += nohzFull[cbs[i]!.cpu]!;
+    for (let i = 0; i < cbs.length; i++) this.rcu.invokeCallback(cbs[i]!);
+    kt.invoked += cbs.length;
+    this.chargeHousekeeping(mine * k.params.rcuCallbackNs);
+  }
+
+  /** nocb_leader_wait() after the grace period: each queue's batch goes to its invoker's list, waking it if that was empty. */
+  private leaderWaited(kt: RcuoKthread): void {
+    const k = this.k;
+    const t = kt.task;
+    const work = kt.work as RcuoGpWork;
+    // No queue has new callbacks exactly when none became ready since the collection.
+    kt.leaderSleep = work.ready.length === 0;
+    // The queues with a nocb_gp_head are the ones collected (only this clears it), in gpQueues order.
+    const collected = work.collected;
+    for (let i = 0; i < collected.length; i++) {
+      const q = collected[i]!;
+      if (q.gpHead.length === 0) continue;
+      const inv = q.cbKt!;
+      const wasEmpty = inv.done.length === 0;
+      if (wasEmpty) inv.done = q.gpHead;
+      else for (const cb of q.gpHead) inv.done.push(cb);
+      q.gpHead = NO_CBS;
+      if (inv !== kt && wasEmpty) k.sched.wakeUp(inv.task, t.cpu);
+    }
+    if (kt.serves) this.chargeHousekeeping(k.params.rcuNocbKthreadNs);
+  }
+
+  /** rcu_nocb_wait_gp(): rcu_start_future_gp() for each flavour of the collected callbacks, recording the ->completed each waits for. */
+  private waitGp(kt: RcuoKthread): void {
+    const work = kt.work as RcuoGpWork;
+    const waitC = work.waitC;
+    const collected = work.collected;
+    for (let i = 0; i < collected.length; i++) {
+      const q = collected[i]!;
+      if (q.gpHead.length === 0 || waitC[q.flavour]! >= 0) continue;
+      const c = this.rcu.startFutureGp(this.rcu.states[q.flavour]!);
+      waitC[q.flavour] = c;
+      for (const cb of q.gpHead) cb.c = c;
+    }
+    if (kt.serves) this.chargeHousekeeping(this.k.params.rcuNocbKthreadNs);
   }
 }

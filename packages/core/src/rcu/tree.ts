@@ -7,7 +7,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import type { Nanoseconds } from "../engine/engine.js";
-import { CT_RCU_WATCHING, CT_STATE_MASK, Context, CtState, segment } from "../machine/cpu.js";
+import { CT_RCU_WATCHING, CT_STATE_MASK, Context, CtState, segmentOf } from "../machine/cpu.js";
 import type { Cpu } from "../machine/cpu.js";
 import { Src } from "../accounting/sources.js";
 import type { Task } from "../sched/task.js";
@@ -105,10 +105,9 @@ class RcuDataTable {
 
 /** One CPU's {@link RcuData}: accessors over its {@link RcuDataTable} slots. */
 class RcuDataOf implements RcuData {
-  /** The rcu_data of `n` CPUs for one flavour (cpu_no_qs set, everything else zero, no callbacks). */
-  static table(n: number): RcuData[] {
-    const t = new RcuDataTable(n);
-    return Array.from({ length: n }, (_, cpu) => new RcuDataOf(t, cpu));
+  /** The rcu_data of every CPU of `t`'s flavour, as objects over its slots. */
+  static of(t: RcuDataTable): RcuData[] {
+    return Array.from({ length: t.flags.length >> 1 }, (_, cpu) => new RcuDataOf(t, cpu));
   }
 
   constructor(
@@ -291,12 +290,31 @@ export class Rcu {
   kickCpu: (rsp: RcuState, rdp: RcuData) => void;
 
   private nextCbId = 1;
-  private readonly countedRun = new Map<number, number>();
+  /** By pid, the task's wakeups when {@link kthreadWork} last queued work on it (-1: never); grown on demand. */
+  private countedRun = new Float64Array(64).fill(-1);
+  /** Per flavour, the rcu_data slots behind `rsp.rda` (hot paths read them without the per-CPU objects). */
+  private readonly tables: RcuDataTable[];
+  /** Index of rcu_sched in {@link states} (the flavour a tick outside user/idle is no quiescent state for). */
+  private readonly schedIndex: number;
+  /** Index of rcu_bh in {@link states} (the flavour a context switch is no quiescent state for). */
+  private readonly bhIndex: number;
+  /** The default {@link dynticksQs} (rcu_implicit_dynticks_qs()), which gpFqs() evaluates inline while it is in place. */
+  private readonly defaultDynticksQs: (rsp: RcuState, rdp: RcuData) => boolean;
+  /** Per CPU, 1 if it is nohz_full (tick_nohz_full_cpu(); read without touching the Cpu). */
+  private readonly nohzFull: Uint8Array;
+  /** Per flavour, the end of the GP kthread's rcu_gp_init() work (made once). */
+  private readonly gpInitEnd: (() => void)[];
+  /** Per flavour, the end of the GP kthread's rcu_gp_fqs() work (made once). */
+  private readonly gpFqsEnd: (() => void)[];
+  /** Per flavour, the end of the GP kthread's rcu_gp_cleanup() work (made once). */
+  private readonly gpCleanupEnd: (() => void)[];
 
   constructor(private readonly k: Kernel) {
     this.flavours = rcuFlavours(k.params.preemptRcu);
     this.gpCpu = k.hk.housekeeping.isEmpty() ? k.bootCpu : k.hk.housekeeping.first();
     const n = k.nrCpus;
+    this.nohzFull = Uint8Array.from(k.cpus, (c) => (c.nohzFull ? 1 : 0));
+    this.tables = this.flavours.map(() => new RcuDataTable(n));
     this.states = this.flavours.map((flavour) => {
       const rsp: RcuState = {
         flavour,
@@ -315,18 +333,23 @@ export class Rcu {
         fqsTimer: timerSetup(`process_timeout:${flavour.name}`, () => {
           if (rsp.gpKthread) k.sched.wakeUp(rsp.gpKthread, this.gpCpu);
         }),
-        rda: RcuDataOf.table(n),
+        rda: RcuDataOf.of(this.tables[flavour.index]!),
         gpsCompleted: 0,
         fqsScans: 0,
       };
       return rsp;
     });
     this.callRcuState = this.states[0]!;
+    this.schedIndex = this.flavours.findIndex((f) => f.name === "rcu_sched");
+    this.bhIndex = this.flavours.findIndex((f) => f.name === "rcu_bh");
+    this.gpInitEnd = this.states.map((rsp) => () => this.gpInit(rsp));
+    this.gpFqsEnd = this.states.map((rsp) => () => this.gpFqs(rsp));
+    this.gpCleanupEnd = this.states.map((rsp) => () => this.gpCleanup(rsp));
     this.rcuSchedQsMask = new Int32Array(n);
     this.urgentQs = new Uint8Array(n);
     this.forcedTick = new Uint8Array(n);
     this.stats = { callbacksQueued: 0, callbacksInvoked: 0, reschedCpu: new Int32Array(n), tickDepSet: new Int32Array(n) };
-    this.dynticksQs = (_rsp, rdp) => {
+    this.dynticksQs = this.defaultDynticksQs = (_rsp, rdp) => {
       const c = k.cpus[rdp.cpu]!;
       return rcuInEqs(c) || dynticksCounter(c) - rdp.dynticksSnap >= 2;
     };
@@ -398,9 +421,18 @@ export class Rcu {
    * the kthread's CPU (a run = one wakeup).
    */
   kthreadWork(t: Task, name: string, ns: Nanoseconds, source: number, end: () => void): void {
-    const counted = this.countedRun.get(t.pid) === t.wakeups;
-    this.countedRun.set(t.pid, t.wakeups);
-    t.segs.push(segment(name, ns, Context.kernel, { source: counted ? -1 : source, end }));
+    const pid = t.pid;
+    let runs = this.countedRun;
+    if (pid >= runs.length) {
+      let len = runs.length;
+      while (pid >= len) len *= 2;
+      const grown = new Float64Array(len).fill(-1);
+      grown.set(runs);
+      this.countedRun = runs = grown;
+    }
+    const counted = runs[pid] === t.wakeups;
+    runs[pid] = t.wakeups;
+    t.segs.push(segmentOf(name, ns, Context.kernel, counted ? -1 : source, false, null, end, 0));
   }
 
   /** rcu_spawn_gp_kthread() (early_initcall) then rcu_spawn_all_nocb_kthreads(). */
@@ -420,16 +452,17 @@ export class Rcu {
    */
   private gpKthreadStep(rsp: RcuState, t: Task): void {
     const p = this.k.params;
-    if (!this.gpInProgress(rsp)) {
-      if (rsp.gpFlags & RCU_GP_FLAG_INIT) this.kthreadWork(t, "rcu_gp_init", p.rcuGpKthreadNs, Src.kthread, () => this.gpInit(rsp));
+    const f = rsp.flavour.index;
+    if (rsp.gpnum === rsp.completed) {
+      if (rsp.gpFlags & RCU_GP_FLAG_INIT) this.kthreadWork(t, "rcu_gp_init", p.rcuGpKthreadNs, Src.kthread, this.gpInitEnd[f]!);
       return;
     }
     if (rsp.qsLeft === 0) {
-      this.kthreadWork(t, "rcu_gp_cleanup", p.rcuGpKthreadNs, Src.kthread, () => this.gpCleanup(rsp));
+      this.kthreadWork(t, "rcu_gp_cleanup", p.rcuGpKthreadNs, Src.kthread, this.gpCleanupEnd[f]!);
       return;
     }
     if (this.jiffies() >= rsp.jiffiesForceQs) {
-      this.kthreadWork(t, "rcu_gp_fqs", p.rcuFqsPerCpuNs * rsp.qsLeft, Src.kthread, () => this.gpFqs(rsp));
+      this.kthreadWork(t, "rcu_gp_fqs", p.rcuFqsPerCpuNs * rsp.qsLeft, Src.kthread, this.gpFqsEnd[f]!);
       return;
     }
     if (!this.k.timers.pending(rsp.fqsTimer)) this.k.timers.addOn(rsp.fqsTimer, this.gpCpu, rsp.jiffiesForceQs * this.k.tickPeriod);
@@ -450,7 +483,7 @@ export class Rcu {
     rsp.jiffiesForceQs = j + Math.min(this.fqsJiffies(), k.params.hz);
     k.trace?.instant(this.gpCpu, `rcu_grace_period: ${rsp.flavour.name} ${rsp.gpnum} start`, k.engine.now);
     this.checker.gpStarted(rsp);
-    this.noteGpChanges(rsp, rsp.rda[this.gpCpu]!);
+    this.noteGpChanges(rsp, this.gpCpu);
   }
 
   /**
@@ -464,12 +497,24 @@ export class Rcu {
     const first = rsp.fqsPasses === 0;
     rsp.fqsPasses++;
     rsp.fqsScans++;
+    const qsmask = rsp.qsmask, rda = rsp.rda, cpus = k.cpus;
+    const nums = this.tables[rsp.flavour.index]!.nums;
+    const nohzFull = this.nohzFull;
+    const dynticksQs = this.dynticksQs;
+    const inline = dynticksQs === this.defaultDynticksQs;
     for (let cpu = 0; cpu < k.nrCpus; cpu++) {
-      if (!rsp.qsmask[cpu]) continue;
-      const rdp = rsp.rda[cpu]!;
-      if (first) rdp.dynticksSnap = dynticksCounter(k.cpus[cpu]!);
-      if (this.dynticksQs(rsp, rdp)) this.reportQs(rsp, cpu);
-      else if (!first) this.kickCpu(rsp, rdp);
+      if (!qsmask[cpu]) continue;
+      const w = cpus[cpu]!.ctWord;
+      const ctr = Math.floor(w / CT_RCU_WATCHING);
+      // rdp->dynticks_snap is nums[5 * cpu + 2].
+      if (first) nums[5 * cpu + 2] = ctr;
+      let qs: boolean;
+      if (inline) {
+        const st = w & CT_STATE_MASK;
+        qs = st === CtState.idle || (st === CtState.user && nohzFull[cpu] === 1) || ctr - nums[5 * cpu + 2]! >= 2;
+      } else qs = dynticksQs(rsp, rda[cpu]!);
+      if (qs) this.reportQs(rsp, cpu);
+      else if (!first) this.kickCpu(rsp, rda[cpu]!);
     }
     rsp.jiffiesForceQs = this.jiffies() + this.fqsJiffies();
   }
@@ -483,7 +528,7 @@ export class Rcu {
     k.trace?.instant(this.gpCpu, `rcu_grace_period: ${rsp.flavour.name} ${rsp.completed} end`, k.engine.now);
     this.checker.gpEnded(rsp);
     for (const h of k.hooks.rcuGpEnd) h(rsp.flavour.index, rsp.gpStartNs);
-    this.noteGpChanges(rsp, rsp.rda[this.gpCpu]!);
+    this.noteGpChanges(rsp, this.gpCpu);
     this.nocb.gpCompleted(rsp);
     if (rsp.needFutureGp > rsp.completed || this.cpuNeedsAnotherGp(rsp, rsp.rda[this.gpCpu]!)) rsp.gpFlags |= RCU_GP_FLAG_INIT;
   }
@@ -522,20 +567,25 @@ export class Rcu {
 
   /** rcu_cpu_has_callbacks() for rcu_needs_cpu(): an offloaded CPU never has any of its own. */
   private cpuHasCallbacks(cpu: number): boolean {
-    for (const rsp of this.states) if (rsp.rda[cpu]!.cbs.length > 0) return true;
+    const tables = this.tables;
+    for (let f = 0; f < tables.length; f++) if (tables[f]!.cbs[cpu]!.length > 0) return true;
     return false;
   }
 
   /** __note_gp_changes(): the CPU notices grace periods that ended or started. */
-  private noteGpChanges(rsp: RcuState, rdp: RcuData): void {
-    if (rdp.completed !== rsp.completed) rdp.completed = rsp.completed;
-    if (rdp.gpnum !== rsp.gpnum) {
-      rdp.gpnum = rsp.gpnum;
-      rdp.cpuNoQs = true;
-      rdp.coreNeedsQs = this.gpInProgress(rsp) && rsp.qsmask[rdp.cpu] === 1;
-      rdp.lastFqsResched = this.jiffies();
+  private noteGpChanges(rsp: RcuState, cpu: number): void {
+    // rdp->gpnum, ->completed, ->last_fqs_resched are nums[5 * cpu], [+1], [+4]; ->cpu_no_qs, ->core_needs_qs flags[2 * cpu], [+1].
+    const t = this.tables[rsp.flavour.index]!;
+    const nums = t.nums;
+    if (nums[5 * cpu + 1] !== rsp.completed) nums[5 * cpu + 1] = rsp.completed;
+    if (nums[5 * cpu] !== rsp.gpnum) {
+      nums[5 * cpu] = rsp.gpnum;
+      t.flags[2 * cpu] = 1;
+      t.flags[2 * cpu + 1] = rsp.gpnum !== rsp.completed && rsp.qsmask[cpu] === 1 ? 1 : 0;
+      nums[5 * cpu + 4] = this.jiffies();
     }
   }
+
 
   /**
    * rcu_check_callbacks() from update_process_times(): an interrupted user or idle CPU is quiescent
@@ -543,24 +593,28 @@ export class Rcu {
    * (none are modelled) for rcu_preempt. rcu_pending() then raises RCU_SOFTIRQ.
    */
   private checkCallbacks(cpu: number): void {
-    const c = this.k.cpus[cpu]!;
-    const userOrIdle = c.interruptedCtx === Context.user || c.interruptedCtx === Context.idle;
-    for (const rsp of this.states) {
-      if (userOrIdle || rsp.flavour.name !== "rcu_sched") rsp.rda[cpu]!.cpuNoQs = false;
-    }
+    const ctx = this.k.cpus[cpu]!.interruptedCtx;
+    const userOrIdle = ctx === Context.user || ctx === Context.idle;
+    const tables = this.tables;
+    // rdp->cpu_no_qs is flags[2 * cpu].
+    for (let f = 0; f < tables.length; f++) if (userOrIdle || f !== this.schedIndex) tables[f]!.flags[2 * cpu] = 0;
     if (this.rcuPending(cpu)) this.k.irq.raiseSoftirq(cpu, SOFTIRQ_RCU);
   }
 
-  /** rcu_pending() / __rcu_pending() (reduced). */
+  /** rcu_pending() / __rcu_pending() (reduced); reads the rcu_data slots (flags: cpu_no_qs, core_needs_qs; nums: gpnum, completed). */
   private rcuPending(cpu: number): boolean {
-    const nocb = this.isNocbCpu(cpu);
-    for (const rsp of this.states) {
+    const states = this.states, tables = this.tables;
+    for (let f = 0; f < states.length; f++) {
+      const rsp = states[f]!;
+      const t = tables[f]!;
+      if (t.flags[2 * cpu + 1] === 1 && t.flags[2 * cpu] === 0) return true;
+      if (t.nums[5 * cpu] !== rsp.gpnum || t.nums[5 * cpu + 1] !== rsp.completed) return true;
+      const cbs = t.cbs[cpu]!;
+      // An offloaded CPU's own list is always empty: ask rcu_is_nocb_cpu() only when it is not.
+      if (cbs.length === 0 || this.isNocbCpu(cpu)) continue;
       const rdp = rsp.rda[cpu]!;
-      if (rdp.coreNeedsQs && !rdp.cpuNoQs) return true;
-      if (rdp.gpnum !== rsp.gpnum || rdp.completed !== rsp.completed) return true;
-      if (nocb || rdp.cbs.length === 0) continue;
       if (this.cpuNeedsAnotherGp(rsp, rdp)) return true;
-      for (const cb of rdp.cbs) if (cb.c >= 0 && cb.c <= rdp.completed) return true;
+      for (const cb of cbs) if (cb.c >= 0 && cb.c <= rdp.completed) return true;
     }
     return false;
   }
@@ -572,16 +626,20 @@ export class Rcu {
    */
   private processCallbacks(cpu: number): void {
     const k = this.k;
-    const nocb = this.isNocbCpu(cpu);
+    const states = this.states, tables = this.tables;
     let batch: RcuCallback[] | null = null;
-    for (const rsp of this.states) {
-      const rdp = rsp.rda[cpu]!;
-      this.noteGpChanges(rsp, rdp);
-      if (rdp.coreNeedsQs && !rdp.cpuNoQs && rdp.gpnum === rsp.gpnum && this.gpInProgress(rsp)) {
-        rdp.coreNeedsQs = false;
+    for (let f = 0; f < states.length; f++) {
+      const rsp = states[f]!;
+      const t = tables[f]!;
+      this.noteGpChanges(rsp, cpu);
+      // rdp->core_needs_qs && !rdp->cpu_no_qs && rdp->gpnum == rsp->gpnum, in a grace period.
+      if (t.flags[2 * cpu + 1] === 1 && t.flags[2 * cpu] === 0 && t.nums[5 * cpu] === rsp.gpnum && rsp.gpnum !== rsp.completed) {
+        t.flags[2 * cpu + 1] = 0;
         this.reportQs(rsp, cpu);
       }
-      if (nocb || rdp.cbs.length === 0) continue;
+      // An offloaded CPU's own list is always empty: ask rcu_is_nocb_cpu() only when it is not.
+      if (t.cbs[cpu]!.length === 0 || this.isNocbCpu(cpu)) continue;
+      const rdp = rsp.rda[cpu]!;
       for (const cb of rdp.cbs) if (cb.c < 0) cb.c = this.cbsCompleted(rsp);
       if (this.cpuNeedsAnotherGp(rsp, rdp)) this.startGp(rsp);
       let keep = 0;
@@ -593,14 +651,10 @@ export class Rcu {
     }
     if (!batch) return;
     const cbs = batch;
-    k.cpus[cpu]!.irqQueue.push(
-      segment("rcu_do_batch", cbs.length * k.params.rcuCallbackNs, Context.softirq, {
-        source: Src.rcu,
-        end: () => {
-          for (const cb of cbs) this.invokeCallback(cb);
-        },
-      }),
-    );
+    const end = (): void => {
+      for (const cb of cbs) this.invokeCallback(cb);
+    };
+    k.cpus[cpu]!.irqQueue.push(segmentOf("rcu_do_batch", cbs.length * k.params.rcuCallbackNs, Context.softirq, Src.rcu, false, null, end, 0));
   }
 
   /**
@@ -609,7 +663,9 @@ export class Rcu {
    * the next scan sees); 6.1 clears rcu_urgent_qs.
    */
   private noteContextSwitch(cpu: number): void {
-    for (const rsp of this.states) if (rsp.flavour.name !== "rcu_bh") rsp.rda[cpu]!.cpuNoQs = false;
+    const tables = this.tables;
+    // rdp->cpu_no_qs is flags[2 * cpu].
+    for (let f = 0; f < tables.length; f++) if (f !== this.bhIndex) tables[f]!.flags[2 * cpu] = 0;
     if (this.k.params.tickDepRcu) {
       this.urgentQs[cpu] = 0;
       return;
