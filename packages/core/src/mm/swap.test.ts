@@ -36,6 +36,21 @@ describe("LRU batches (linux-4.9: PAGEVEC_SIZE 14)", () => {
     expect(k.invariants.violations).toEqual([]);
   });
 
+  it("keeps every page of batches that outgrow the PAGEVEC_SIZE they started with", () => {
+    const k = buildKernel(scenario([]));
+    k.params.pagevecSize = 40;
+    for (let i = 0; i < 30; i++) k.lru.lruCacheAdd(2, i % 3 === 0 ? LruList.active_anon : LruList.inactive_file);
+    for (let i = 0; i < 20; i++) k.lru.lruCacheAdd(1, LruList.unevictable);
+    expect(k.lru.batchCount(2)).toBe(30);
+    expect(k.lru.batchCount(1)).toBe(20);
+    expect(k.lru.lruAddDrainCpu(2)).toBe(30);
+    expect(k.lru.lists).toEqual([20, 10, 0]);
+    for (let i = 0; i < 20; i++) k.lru.lruCacheAdd(1, LruList.inactive_file);
+    expect(k.lru.batchCount(1)).toBe(0);
+    expect(k.lru.lists).toEqual([40, 10, 20]);
+    expect(k.invariants.violations).toEqual([]);
+  });
+
   it("lru_add_drain_all() on CPU 0 every 200 ms hits only the isolated CPU whose batch is non-empty", () => {
     const { report } = simulate(scenario([writeOn1, drainEvery200ms], { duration: 3100 * MS }));
     const [cpu0, cpu1, cpu2, cpu3] = report.cpus;

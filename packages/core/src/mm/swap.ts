@@ -47,8 +47,15 @@ export interface LruBatchOps {
  * lru_add_drain_per_cpu on every CPU with a non-empty batch and flush_work()s each.
  */
 export class Lru {
-  /** Per-CPU batch (lru_add_pvec): the list each waiting page goes to. */
-  readonly pvecs: LruListId[][];
+  /**
+   * Per-CPU batches (lru_add_pvec): the list each waiting page goes to, CPU `cpu`'s
+   * {@link pvecCount} pages at slots cpu * {@link pvecStride} onwards.
+   */
+  pvecs: Uint8Array;
+  /** Pages in each CPU's batch (pagevec_count()). */
+  readonly pvecCount: Int32Array;
+  /** Slots per CPU in {@link pvecs} (PAGEVEC_SIZE; more if a batch ever outgrew it). */
+  pvecStride: number;
   /** Pages on each LRU list. */
   readonly lists: number[] = [0, 0, 0];
   /** Pages ever added (the conservation reference). */
@@ -77,7 +84,9 @@ export class Lru {
   private drift = 0;
 
   constructor(private readonly k: Kernel) {
-    this.pvecs = Array.from({ length: k.nrCpus }, () => []);
+    this.pvecStride = Math.max(1, k.params.pagevecSize);
+    this.pvecs = new Uint8Array(k.nrCpus * this.pvecStride);
+    this.pvecCount = new Int32Array(k.nrCpus);
     this.addedOn = new Array<number>(k.nrCpus).fill(0);
     this.seen = new Array<number>(k.nrCpus).fill(0);
     this.drainMutex = new KernelMutex(k, "lru_add_drain_all.lock");
@@ -88,9 +97,11 @@ export class Lru {
     this.drainWork = Array.from({ length: k.nrCpus }, () => initWork("lru_add_drain_per_cpu", drain, "kworker_lru_drain", k.params.kworkerWorkNs));
     this.ops = {
       add: (cpu, list) => {
-        const pvec = this.pvecs[cpu]!;
-        pvec.push(list);
-        if (pvec.length >= k.params.pagevecSize) this.pagevecLruAdd(cpu, cpu);
+        const n = this.pvecCount[cpu]!;
+        if (n === this.pvecStride) this.growPvecs();
+        this.pvecs[cpu * this.pvecStride + n] = list;
+        this.pvecCount[cpu] = n + 1;
+        if (n + 1 >= k.params.pagevecSize) this.pagevecLruAdd(cpu, cpu);
       },
       drainLocal: (cpu) => this.pagevecLruAdd(cpu, cpu),
       drainRemote: (cpu, by) => this.pagevecLruAdd(cpu, by),
@@ -117,12 +128,21 @@ export class Lru {
 
   /** Pages waiting in `cpu`'s batch (pagevec_count()). */
   batchCount(cpu: number): number {
-    return this.pvecs[cpu]!.length;
+    return this.pvecCount[cpu]!;
+  }
+
+  /** Doubles {@link pvecStride}, every batch kept (only a batch op that does not drain at PAGEVEC_SIZE can need it). */
+  private growPvecs(): void {
+    const old = this.pvecs, oldStride = this.pvecStride, stride = 2 * oldStride;
+    const pvecs = new Uint8Array(this.k.nrCpus * stride);
+    for (let cpu = 0; cpu < this.k.nrCpus; cpu++) pvecs.set(old.subarray(cpu * oldStride, cpu * oldStride + this.pvecCount[cpu]!), cpu * stride);
+    this.pvecs = pvecs;
+    this.pvecStride = stride;
   }
 
   /** Whether `cpu` has pages to drain (4.9 lru_add_drain_all()'s pagevec_count() tests; 6.1 cpu_needs_drain()). */
   cpuNeedsDrain(cpu: number): boolean {
-    return this.pvecs[cpu]!.length > 0;
+    return this.pvecCount[cpu]! > 0;
   }
 
   /** lru_cache_add() of one page on `cpu` (through ops.add), then the lru-conservation check. */
@@ -152,15 +172,17 @@ export class Lru {
    * vmstat diffs of `by`, the CPU running it (this_cpu). Returns pages moved.
    */
   pagevecLruAdd(cpu: number, by: number): number {
-    const pvec = this.pvecs[cpu]!;
-    const n = pvec.length;
+    const n = this.pvecCount[cpu]!;
+    const pvecs = this.pvecs;
+    const base = cpu * this.pvecStride;
     const vm = this.k.vmstat;
-    for (const list of pvec) {
+    for (let i = 0; i < n; i++) {
+      const list = pvecs[base + i] as LruListId;
       this.lists[list] = this.lists[list]! + 1;
       vm.modState(by, zoneItem[list], 1);
       vm.modState(by, nodeItem[list], 1);
     }
-    pvec.length = 0;
+    this.pvecCount[cpu] = 0;
     return n;
   }
 
@@ -194,11 +216,11 @@ export class Lru {
     const k = this.k;
     if (k.measuring()) k.housekeepingStats.lruDrains++;
     const snap: [cpu: number, added: number][] = [];
-    for (let cpu = 0; cpu < k.nrCpus; cpu++) if (this.pvecs[cpu]!.length > 0) snap.push([cpu, this.addedOn[cpu]!]);
+    for (let cpu = 0; cpu < k.nrCpus; cpu++) if (this.pvecCount[cpu]! > 0) snap.push([cpu, this.addedOn[cpu]!]);
     k.trace?.instant(caller.cpu, `lru_add_drain_all: ${snap.length} CPUs with pages in batches`, k.engine.now);
     this.drainAll(caller, () => {
       for (const [cpu, addedAtCall] of snap) {
-        const oldest = this.addedOn[cpu]! - this.pvecs[cpu]!.length;
+        const oldest = this.addedOn[cpu]! - this.pvecCount[cpu]!;
         if (oldest < addedAtCall) {
           k.invariants.violate("lru-drain-complete", cpu, `lru_add_drain_all() by ${caller.name} returned with ${addedAtCall - oldest} page(s) still in CPU ${cpu}'s batch since before the call`);
         }
@@ -225,29 +247,41 @@ export class Lru {
         this.drainGen++;
         const hasWork: number[] = [];
         for (let cpu = 0; cpu < k.nrCpus; cpu++) if (this.cpuNeedsDrain(cpu)) hasWork.push(cpu);
+        // One step at a time: `cpu` and `ns` are those of the step in progress, and each kind of step
+        // has one end effect for the whole call (no closures per CPU).
         let q = 0;
         let f = 0;
+        let cpu = -1;
+        let ns = 0;
         const flushNext = (): void => {
-          const cpu = hasWork[f++];
-          if (cpu === undefined) {
+          const next = hasWork[f++];
+          if (next === undefined) {
             this.drainMutex.unlock(caller);
             done();
             return;
           }
-          this.callerStep(caller, "flush_work", k.params.flushWorkNs, cpu, () => {
-            if (!k.workqueue.flushWork(this.drainWork[cpu]!, caller, flushNext)) flushNext();
-          });
+          cpu = next;
+          ns = k.params.flushWorkNs;
+          kernelStep(caller, "flush_work", ns, flushed);
+        };
+        const flushed = (): void => {
+          this.chargeCallerStep(caller, ns, cpu);
+          if (!k.workqueue.flushWork(this.drainWork[cpu]!, caller, flushNext)) flushNext();
         };
         const queueNext = (): void => {
-          const cpu = hasWork[q++];
-          if (cpu === undefined) {
+          const next = hasWork[q++];
+          if (next === undefined) {
             flushNext();
             return;
           }
-          this.callerStep(caller, "queue_work_on", k.params.queueWorkNs, cpu, () => {
-            k.workqueue.queueWorkOn(cpu, this.wq, this.drainWork[cpu]!);
-            queueNext();
-          });
+          cpu = next;
+          ns = k.params.queueWorkNs;
+          kernelStep(caller, "queue_work_on", ns, queued);
+        };
+        const queued = (): void => {
+          this.chargeCallerStep(caller, ns, cpu);
+          k.workqueue.queueWorkOn(cpu, this.wq, this.drainWork[cpu]!);
+          queueNext();
         };
         queueNext();
     });
@@ -255,16 +289,21 @@ export class Lru {
 
   /** A costed step of the caller on behalf of `target`; time a housekeeping CPU spends for an isolated one is housekeeping noise. */
   callerStep(caller: Task, name: string, ns: number, target: number, next: () => void): void {
-    const k = this.k;
     kernelStep(caller, name, ns, () => {
-      if (k.measuring() && k.cpus[target]!.nohzFull && !k.cpus[caller.cpu]!.nohzFull) k.housekeepingStats.noiseNs += ns;
+      this.chargeCallerStep(caller, ns, target);
       next();
     });
   }
 
+  /** At the end of a {@link callerStep} of `ns` for `target`: the housekeeping noise it counts, if any. */
+  private chargeCallerStep(caller: Task, ns: number, target: number): void {
+    const k = this.k;
+    if (k.measuring() && k.cpus[target]!.nohzFull && !k.cpus[caller.cpu]!.nohzFull) k.housekeepingStats.noiseNs += ns;
+  }
+
   /** lru-conservation after an operation on `cpu`: pages added = pages on LRU lists + pages in batches (+ waiting); also for an operation that completed later, under a contended lock. */
   checkConservation(cpu: number): void {
-    const n = this.pvecs[cpu]!.length;
+    const n = this.pvecCount[cpu]!;
     this.seenSum += n - this.seen[cpu]!;
     this.seen[cpu] = n;
     this.compare(cpu);
@@ -282,7 +321,7 @@ export class Lru {
   /** End of run: every batch counted afresh. */
   private checkAll(): void {
     for (let cpu = 0; cpu < this.k.nrCpus; cpu++) {
-      const n = this.pvecs[cpu]!.length;
+      const n = this.pvecCount[cpu]!;
       this.seenSum += n - this.seen[cpu]!;
       this.seen[cpu] = n;
     }

@@ -116,6 +116,29 @@ describe("vmalloc lazy purge and kernel TLB flushes (linux-4.9)", () => {
     expect(stale[0]!.detail).toMatch(/freed and re-mapped/);
   });
 
+  it("one purge frees areas vfree()d in any address order, and the lowest freed range is reused first", () => {
+    const k = buildKernel(scenario([]));
+    k.engine.runUntil(MS);
+    k.executingCpu = 0;
+    const areas = [0, 1, 2, 3, 4].map(() => k.vmalloc.vmalloc(8000));
+    const kept = k.vmalloc.vmalloc(1);
+    const work = [3, 1, 4, 0, 2].map((i) => k.vmalloc.vfree(areas[i]!));
+    expect(work.map((w) => w.length)).toEqual([0, 0, 0, 0, 1]);
+    const t = k.sched.createTask({ name: "purger", cpu: 0, user: false, role: "other" });
+    t.segs.push(...work[4]!);
+    k.sched.wakeUp(t, 0);
+    expect(k.vmalloc.purging).toBe(true);
+    k.engine.runUntil(2 * MS);
+    expect(k.vmalloc.purging).toBe(false);
+    expect(k.vmalloc.purges).toBe(1);
+    expect(k.vmalloc.purgeList).toEqual([]);
+    expect(k.vmalloc.lazyNr).toBe(0);
+    for (const a of areas) expect(k.vmalloc.areas).not.toContain(a);
+    expect(k.vmalloc.areas).toContain(kept);
+    expect(k.vmalloc.vmalloc(8000).start).toBe(areas[0]!.start);
+    expect(k.invariants.violations).toEqual([]);
+  });
+
   it("rejects a vmalloc-churn without a positive page count", () => {
     expect(() => buildKernel(scenario([{ type: "vmalloc-churn", cpus: "0", every: MS, pages: 0 }]))).toThrow(/workload\[1\]\.pages: 0 is not valid/);
   });

@@ -1,5 +1,5 @@
 import type { Kernel } from "../kernel.js";
-import { Context, segment, segmentOf } from "../machine/cpu.js";
+import { Context, segment } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import type { KernelFlush, KernelPage } from "../arch/x86/tlb.js";
 import { InputError } from "../params.js";
@@ -9,6 +9,12 @@ import type { WorkloadInstaller } from "../workload/workload.js";
 
 /** Pages of the x86_64 vmalloc space, VMALLOC_START..VMALLOC_END (VMALLOC_SIZE_TB = 32, 4-level paging). */
 export const VMALLOC_PAGES = (32 * 2 ** 40) / 4096;
+
+/** What vfree() returns when it adds no work (frozen: shared by every call). */
+const NO_SEGMENTS: readonly Segment[] = Object.freeze([]);
+
+/** Pages per chunk of the modelled page table (a chunk of PTE generations is created at its first mapping). */
+export const PTE_CHUNK_PAGES = 4096;
 
 /** THREAD_SIZE in pages on x86_64 without KASAN (16 KiB; arch/x86/include/asm/page_64_types.h). */
 export const THREAD_SIZE_PAGES = 4;
@@ -47,20 +53,48 @@ export class KernelVmalloc {
   private readonly ptes: (Float64Array | undefined)[] = [];
   private mapSeq = 0;
   private freeCache: VmapArea | null = null;
+  /** Where {@link freeCache} was in vmap_area_list when it was set (a hint: checked before use). */
+  private freeCacheAt = -1;
   private cachedHoleSize = 0;
   private cachedAlign = 0;
   private readonly stacks = new Map<Task, VmapArea>();
   private readonly idleStacks: (VmapArea | null)[];
+  /** The areas of {@link threadStack}: freeing one bumps {@link stackEpoch}. */
+  private readonly stackAreas = new Set<VmapArea>();
+  /** Bumped when a kernel stack's area is vfree()d or freed for reuse (its PTEs may change). */
+  private stackEpoch = 0;
+  /**
+   * Per CPU, 4 slots: pid of the task whose stack the CPU last switched to (-1 idle, -2 none yet), the
+   * stack's top page (-1 for init_stack, not vmalloc'd), that page's PTE generation, and the
+   * {@link stackEpoch} they were read at. A busy area's PTEs change only once it is freed, so they
+   * hold while the epoch does.
+   */
+  private readonly stackTop: Float64Array;
 
   constructor(private readonly k: Kernel) {
     this.idleStacks = new Array<VmapArea | null>(k.nrCpus).fill(null);
-    for (const step of k.entry.touchesVmalloc) {
-      k.entry.on(step, (cpu) => {
-        const stack = this.threadStack(cpu);
-        if (stack) k.tlb.touch(cpu, stack.start + stack.pages - 1);
-      });
-    }
+    this.stackTop = new Float64Array(4 * k.nrCpus);
+    for (let cpu = 0; cpu < k.nrCpus; cpu++) this.stackTop[4 * cpu] = -2;
+    for (const step of k.entry.touchesVmalloc) k.entry.on(step, this.touchStack);
   }
+
+  /** The entry step that switches to the kernel stack (stack_switch) touches the stack's top page. */
+  private readonly touchStack = (cpu: number): void => {
+    const t = this.k.cpus[cpu]!.curr;
+    const pid = t === null ? -1 : t.pid;
+    const top = this.stackTop;
+    const at = 4 * cpu;
+    if (top[at] !== pid || top[at + 3] !== this.stackEpoch) {
+      const stack = this.threadStack(cpu);
+      const page = stack ? stack.start + stack.pages - 1 : -1;
+      top[at] = pid;
+      top[at + 1] = page;
+      top[at + 2] = page >= 0 ? this.pteGen(page) : 0;
+      top[at + 3] = this.stackEpoch;
+    }
+    const page = top[at + 1]!;
+    if (page >= 0) this.k.tlb.touchGen(cpu, page, top[at + 2]!);
+  };
 
   /** lazy_max_pages(): fls(num_online_cpus()) * 32 MiB / PAGE_SIZE (the same in 4.9 and 6.1). */
   lazyMaxPages(): number {
@@ -69,8 +103,39 @@ export class KernelVmalloc {
 
   /** The generation of the PTE now mapping `page` (bumped at every vmap), or undefined when unmapped. */
   pteGeneration(page: KernelPage): number | undefined {
-    const gen = this.ptes[Math.floor(page / 4096)]?.[page % 4096];
+    const gen = this.pteGen(page);
     return gen ? gen : undefined;
+  }
+
+  /** The generation of the PTE now mapping `page`, 0 when unmapped ({@link pteGeneration} without undefined). */
+  pteGen(page: KernelPage): number {
+    // page - c * PTE_CHUNK_PAGES rather than page % 4096: pages pass 2^31, and % of a double is a libm call.
+    const c = Math.floor(page / PTE_CHUNK_PAGES);
+    const chunk = this.ptes[c];
+    return chunk === undefined ? 0 : (chunk[page - c * PTE_CHUNK_PAGES] ?? 0);
+  }
+
+  /** The first page of the page-table chunk holding `page`. */
+  pteChunkBase(page: KernelPage): KernelPage {
+    return Math.floor(page / PTE_CHUNK_PAGES) * PTE_CHUNK_PAGES;
+  }
+
+  /** The page-table chunk holding `page`: PTE generations from {@link pteChunkBase}, 0 when unmapped (undefined: nothing mapped there yet). */
+  pteChunk(page: KernelPage): Float64Array | undefined {
+    return this.ptes[Math.floor(page / PTE_CHUNK_PAGES)];
+  }
+
+  /** Sets the PTE generation of pages [start, end) to `gen` (0: cleared), chunk by chunk; a chunk is created only to map. */
+  private setPtes(start: KernelPage, end: KernelPage, gen: number): void {
+    let p = start;
+    while (p < end) {
+      const c = Math.floor(p / PTE_CHUNK_PAGES);
+      const stop = Math.min(end, (c + 1) * PTE_CHUNK_PAGES);
+      let chunk = this.ptes[c];
+      if (chunk === undefined && gen !== 0) this.ptes[c] = chunk = new Float64Array(PTE_CHUNK_PAGES);
+      if (chunk !== undefined) for (let i = p - c * PTE_CHUNK_PAGES, e = stop - c * PTE_CHUNK_PAGES; i < e; i++) chunk[i] = gen;
+      p = stop;
+    }
   }
 
   /**
@@ -79,11 +144,7 @@ export class KernelVmalloc {
    */
   vmalloc(pages: number, align = 1): VmapArea {
     const area = this.allocVmapArea(pages + 1, align, pages);
-    const gen = ++this.mapSeq;
-    for (let p = area.start; p < area.start + pages; p++) {
-      const c = Math.floor(p / 4096);
-      (this.ptes[c] ??= new Float64Array(4096))[p % 4096] = gen;
-    }
+    this.setPtes(area.start, area.start + pages, ++this.mapSeq);
     return area;
   }
 
@@ -92,12 +153,10 @@ export class KernelVmalloc {
    * the area on vmap_purge_list (free_vmap_area_noflush()) and, past lazy_max_pages(), tries the
    * purge. Returns the kernel work the purge adds to the caller's task (empty when none).
    */
-  vfree(area: VmapArea): Segment[] {
+  vfree(area: VmapArea): readonly Segment[] {
     if (area.state !== "busy") throw new Error(`vfree(): area at ${area.start} is not in use (double vfree)`);
-    for (let p = area.start; p < area.start + area.pages; p++) {
-      const chunk = this.ptes[Math.floor(p / 4096)];
-      if (chunk) chunk[p % 4096] = 0;
-    }
+    this.setPtes(area.start, area.start + area.pages, 0);
+    if (area.pages === THREAD_SIZE_PAGES && this.stackAreas.has(area)) this.stackEpoch++;
     area.state = "lazy";
     return this.freeVmapAreaNoflush(area);
   }
@@ -107,17 +166,17 @@ export class KernelVmalloc {
    * cleared; returns kernel work it adds to the caller. Default {@link queueLazyFree}; a mechanism may
    * hold the area first (tlb-defer's vfree_rcu: an RCU grace period) and queue it later.
    */
-  freeVmapAreaNoflush: (area: VmapArea) => Segment[] = (area) => this.queueLazyFree(area);
+  freeVmapAreaNoflush: (area: VmapArea) => readonly Segment[] = (area) => this.queueLazyFree(area);
 
   /**
    * The 4.9 free_vmap_area_noflush(): the area goes on vmap_purge_list (vmap_lazy_nr grows) and, past
    * lazy_max_pages(), try_purge_vmap_area_lazy() runs; returns its work (empty when none).
    */
-  queueLazyFree(area: VmapArea): Segment[] {
+  queueLazyFree(area: VmapArea): readonly Segment[] {
     this.purgeList.push(area);
     this.lazyNr += area.end - area.start;
     if (this.lazyNr > this.lazyMaxPages()) return this.tryPurgeVmapAreaLazy();
-    return [];
+    return NO_SEGMENTS;
   }
 
   /**
@@ -125,8 +184,8 @@ export class KernelVmalloc {
    * flush_tlb_kernel_range() over every lazily freed area, wait for it (csd_lock_wait()), then
    * __free_vmap_area() each. Returns that work as task-level segments of the calling CPU.
    */
-  tryPurgeVmapAreaLazy(): Segment[] {
-    if (this.purging || this.purgeList.length === 0) return [];
+  tryPurgeVmapAreaLazy(): readonly Segment[] {
+    if (this.purging || this.purgeList.length === 0) return NO_SEGMENTS;
     this.purging = true;
     const k = this.k;
     return [
@@ -176,10 +235,17 @@ export class KernelVmalloc {
     const t = this.k.cpus[cpu]!.curr;
     if (!t) {
       if (cpu === this.k.bootCpu) return null;
-      return (this.idleStacks[cpu] ??= this.vmalloc(THREAD_SIZE_PAGES, THREAD_SIZE_PAGES));
+      return (this.idleStacks[cpu] ??= this.allocThreadStack());
     }
     let s = this.stacks.get(t);
-    if (!s) this.stacks.set(t, (s = this.vmalloc(THREAD_SIZE_PAGES, THREAD_SIZE_PAGES)));
+    if (!s) this.stacks.set(t, (s = this.allocThreadStack()));
+    return s;
+  }
+
+  /** alloc_thread_stack_node(): a THREAD_SIZE, THREAD_SIZE-aligned area, remembered as a stack. */
+  private allocThreadStack(): VmapArea {
+    const s = this.vmalloc(THREAD_SIZE_PAGES, THREAD_SIZE_PAGES);
+    this.stackAreas.add(s);
     return s;
   }
 
@@ -196,7 +262,8 @@ export class KernelVmalloc {
       this.cachedHoleSize = 0;
       this.freeCache = null;
     } else {
-      i = this.indexAt(this.freeCache.start) + 1;
+      const at = this.freeCacheAt;
+      i = (list[at] === this.freeCache ? at : this.indexAt(this.freeCache.start)) + 1;
       addr = alignUp(this.freeCache.end, align);
     }
     this.cachedAlign = align;
@@ -208,8 +275,10 @@ export class KernelVmalloc {
     }
     if (addr + size > VMALLOC_PAGES) throw new Error(`vmalloc: allocation failed: ${size} pages, vmalloc space full`);
     const va: VmapArea = { start: addr, end: addr + size, pages, state: "busy" };
-    list.splice(i, 0, va);
+    if (i === list.length) list.push(va);
+    else list.splice(i, 0, va);
     this.freeCache = va;
+    this.freeCacheAt = i;
     return va;
   }
 
@@ -232,8 +301,10 @@ export class KernelVmalloc {
       }
       return r;
     };
+    let i = -1;
     for (const va of valist) {
-      const i = this.indexAt(va.start);
+      // Areas are mostly freed in address order: each search starts after the previous one's.
+      i = this.indexAt(va.start, i + 1);
       if (gone[i]) throw new Error(`vmalloc: vmap_area at page ${va.start} freed twice`);
       const cache = this.freeCache;
       if (cache && va.start <= cache.start) {
@@ -242,17 +313,36 @@ export class KernelVmalloc {
       }
       gone[i] = 1;
       below[i] = i - 1;
+      if (va.pages === THREAD_SIZE_PAGES && this.stackAreas.delete(va)) this.stackEpoch++;
     }
     let w = 0;
     for (let r = 0; r < areas.length; r++) if (!gone[r]) areas[w++] = areas[r]!;
     areas.length = w;
   }
 
-  private indexAt(start: KernelPage): number {
-    let lo = 0, hi = this.areas.length - 1;
+  /** Index of the area starting at `start` in vmap_area_list; the search gallops from `hint` when given. */
+  private indexAt(start: KernelPage, hint = -1): number {
+    const areas = this.areas;
+    let lo = 0, hi = areas.length - 1;
+    if (hint >= 0 && hint <= hi) {
+      const s = areas[hint]!.start;
+      if (s === start) return hint;
+      if (s < start) {
+        lo = hint + 1;
+        for (let step = 1; ; step *= 2) {
+          const j = hint + step;
+          if (j > hi) break;
+          if (areas[j]!.start >= start) {
+            hi = j;
+            break;
+          }
+          lo = j + 1;
+        }
+      } else hi = hint - 1;
+    }
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const s = this.areas[mid]!.start;
+      const s = areas[mid]!.start;
       if (s === start) return mid;
       if (s < start) lo = mid + 1;
       else hi = mid - 1;
@@ -278,6 +368,8 @@ export const vmallocChurn: WorkloadInstaller = (k, spec, cpus, field) => {
   }
   // Each CPU's effects are made once: a round's segments stay in its task's queue in order (vmalloc,
   // then vfree with its purge work), so the area of the round in progress is enough to carry.
+  // Nothing references a round's segments once they complete: they come from the executor's pool.
+  const pool = k.exec.segments;
   const rounds: (() => void)[] = [];
   for (const cpu of cpus) {
     const t = k.sched.createTask({ name: `vmalloc-churn/${cpu}`, cpu, user: false, role: "other" });
@@ -286,18 +378,19 @@ export const vmallocChurn: WorkloadInstaller = (k, spec, cpus, field) => {
       area = k.vmalloc.vmalloc(pages);
     };
     const write = (): void => {
-      for (let p = area!.start; p < area!.start + pages; p++) k.tlb.touch(cpu, p);
+      k.tlb.touchRange(cpu, area!.start, area!.start + pages);
     };
     const free = (): void => {
-      t.segs.splice(1, 0, ...k.vmalloc.vfree(area!));
+      const purge = k.vmalloc.vfree(area!);
+      if (purge.length > 0) t.segs.splice(1, 0, ...purge);
     };
     rounds[cpu] = () => {
       const cost = pages * k.params.vmallocPageNs;
-      t.segs.push(segmentOf("vmalloc", cost, Context.kernel, -1, false, alloc, write, 0), segmentOf("vfree", cost, Context.kernel, -1, false, free, null, 0));
+      t.segs.push(pool.take("vmalloc", cost, Context.kernel, -1, false, alloc, write, 0), pool.take("vfree", cost, Context.kernel, -1, false, free, null, 0));
       k.sched.wakeUp(t, cpu);
     };
   }
   periodic(k, `${field}:vmalloc-churn`, spec, cpus, (cpu) => {
-    k.irq.raise(cpu, segmentOf("hrtimer_wakeup", k.params.ipiHandlerNs, Context.irq, -1, false, rounds[cpu]!, null, 0));
+    k.irq.raise(cpu, pool.take("hrtimer_wakeup", k.params.ipiHandlerNs, Context.irq, -1, false, rounds[cpu]!, null, 0));
   });
 };

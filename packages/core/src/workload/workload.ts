@@ -1,5 +1,5 @@
 import type { Kernel } from "../kernel.js";
-import { Context, segment, segmentOf } from "../machine/cpu.js";
+import { Context } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import { CpuMask } from "../machine/cpumask.js";
 import { Src } from "../accounting/sources.js";
@@ -27,13 +27,18 @@ export type SyscallEffect = (cpu: number, task: Task, pages: number) => Segment[
 
 const effects = new WeakMap<Kernel, Map<SyscallName, SyscallEffect[]>>();
 
-/** Registers a kernel side effect of `call` on this kernel (e.g. lru_cache_add() for `file-write`). */
-export function onSyscall(k: Kernel, call: SyscallName, effect: SyscallEffect): void {
+/** The side effects of `call` on this kernel: one list per call, kept for the kernel's life (registrations add to it). */
+function effectsOf(k: Kernel, call: SyscallName): SyscallEffect[] {
   let m = effects.get(k);
   if (!m) effects.set(k, (m = new Map()));
-  const list = m.get(call) ?? [];
-  list.push(effect);
-  m.set(call, list);
+  let list = m.get(call);
+  if (!list) m.set(call, (list = []));
+  return list;
+}
+
+/** Registers a kernel side effect of `call` on this kernel (e.g. lru_cache_add() for `file-write`). */
+export function onSyscall(k: Kernel, call: SyscallName, effect: SyscallEffect): void {
+  effectsOf(k, call).push(effect);
 }
 
 /** Segment names of the syscalls (the kernel functions' names). */
@@ -53,40 +58,80 @@ const SYSCALL_SEGMENT: Record<SyscallName | "kernel-loop", string> = {
  */
 function syscallStart(k: Kernel, call: SyscallName | "kernel-loop"): ((seg: Segment) => void) | null {
   if (call === "kernel-loop") return null;
+  const list = effectsOf(k, call);
   return (seg) => {
-    const list = effects.get(k)?.get(call);
-    if (!list) return;
+    if (list.length === 0) return;
     const cpu = k.executingCpu;
     const task = k.cpus[cpu]!.curr!;
     let extra: Segment[] | null = null;
-    for (const e of list) {
-      const more = e(cpu, task, seg.arg);
+    for (let i = 0; i < list.length; i++) {
+      const more = list[i]!(cpu, task, seg.arg);
       if (more && more.length > 0) (extra ??= []).push(...more);
     }
     if (extra) task.segs.splice(1, 0, ...extra);
   };
 }
 
+/** What one kind of syscall of a workload item enters the kernel for, made once (a call allocates only its body segment). */
+interface SyscallSite {
+  /** The call. */
+  readonly call: SyscallName | "kernel-loop";
+  /** Its body segment's name (the kernel function, {@link SYSCALL_SEGMENT}). */
+  readonly name: string;
+  /** Pages it touches (the body's `seg.arg`). */
+  readonly pages: number;
+  /** Time in the kernel of `kernel-loop`, ns. */
+  readonly runNs: number;
+  /** The call's shared start effect ({@link syscallStart}). */
+  readonly start: ((seg: Segment) => void) | null;
+}
+
+/** A {@link SyscallSite} of `call` on this kernel. */
+function syscallSite(k: Kernel, call: SyscallName | "kernel-loop", pages: number, runNs: number): SyscallSite {
+  return { call, name: SYSCALL_SEGMENT[call], pages, runNs, start: syscallStart(k, call) };
+}
+
 /** Makes the current user task of `cpu` enter the kernel for `call` (now, or when it next returns to user). */
 export function syscall(k: Kernel, cpu: number, call: SyscallName | "kernel-loop", pages: number, runNs = 0): void {
-  enterSyscall(k, cpu, call, pages, runNs, syscallStart(k, call));
+  enterSyscall(k, cpu, syscallSite(k, call, pages, runNs));
 }
 
-/** {@link syscall} with the call's shared start effect made once by its workload item (no closure per call). */
-function enterSyscall(k: Kernel, cpu: number, call: SyscallName | "kernel-loop", pages: number, runNs: number, start: ((seg: Segment) => void) | null): void {
+/** {@link syscall} of a site made once by its workload item. */
+function enterSyscall(k: Kernel, cpu: number, site: SyscallSite): void {
   const t = userTasks(k, cpu)[0];
   if (!t) return;
-  const c = k.cpus[cpu]!;
-  const task = c.curr;
+  const task = k.cpus[cpu]!.curr;
   // Not in a user task now: the call is made when this CPU's user task next returns to user mode.
-  const waiting = !task || !task.user ? t : enterFromUser(k, cpu, call, pages, runNs, start) ? null : task;
-  if (waiting) waiting.pendingEntries.push(() => enterSyscall(k, cpu, call, pages, runNs, start));
+  const waiting = !task || !task.user ? t : enterFromUser(k, cpu, site) ? null : task;
+  if (waiting) deferSyscall(k, waiting, cpu, site);
 }
 
-/** Makes the syscall's entry and body the current task's next work; false when the CPU cannot enter the kernel now. */
-function enterFromUser(k: Kernel, cpu: number, call: SyscallName | "kernel-loop", pages: number, runNs: number, start: ((seg: Segment) => void) | null): boolean {
-  const body = call === "kernel-loop" ? runNs : k.params.syscallNs + (call === "getpid" || call === "call-rcu" ? 0 : pages * k.params.pageOpNs);
-  return k.exec.enterFromUser(cpu, segmentOf(SYSCALL_SEGMENT[call], body, Context.kernel, -1, true, start, null, pages));
+/**
+ * {@link enterSyscall} on a CPU known to have a user task (a workload item's CPUs: checked by
+ * needsUserTask, and user tasks are never removed): the CPU's task list is read only to defer.
+ */
+function enterSyscallOn(k: Kernel, cpu: number, site: SyscallSite): void {
+  const task = k.cpus[cpu]!.curr;
+  if (task !== null && task.user) {
+    if (!enterFromUser(k, cpu, site)) deferSyscall(k, task, cpu, site);
+    return;
+  }
+  deferSyscall(k, userTasks(k, cpu)[0]!, cpu, site);
+}
+
+/** Queues the call on `waiting`'s pending entries (a closure only for a deferred call, not in every call's frame). */
+function deferSyscall(k: Kernel, waiting: Task, cpu: number, site: SyscallSite): void {
+  waiting.pendingEntries.push(() => enterSyscall(k, cpu, site));
+}
+
+/**
+ * Makes the syscall's entry and body the current task's next work; false when the CPU cannot enter
+ * the kernel now. The body comes from the executor's pool: nothing references it once it completes.
+ */
+function enterFromUser(k: Kernel, cpu: number, site: SyscallSite): boolean {
+  const call = site.call;
+  const body = call === "kernel-loop" ? site.runNs : k.params.syscallNs + (call === "getpid" || call === "call-rcu" ? 0 : site.pages * k.params.pageOpNs);
+  return k.exec.enterFromUser(cpu, k.exec.segments.take(site.name, body, Context.kernel, -1, true, site.start, null, site.pages));
 }
 
 const userLoop: WorkloadInstaller = (k, spec, cpus, field) => {
@@ -116,13 +161,8 @@ const needsUserTask = (k: Kernel, spec: WorkloadSpec, cpus: number[], field: str
 const syscallLoad: WorkloadInstaller = (k, spec, cpus, field) => {
   if (spec.type !== "syscall" && spec.type !== "kernel-loop") return;
   needsUserTask(k, spec, cpus, field);
-  if (spec.type === "syscall") {
-    const pages = spec.pages ?? 8;
-    const start = syscallStart(k, spec.call);
-    periodic(k, `${field}:syscall:${spec.call}`, spec, cpus, (cpu) => enterSyscall(k, cpu, spec.call, pages, 0, start));
-  } else {
-    periodic(k, `${field}:kernel-loop`, spec, cpus, (cpu) => enterSyscall(k, cpu, "kernel-loop", 0, spec.run, null));
-  }
+  const site = spec.type === "syscall" ? syscallSite(k, spec.call, spec.pages ?? 8, 0) : syscallSite(k, "kernel-loop", 0, spec.run);
+  periodic(k, spec.type === "syscall" ? `${field}:syscall:${spec.call}` : `${field}:kernel-loop`, spec, cpus, (cpu) => enterSyscallOn(k, cpu, site));
 };
 
 const wakeupLoad: WorkloadInstaller = (k, spec, cpus, field) => {
@@ -130,17 +170,16 @@ const wakeupLoad: WorkloadInstaller = (k, spec, cpus, field) => {
   const tasksByCpu: Task[] = [];
   const waker = k.hk.housekeeping.first();
   for (const cpu of cpus) tasksByCpu[cpu] = k.sched.createTask({ name: `wakeup/${cpu}`, cpu, user: false, role: "other" });
+  // Nothing references these segments once they complete: they come from the executor's pool, and
+  // one start effect serves every firing (the woken task's CPU in seg.arg).
+  const pool = k.exec.segments;
+  const wake = (seg: Segment): void => {
+    const t = tasksByCpu[seg.arg]!;
+    if (t.segs.length === 0) t.segs.push(pool.take(t.name, spec.run, Context.kernel, Src.kthread, false, null, null, 0));
+    k.sched.wakeUp(t, waker);
+  };
   periodic(k, `${field}:wakeup`, spec, cpus, (cpu) => {
-    const t = tasksByCpu[cpu]!;
-    k.irq.raise(
-      waker,
-      segment("hrtimer_interrupt", k.params.ipiHandlerNs, Context.irq, {
-        start: () => {
-          if (t.segs.length === 0) t.segs.push(segment(t.name, spec.run, Context.kernel, { source: Src.kthread }));
-          k.sched.wakeUp(t, waker);
-        },
-      }),
-    );
+    k.irq.raise(waker, pool.take("hrtimer_interrupt", k.params.ipiHandlerNs, Context.irq, -1, false, wake, null, cpu));
   });
 };
 

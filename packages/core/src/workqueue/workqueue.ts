@@ -1,7 +1,7 @@
 import type { Nanoseconds } from "../engine/engine.js";
 import { EventPriority } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
-import { Context, segment } from "../machine/cpu.js";
+import { Context, segmentOf } from "../machine/cpu.js";
 import { NO_SOURCE, Src } from "../accounting/sources.js";
 import { timerSetup } from "../time/timer.js";
 import type { TimerList } from "../time/timer.js";
@@ -25,6 +25,8 @@ export interface WorkStruct {
   pending: boolean;
   /** Pool whose worklist holds it, or null. */
   pool: WorkerPool | null;
+  /** Pools whose worker is executing it now (pool->current_work == work): flush_work()'s fast test. */
+  currentOn: number;
 }
 
 /** struct delayed_work: a work item queued when its (optionally TIMER_DEFERRABLE) timer expires. */
@@ -65,6 +67,8 @@ export interface WorkerPool {
   worker: Task | null;
   /** Work item the worker is executing (worker->current_work), or null. */
   current: WorkStruct | null;
+  /** Work item the worker took off the worklist and is about to start (process_one_work() before current_work is set), or null. */
+  taken: WorkStruct | null;
   /** pool->watchdog_ts: last time the pool started a work item, ns. */
   watchdogTs: Nanoseconds;
 }
@@ -101,7 +105,7 @@ export interface PendingFlush {
 
 /** Creates a work item (INIT_WORK()); `source` is how its runs count as interruptions. */
 export function initWork(name: string, func: (cpu: number) => void, source: WorkSource | null, costNs: Nanoseconds): WorkStruct {
-  return { name, func, source: source === null ? NO_SOURCE : Src[source], costNs, pending: false, pool: null };
+  return { name, func, source: source === null ? NO_SOURCE : Src[source], costNs, pending: false, pool: null, currentOn: 0 };
 }
 
 /**
@@ -130,7 +134,7 @@ export function waitForCompletion(k: Kernel, task: Task, then: () => void, resum
   return () => {
     if (done) return;
     done = true;
-    task.segs.unshift(segment("wait_for_completion", 0, Context.kernel, { end: then, source: resumeSource, own: task.user }));
+    task.segs.unshift(k.exec.segments.take("wait_for_completion", 0, Context.kernel, resumeSource, task.user, null, then, 0));
     k.sched.wakeUp(task, k.executingCpu);
   };
 }
@@ -140,7 +144,7 @@ export function waitForCompletion(k: Kernel, task: Task, then: () => void, resum
  * lru_add_drain_all()); call it from a segment's effect of `task` or before waking it.
  */
 export function kernelStep(task: Task, name: string, ns: Nanoseconds, next: () => void, source: number = NO_SOURCE): void {
-  task.segs.unshift(segment(name, ns, Context.kernel, { end: next, source, own: task.user }));
+  task.segs.unshift(segmentOf(name, ns, Context.kernel, source, task.user, null, next, 0));
 }
 
 /** struct mutex with a FIFO of sleeping waiters (kernel/locking/mutex.c), for blocking kernel code. */
@@ -188,8 +192,6 @@ export class KernelMutex {
 export class Workqueues {
   /** Per-CPU pools: index 2*cpu (normal) and 2*cpu+1 (highpri). */
   readonly pools: WorkerPool[];
-  /** Work items running now (pool->current_work), with the number of pools they run on. */
-  private readonly currentOn = new Map<WorkStruct, number>();
   /** The unbound pool (default attrs, one NUMA node). */
   readonly unboundPool: WorkerPool;
   /** Workqueues allocated so far (alloc_workqueue()). */
@@ -221,7 +223,7 @@ export class Workqueues {
   }
 
   private newPool(id: number, cpu: number, highpri: boolean): WorkerPool {
-    return { id, cpu, highpri, worklist: NO_WORK, worker: null, current: null, watchdogTs: 0 };
+    return { id, cpu, highpri, worklist: NO_WORK, worker: null, current: null, taken: null, watchdogTs: 0 };
   }
 
   /** alloc_workqueue(): a workqueue; WQ_MEM_RECLAIM ones get a rescuer kthread at boot. */
@@ -255,41 +257,48 @@ export class Workqueues {
   /** Every kworker's onIdle: worker_thread() of the pool in its kthread data. */
   private readonly workerIdle = (worker: Task): void => this.workerThread(worker.data as WorkerPool, worker);
 
-  /** worker_thread() → process_one_work(): take the first item of the worklist and run it. */
+  /**
+   * worker_thread() → process_one_work(): take the first item of the worklist and run it. The
+   * worker runs one item at a time, so its pool carries the item to the segment's shared effects
+   * ({@link processOneWork}, {@link workDone}); the segment comes from the executor's pool.
+   */
   private workerThread(pool: WorkerPool, worker: Task): void {
-    const k = this.k;
     if (pool.worklist.length === 0) return;
     const work = pool.worklist.shift();
     if (!work) return;
     work.pool = null;
-    worker.segs.push(
-      segment(work.name, work.costNs, Context.kernel, {
-        source: work.source,
-        start: () => {
-          const now = k.engine.now;
-          this.setCurrent(pool, work);
-          pool.watchdogTs = now;
-          work.pending = false;
-          k.trace?.instant(worker.cpu, `workqueue_execute_start: function ${work.name}`, now);
-          work.func(worker.cpu);
-        },
-        end: () => {
-          if (pool.current === work) this.setCurrent(pool, null);
-        },
-      }),
-    );
+    pool.taken = work;
+    worker.segs.push(this.k.exec.segments.take(work.name, work.costNs, Context.kernel, work.source, false, this.processOneWork, this.workDone, 0));
   }
+
+  /** The start of a work item's segment on its kworker (the current task): current_work is set, PENDING cleared, the function runs. */
+  private readonly processOneWork = (): void => {
+    const k = this.k;
+    const worker = k.cpus[k.executingCpu]!.curr!;
+    const pool = worker.data as WorkerPool;
+    const work = pool.taken!;
+    pool.taken = null;
+    const now = k.engine.now;
+    this.setCurrent(pool, work);
+    pool.watchdogTs = now;
+    work.pending = false;
+    k.trace?.instant(worker.cpu, `workqueue_execute_start: function ${work.name}`, now);
+    work.func(worker.cpu);
+  };
+
+  /** The end of a work item's segment on its kworker: current_work is cleared. */
+  private readonly workDone = (): void => {
+    const k = this.k;
+    const pool = k.cpus[k.executingCpu]!.curr!.data as WorkerPool;
+    if (pool.current !== null) this.setCurrent(pool, null);
+  };
 
   /** Sets pool->current_work, counting the pools each work item is current on (flushWork()'s fast path). */
   private setCurrent(pool: WorkerPool, work: WorkStruct | null): void {
     const old = pool.current;
-    if (old) {
-      const n = this.currentOn.get(old)! - 1;
-      if (n === 0) this.currentOn.delete(old);
-      else this.currentOn.set(old, n);
-    }
+    if (old) old.currentOn--;
     pool.current = work;
-    if (work) this.currentOn.set(work, (this.currentOn.get(work) ?? 0) + 1);
+    if (work) work.currentOn++;
   }
 
   /** The pool a work item queued on `wq` for `cpu` goes to (__queue_work()). */
@@ -328,6 +337,7 @@ export class Workqueues {
       costNs,
       pending: false,
       pool: null,
+      currentOn: 0,
       timer: timerSetup(name, () => this.delayedWorkTimerFn(dw), deferrable),
       wq: null,
       cpu: WORK_CPU_UNBOUND,
@@ -402,7 +412,7 @@ export class Workqueues {
     if (work.pool) {
       pool = work.pool;
       at = pool.worklist.indexOf(work) + 1;
-    } else if (this.currentOn.has(work)) {
+    } else if (work.currentOn > 0) {
       pool = this.pools.find((p) => p.current === work) ?? (this.unboundPool.current === work ? this.unboundPool : null);
       at = 0;
     }

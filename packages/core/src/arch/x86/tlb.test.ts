@@ -70,6 +70,39 @@ describe("flush_tlb_kernel_range() on x86 (linux-4.9 arch/x86/mm/tlb.c)", () => 
     expect(k.tlb.cached[3]!.has(stack.start + 3)).toBe(true);
     expect(k.vmalloc.threadStack(0)).toBeNull();
   });
+
+  it("touchRange() leaves a CPU's entries as touch() of each page in turn does, the least recently used evicted past tlb_kernel_entries", () => {
+    const a = kernel();
+    const b = kernel();
+    const va = a.vmalloc.vmalloc(100);
+    const vb = b.vmalloc.vmalloc(100);
+    expect(vb.start).toBe(va.start);
+    const stack = a.vmalloc.threadStack(5)!;
+    a.tlb.touchRange(5, va.start, va.start + 100);
+    for (let p = vb.start; p < vb.start + 100; p++) b.tlb.touch(5, p);
+    const cap = a.params.tlbKernelEntries;
+    expect(a.tlb.cached[5]!.size).toBe(cap);
+    expect(b.tlb.cached[5]!.size).toBe(cap);
+    for (let p = va.start; p < va.start + 100; p++) expect(a.tlb.cached[5]!.has(p)).toBe(b.tlb.cached[5]!.has(p));
+    expect(a.tlb.cached[5]!.has(va.start + 100 - cap)).toBe(true);
+    expect(a.tlb.cached[5]!.has(va.start + 99 - cap)).toBe(false);
+    expect(a.tlb.cached[5]!.has(stack.start + 3)).toBe(false);
+    // The stack page comes back at the next kernel entry, evicting the oldest page of the range.
+    a.irq.sendReschedule(0, 5);
+    a.engine.runUntil(QUIET + 10_000);
+    expect(a.tlb.cached[5]!.has(stack.start + 3)).toBe(true);
+    expect(a.tlb.cached[5]!.has(va.start + 100 - cap)).toBe(false);
+    expect(a.tlb.cached[5]!.size).toBe(cap);
+  });
+
+  it("a kernel stack vfree()d under its task is a use after vfree() at the CPU's next kernel entry", () => {
+    const k = kernel();
+    k.irq.sendReschedule(0, 3);
+    k.engine.runUntil(QUIET + 10_000);
+    k.vmalloc.vfree(k.vmalloc.threadStack(3)!);
+    k.irq.sendReschedule(0, 3);
+    expect(() => k.engine.runUntil(QUIET + 20_000)).toThrow(/cpu 3: kernel access to unmapped vmalloc page/);
+  });
 });
 
 describe("deferring the kernel flush of CPUs in user mode (tlb-defer core pieces)", () => {

@@ -1,6 +1,7 @@
 import type { Nanoseconds } from "../../engine/engine.js";
 import type { Kernel } from "../../kernel.js";
 import { CT_STATE_MASK, CT_WORK_SHIFT, Context, CtState } from "../../machine/cpu.js";
+import { PTE_CHUNK_PAGES } from "../../mm/vmalloc.js";
 
 /**
  * Deferred-work bit of a kernel TLB flush in the context-tracking word's work field
@@ -68,14 +69,16 @@ export interface KernelTlbStats {
 export class KernelTlb {
   /**
    * Per-CPU cached kernel translations: page → PTE generation, least recently used first; a CPU's
-   * entries are created at its first kernel translation (undefined: nothing cached yet).
+   * entries are created at its first kernel translation (undefined: nothing cached yet), reporting
+   * their changes to {@link mru}.
    */
   readonly cached: (TlbEntries | undefined)[];
   /**
-   * Per CPU, the page {@link touch} last put in the CPU's map, or -1: while that page is in the map it
-   * is the most recently used, so touching it again with the same generation changes nothing.
+   * Per CPU, 3 slots: a page last seen to be the most recently used entry of the CPU (-1: none
+   * known), its PTE generation, and the tlb_kernel_entries its entries were within. Any change to
+   * the CPU's entries clears it, so while it holds, touching that page changes nothing.
    */
-  private readonly lastTouched: Float64Array;
+  private readonly mru: Float64Array;
   /** Counters. */
   readonly stats: KernelTlbStats = { flushes: 0, fullFlushes: 0, ipis: 0, deferred: 0, localFlushes: 0, staleUses: 0 };
   /**
@@ -87,7 +90,8 @@ export class KernelTlb {
 
   constructor(private readonly k: Kernel) {
     this.cached = new Array<TlbEntries | undefined>(k.nrCpus).fill(undefined);
-    this.lastTouched = new Float64Array(k.nrCpus).fill(-1);
+    this.mru = new Float64Array(3 * k.nrCpus);
+    for (let cpu = 0; cpu < k.nrCpus; cpu++) this.mru[3 * cpu] = -1;
     k.invariants.check("tlb-no-stale");
   }
 
@@ -126,11 +130,26 @@ export class KernelTlb {
     f.unstarted++;
     f.ipis.push(cpu);
     this.stats.ipis++;
-    k.irq.sendIpi(f.from, cpu, "ipi_tlb_flush", f.all ? "do_flush_tlb_all" : "do_kernel_range_flush", cost, () => {
-      this.flushLocal(cpu, f);
+    if (this.ipiFlush !== f) {
+      this.ipiFlush = f;
+      this.ipiHandler = this.flushIpiHandler(f, cost);
+    }
+    k.irq.sendIpi(f.from, cpu, "ipi_tlb_flush", f.all ? "do_flush_tlb_all" : "do_kernel_range_flush", cost, this.ipiHandler);
+  }
+
+  /** The flush whose IPI handler {@link ipiHandler} is (one handler per flush, not per CPU). */
+  private ipiFlush: KernelFlush | null = null;
+  /** flush_tlb_func_remote() of {@link ipiFlush}: runs on the CPU the IPI reached (kernel.executingCpu). */
+  private ipiHandler: () => void = () => undefined;
+
+  /** The IPI handler of flush `f`, `cost` ns per CPU: the local flush, then csd_unlock() (the caller's csd_lock_wait() sees it). */
+  private flushIpiHandler(f: KernelFlush, cost: Nanoseconds): () => void {
+    const k = this.k;
+    return () => {
+      this.flushLocal(k.executingCpu, f);
       f.unstarted--;
       f.doneAt = Math.max(f.doneAt, k.engine.now + cost);
-    });
+    };
   }
 
   /** Whether every CPU `f` sent an IPI to has run its handler to the end (csd_lock_wait() returns). */
@@ -188,31 +207,72 @@ export class KernelTlb {
    * else the walk fills one (evicting the least recently used beyond `tlb_kernel_entries`).
    */
   touch(cpu: number, page: KernelPage): void {
+    this.touchGen(cpu, page, this.k.vmalloc.pteGen(page));
+  }
+
+  /** {@link touch} of `page` whose PTE generation the caller read from the page table (0: unmapped). */
+  touchGen(cpu: number, page: KernelPage, gen: number): void {
     const k = this.k;
-    const gen = k.vmalloc.pteGeneration(page);
-    if (gen === undefined) {
+    if (gen === 0) {
       throw new Error(`cpu ${cpu}: kernel access to unmapped vmalloc page ${formatKernelPage(page)} at ${k.engine.now} ns (model bug: a use after vfree())`);
     }
     const cap = k.params.tlbKernelEntries;
-    const tlb = (this.cached[cpu] ??= new TlbEntries());
-    const had = tlb.get(page);
     // Fast path: the most recently used entry, still valid, stays where it is.
-    if (had === gen && this.lastTouched[cpu] === page && tlb.size <= cap) return;
-    if (had !== undefined) {
-      tlb.delete(page);
-      if (had !== gen) {
-        this.stats.staleUses++;
-        k.invariants.violate(
-          "tlb-no-stale",
-          cpu,
-          `kernel access to ${formatKernelPage(page)} through a TLB entry of mapping generation ${had}, but the page was freed and re-mapped (generation ${gen}) without a flush on CPU ${cpu}`,
-        );
-      }
+    const mru = this.mru;
+    const at = 3 * cpu;
+    if (mru[at] === page && mru[at + 1] === gen && mru[at + 2] === cap) return;
+    const tlb = this.entriesOf(cpu);
+    if (tlb.isMostRecent(page, gen) && tlb.size <= cap) {
+      this.noteMru(at, page, gen, cap);
+      return;
+    }
+    const had = tlb.take(page);
+    if (had !== 0 && had !== gen) {
+      this.stats.staleUses++;
+      k.invariants.violate(
+        "tlb-no-stale",
+        cpu,
+        `kernel access to ${formatKernelPage(page)} through a TLB entry of mapping generation ${had}, but the page was freed and re-mapped (generation ${gen}) without a flush on CPU ${cpu}`,
+      );
     }
     if (cap === 0) return;
-    tlb.set(page, gen);
-    this.lastTouched[cpu] = page;
-    if (tlb.size > cap) tlb.deleteOldest();
+    tlb.push(page, gen, cap);
+    if (tlb.size <= cap) this.noteMru(at, page, gen, cap);
+  }
+
+  /** The CPU's entries, created at its first kernel translation. */
+  private entriesOf(cpu: number): TlbEntries {
+    let tlb = this.cached[cpu];
+    if (tlb === undefined) this.cached[cpu] = tlb = new TlbEntries(this.mru, 3 * cpu);
+    return tlb;
+  }
+
+  /** Records `page` (PTE generation `gen`) as the most recently used entry at slot `at` of {@link mru}, with at most `cap` entries. */
+  private noteMru(at: number, page: KernelPage, gen: number, cap: number): void {
+    this.mru[at] = page;
+    this.mru[at + 1] = gen;
+    this.mru[at + 2] = cap;
+  }
+
+  /**
+   * {@link touch} of each page of [start, end) in address order (a memset() of a vmalloc'd buffer).
+   * A page the CPU's entries prove absent is filled at once; any other goes through {@link touch}.
+   */
+  touchRange(cpu: number, start: KernelPage, end: KernelPage): void {
+    const vm = this.k.vmalloc;
+    const cap = this.k.params.tlbKernelEntries;
+    const tlb = this.entriesOf(cpu);
+    let p = start;
+    while (p < end) {
+      // The pages of one page-table chunk: their PTE generations are read straight from it.
+      const base = vm.pteChunkBase(p);
+      const chunk = vm.pteChunk(p);
+      const stop = Math.min(end, base + PTE_CHUNK_PAGES);
+      for (; p < stop; p++) {
+        const gen = chunk === undefined ? 0 : (chunk[p - base] ?? 0);
+        if (gen === 0 || !tlb.fillAbsent(p, gen, cap)) this.touchGen(cpu, p, gen);
+      }
+    }
   }
 }
 
@@ -239,6 +299,18 @@ export class TlbEntries {
   private head = 0;
   /** Entries in the ring. */
   private n = 0;
+
+  constructor(
+    /** The owner's record of a most recently used entry ({@link KernelTlb}'s per-CPU one), cleared at any change; null when none. */
+    private readonly mru: Float64Array | null = null,
+    /** This map's slot in {@link mru}. */
+    private readonly mruAt = 0,
+  ) {}
+
+  /** Any change: the owner's record of the most recently used entry no longer holds. */
+  private changed(): void {
+    if (this.mru !== null) this.mru[this.mruAt] = -1;
+  }
 
   /** Number of cached translations. */
   get size(): number {
@@ -267,8 +339,69 @@ export class TlbEntries {
     return this.one && this.onePage === page ? this.oneGen : undefined;
   }
 
+  /** Whether `page` is the most recently used translation, cached with PTE generation `gen` (touching it again changes nothing). */
+  isMostRecent(page: KernelPage, gen: number): boolean {
+    const pages = this.pages;
+    if (pages === null) return this.one && this.onePage === page && this.oneGen === gen;
+    if (this.n === 0) return false;
+    const slot = (this.head + this.n - 1) & (pages.length - 1);
+    return pages[slot] === page && this.gens![slot] === gen;
+  }
+
+  /** Drops the translation of `page` and returns the PTE generation it held, or 0 when it was not cached ({@link get} then {@link delete}). */
+  take(page: KernelPage): number {
+    this.changed();
+    if (this.pages) {
+      const i = this.indexOf(page);
+      if (i < 0) return 0;
+      const gen = this.gens![(this.head + i) & (this.pages.length - 1)]!;
+      this.removeAt(i);
+      return gen;
+    }
+    if (!this.one || this.onePage !== page) return 0;
+    this.one = false;
+    return this.oneGen;
+  }
+
+  /** {@link set}, then evicts the least recently used translation if there are more than `cap` (the caller took any older entry of `page`). */
+  push(page: KernelPage, gen: number, cap: number): void {
+    this.set(page, gen);
+    if (this.size > cap) this.deleteOldest();
+  }
+
+  /**
+   * {@link push} of `page` when a bucket count proves it absent from the ring (then true); false,
+   * changing nothing, when it may be cached, the entries are not in the ring yet, or `cap` is 0.
+   */
+  fillAbsent(page: KernelPage, gen: number, cap: number): boolean {
+    const pages = this.pages;
+    if (pages === null || cap === 0) return false;
+    const buckets = this.buckets!;
+    const b = page & 1023;
+    if (buckets[b] !== 0) return false;
+    this.changed();
+    if (this.n === pages.length) {
+      this.grow();
+      return this.fillAbsent(page, gen, cap);
+    }
+    const mask = pages.length - 1;
+    const slot = (this.head + this.n) & mask;
+    pages[slot] = page;
+    this.gens![slot] = gen;
+    buckets[b] = 1;
+    if (++this.n > cap) {
+      const head = this.head;
+      const old = pages[head]! & 1023;
+      buckets[old] = buckets[old]! - 1;
+      this.head = (head + 1) & mask;
+      this.n--;
+    }
+    return true;
+  }
+
   /** Caches `page` as the most recently used translation (the caller deleted any older entry of it). */
   set(page: KernelPage, gen: number): void {
+    this.changed();
     if (this.pages) {
       if (this.n === this.pages.length) this.grow();
       const slot = (this.head + this.n++) & (this.pages.length - 1);
@@ -331,6 +464,7 @@ export class TlbEntries {
 
   /** Drops the translation of `page` (INVLPG); true when it was cached. */
   delete(page: KernelPage): boolean {
+    this.changed();
     if (this.pages) {
       const i = this.indexOf(page);
       if (i < 0) return false;
@@ -344,6 +478,7 @@ export class TlbEntries {
 
   /** Drops the translations of pages [start, end) (INVLPG over a range), in one pass. */
   deleteRange(start: KernelPage, end: KernelPage): void {
+    this.changed();
     if (!this.pages) {
       if (this.one && this.onePage >= start && this.onePage < end) this.one = false;
       return;
@@ -366,6 +501,7 @@ export class TlbEntries {
 
   /** Drops every translation (a full flush). */
   clear(): void {
+    this.changed();
     if (this.n > 0) this.buckets!.fill(0);
     this.n = 0;
     this.one = false;
@@ -373,6 +509,7 @@ export class TlbEntries {
 
   /** Evicts the least recently used translation. */
   deleteOldest(): void {
+    this.changed();
     if (!this.pages) {
       this.one = false;
       return;
