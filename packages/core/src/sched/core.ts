@@ -25,7 +25,7 @@ export interface TaskOptions {
 
 /** A per-CPU runqueue (struct rq, reduced). */
 export interface Runqueue {
-  /** Runnable tasks, current included, in enqueue order (a new array when the first one is enqueued). */
+  /** Runnable tasks, current included, in enqueue order (a new array when the first one is ever enqueued). */
   tasks: Task[];
   /** rt_rq->rt_time: RT runtime in the current period, ns. */
   rtTime: Nanoseconds;
@@ -37,10 +37,15 @@ export interface Runqueue {
 
 const NO_TASKS: readonly Task[] = Object.freeze([]);
 
+/** The `tasks` of every runqueue before its first enqueue (replaced then, never written). */
+const UNUSED_RQ: Task[] = [];
+
 /** Per-task times in Float64Array pages of 256 tasks, allocated on the first non-zero write, so idle tasks hold no boxed numbers. */
 class TaskTimes {
   /** [vruntime, sumExec, sliceStart, execStart] of pid p at page p >> 8, slots 4(p & 255)..+3. */
   readonly pages: (Float64Array | undefined)[] = [];
+  /** Set when a task's vruntime or policy was written through its accessors (outside the scheduler): runqueue mirrors are rebuilt. */
+  written = false;
 
   /** Time `slot` of `pid` (0 until written). */
   get(pid: number, slot: number): Nanoseconds {
@@ -53,10 +58,15 @@ class TaskTimes {
     let page = this.pages[pid >> 8];
     if (page === undefined) {
       if (Object.is(v, 0)) return;
-      while (this.pages.length < pid >> 8) this.pages.push(undefined);
-      page = this.pages[pid >> 8] = new Float64Array(1024);
+      page = this.alloc(pid);
     }
     page[4 * (pid & 255) + slot] = v;
+  }
+
+  /** Allocates the (absent) page of `pid`. */
+  alloc(pid: number): Float64Array {
+    while (this.pages.length < pid >> 8) this.pages.push(undefined);
+    return (this.pages[pid >> 8] = new Float64Array(1024));
   }
 }
 
@@ -140,6 +150,7 @@ class TaskStruct implements Task {
   set policy(v: PolicyId) {
     checkPolicy(this.name, v);
     this.bits = (this.bits & ~(0b11 << POLICY_SHIFT)) | (v << POLICY_SHIFT);
+    this.times.written = true;
   }
 
   get rtPriority(): number {
@@ -165,6 +176,7 @@ class TaskStruct implements Task {
 
   set vruntime(v: Nanoseconds) {
     this.times.set(this.pid, 0, v);
+    this.times.written = true;
   }
 
   get sumExec(): Nanoseconds {
@@ -194,6 +206,9 @@ class TaskStruct implements Task {
 
 const isRt = (t: Task): boolean => t.policy !== Policy.other;
 
+/** Runqueue length from which a runqueue keeps a {@link Scheduler.vrs} mirror. */
+const MIRROR_MIN = 8;
+
 /** The scheduler: runqueues, wakeups, preemption, tick hooks (kernel/sched/core.c, fair.c, rt.c). */
 export class Scheduler {
   /** Runqueues, indexed by CPU. */
@@ -204,6 +219,13 @@ export class Scheduler {
   private readonly userByCpu: (Task[] | undefined)[] = [];
   /** vruntime, sum_exec_runtime, prev_sum_exec_runtime and exec_start of every task, by pid. */
   private readonly times = new TaskTimes();
+  /**
+   * Per CPU, once its runqueue held {@link MIRROR_MIN} tasks (null before): the vruntime of each
+   * task of `rq.tasks`, at the same index, NaN for an RT task, so long runqueues are scanned without
+   * reading every task. Exact for every task but the CPU's current one (whose vruntime only
+   * updateCurr() changes, read from the task), refreshed when it stops being current.
+   */
+  private readonly vrs: (number[] | null)[];
   private nextPid = 1;
   private readonly factor: number;
   private rtPeriodArmed = false;
@@ -213,8 +235,9 @@ export class Scheduler {
   private readonly kIdlePollExit: number;
 
   constructor(private readonly k: Kernel) {
-    this.rqs = Array.from({ length: k.nrCpus }, () => ({ tasks: [], rtTime: 0, rtThrottled: false, rtClock: 0 }));
+    this.rqs = Array.from({ length: k.nrCpus }, () => ({ tasks: UNUSED_RQ, rtTime: 0, rtThrottled: false, rtClock: 0 }));
     this.rtRuntime = new Float64Array(k.nrCpus).fill(-1);
+    this.vrs = new Array<number[] | null>(k.nrCpus).fill(null);
     this.factor = 1 + Math.floor(Math.log2(Math.min(k.nrCpus, 8)));
     this.kRtPeriod = k.engine.register("sched_rt_period_timer", () => this.rtPeriodTimer());
     // Registered only when used, so kernels without polling idle keep the same event kinds.
@@ -254,23 +277,48 @@ export class Scheduler {
 
   /** update_curr(): charge the running task's runtime since exec_start. */
   updateCurr(cpu: number): void {
-    const c = this.k.cpus[cpu]!;
-    const t = c.curr;
+    const t = this.k.cpus[cpu]!.curr;
     if (!t) return;
     const now = this.k.engine.now;
-    const d = now - t.execStart;
+    // The task's times read and written in its TaskTimes page (allocated by the write of now > 0).
+    const pid = t.pid;
+    const times = this.times;
+    let page = times.pages[pid >> 8];
+    const o = 4 * (pid & 255);
+    const d = now - (page === undefined ? 0 : page[o + 3]!);
     if (d <= 0) return;
-    t.execStart = now;
-    t.sumExec += d;
+    if (page === undefined) page = times.alloc(pid);
+    page[o + 3] = now;
+    page[o + 1] = page[o + 1]! + d;
     if (isRt(t)) {
       const rq = this.rqs[cpu]!;
       rq.rtTime += d;
-    } else t.vruntime += d;
+    } else page[o] = page[o]! + d;
   }
 
-  private minVruntime(rq: Runqueue, except: Task | null): number {
+  /** min_vruntime of the CFS tasks of `rq` other than `except` (Infinity if none). */
+  private minVruntime(cpu: number, rq: Runqueue, except: Task | null): number {
     let m = Infinity;
-    for (const t of rq.tasks) if (t !== except && !isRt(t) && t.vruntime < m) m = t.vruntime;
+    const tasks = rq.tasks;
+    const vr = this.mirror(cpu);
+    if (vr !== null) {
+      const curr = this.k.cpus[cpu]!.curr;
+      for (let i = 0; i < tasks.length; i++) {
+        const t = tasks[i]!;
+        if (t === except) continue;
+        let v = vr[i]!;
+        if (v !== v) continue;
+        if (t === curr) v = t.vruntime;
+        if (v < m) m = v;
+      }
+      return m;
+    }
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
+      if (t === except || isRt(t)) continue;
+      const v = t.vruntime;
+      if (v < m) m = v;
+    }
     return m;
   }
 
@@ -281,13 +329,16 @@ export class Scheduler {
     const rq = this.rqs[cpu]!;
     this.updateCurr(cpu);
     if (!isRt(task)) {
-      const min = this.minVruntime(rq, task);
-      if (min !== Infinity) task.vruntime = Math.max(task.vruntime, min - this.latencyNs / 2);
+      const min = this.minVruntime(cpu, rq, task);
+      if (min !== Infinity) this.times.set(task.pid, 0, Math.max(task.vruntime, min - this.latencyNs / 2));
     }
     task.state = TaskState.runnable;
     task.wakeups++;
-    if (rq.tasks.length === 0) rq.tasks = [task];
+    if (rq.tasks === UNUSED_RQ) rq.tasks = [task];
     else rq.tasks.push(task);
+    const vr = this.vrs[cpu];
+    if (vr) vr.push(isRt(task) ? NaN : task.vruntime);
+    else if (rq.tasks.length >= MIRROR_MIN) this.vrs[cpu] = this.buildMirror(rq.tasks);
     this.k.trace?.instant(from, `sched_wakeup: comm=${task.name} pid=${task.pid} target_cpu=${cpu}`, this.k.engine.now);
     for (const h of this.k.hooks.schedWakeup) h(task, from);
     this.updateTickDependency(cpu);
@@ -362,8 +413,20 @@ export class Scheduler {
     const cpu = task.cpu;
     const rq = this.rqs[cpu]!;
     this.updateCurr(cpu);
-    const i = rq.tasks.indexOf(task);
-    if (i >= 0) rq.tasks.splice(i, 1);
+    // indexOf() + splice(i, 1) without the array splice() returns.
+    const tasks = rq.tasks;
+    const n = tasks.length;
+    let i = 0;
+    while (i < n && tasks[i] !== task) i++;
+    if (i < n) {
+      for (let j = i + 1; j < n; j++) tasks[j - 1] = tasks[j]!;
+      tasks.pop();
+      const vr = this.vrs[cpu];
+      if (vr) {
+        for (let j = i + 1; j < n; j++) vr[j - 1] = vr[j]!;
+        vr.pop();
+      }
+    }
     task.state = TaskState.sleeping;
     this.updateTickDependency(cpu);
     this.k.cpus[cpu]!.needResched = true;
@@ -373,19 +436,70 @@ export class Scheduler {
   private pickNext(cpu: number): Task | null {
     const rq = this.rqs[cpu]!;
     const curr = this.k.cpus[cpu]!.curr;
+    const tasks = rq.tasks;
+    const n = tasks.length;
+    const vr = this.mirror(cpu);
     let best: Task | null = null;
     if (!rq.rtThrottled) {
-      for (const t of rq.tasks) {
+      let bestPrio = 0;
+      for (let i = 0; i < n; i++) {
+        // An RT task: NaN in the mirror.
+        if (vr !== null && vr[i] === vr[i]) continue;
+        const t = tasks[i]!;
         if (!isRt(t)) continue;
-        if (!best || t.rtPriority > best.rtPriority || (t === curr && t.rtPriority === best.rtPriority)) best = t;
+        const prio = t.rtPriority;
+        if (!best || prio > bestPrio || (t === curr && prio === bestPrio)) {
+          best = t;
+          bestPrio = prio;
+        }
       }
       if (best) return best;
     }
-    for (const t of rq.tasks) {
+    let bestV = 0;
+    if (vr !== null) {
+      for (let i = 0; i < n; i++) {
+        let v = vr[i]!;
+        if (v !== v) continue;
+        const t = tasks[i]!;
+        if (t === curr) v = t.vruntime;
+        if (!best || v < bestV || (t === curr && v === bestV)) {
+          best = t;
+          bestV = v;
+        }
+      }
+      return best;
+    }
+    for (let i = 0; i < n; i++) {
+      const t = tasks[i]!;
       if (isRt(t)) continue;
-      if (!best || t.vruntime < best.vruntime || (t === curr && t.vruntime === best.vruntime)) best = t;
+      const v = t.vruntime;
+      if (!best || v < bestV || (t === curr && v === bestV)) {
+        best = t;
+        bestV = v;
+      }
     }
     return best;
+  }
+
+  /** The vruntime mirror of `cpu`'s runqueue, rebuilt first if a task's vruntime or policy was written from outside; null if it has none. */
+  private mirror(cpu: number): number[] | null {
+    const vr = this.vrs[cpu]!;
+    if (vr === null) return null;
+    if (this.times.written) {
+      this.times.written = false;
+      for (let i = 0; i < this.vrs.length; i++) {
+        if (this.vrs[i]) this.vrs[i] = this.buildMirror(this.rqs[i]!.tasks);
+      }
+      return this.vrs[cpu]!;
+    }
+    return vr;
+  }
+
+  /** A vruntime mirror of `tasks` (NaN for RT tasks). */
+  private buildMirror(tasks: readonly Task[]): number[] {
+    const vr: number[] = [];
+    for (let i = 0; i < tasks.length; i++) vr.push(isRt(tasks[i]!) ? NaN : tasks[i]!.vruntime);
+    return vr;
   }
 
   /** __schedule(): switch to the next task, paying the context-switch cost. */
@@ -402,6 +516,7 @@ export class Scheduler {
     if (prev && prev.state === TaskState.running) prev.state = TaskState.runnable;
     if (prev && prev.user) prev.returning = false;
     c.curr = next;
+    if (prev !== null && this.vrs[cpu] !== null) this.refreshMirror(cpu, prev);
     const prevState = prev && prev.state === TaskState.sleeping ? "S" : "R";
     k.trace?.instant(cpu, `sched_switch: prev_comm=${prev?.name ?? "swapper"} prev_state=${prevState} next_comm=${next?.name ?? "swapper"}`, now);
     for (const h of k.hooks.schedSwitch) h(cpu, prev, next);
@@ -413,23 +528,54 @@ export class Scheduler {
     }
     if (!prev) k.tick.idleExit(cpu);
     next.state = TaskState.running;
-    next.execStart = now;
-    next.sliceStart = next.sumExec;
-    next.segs.unshift(k.exec.segments.take("sched_switch", k.params.contextSwitchNs + charged, Context.kernel, -1, false, null, null, 0));
+    // next.execStart = now; next.sliceStart = next.sumExec; in its TaskTimes page (none while both are 0).
+    const times = this.times;
+    const pid = next.pid;
+    let page = times.pages[pid >> 8];
+    if (page === undefined && !Object.is(now, 0)) page = times.alloc(pid);
+    if (page !== undefined) {
+      const o = 4 * (pid & 255);
+      page[o + 3] = now;
+      page[o + 2] = page[o + 1]!;
+    }
+    const sw = k.exec.segments.take("sched_switch", k.params.contextSwitchNs + charged, Context.kernel, -1, false, null, null, 0);
+    // segs.unshift(sw), without the runtime call of Array.prototype.unshift.
+    const segs = next.segs;
+    let i = segs.length;
+    if (i === 0) segs.push(sw);
+    else {
+      segs.push(segs[i - 1]!);
+      while (--i > 0) segs[i] = segs[i - 1]!;
+      segs[0] = sw;
+    }
     if (isRt(next)) this.rqs[cpu]!.rtClock = now;
+  }
+
+  /** Brings the mirror entry of `task`, no longer current on `cpu`, up to date with the vruntime updateCurr() charged it. */
+  private refreshMirror(cpu: number, task: Task): void {
+    const vr = this.vrs[cpu]!;
+    const tasks = this.rqs[cpu]!.tasks;
+    for (let i = 0; i < tasks.length; i++) {
+      if (tasks[i] === task) {
+        vr[i] = isRt(task) ? NaN : task.vruntime;
+        return;
+      }
+    }
   }
 
   /** sched_can_stop_tick() (4.9/6.1 kernel/sched/core.c). */
   canStopTick(cpu: number): boolean {
-    const rq = this.rqs[cpu]!;
+    const tasks = this.rqs[cpu]!.tasks;
+    const n = tasks.length;
     let rr = 0, fifo = 0;
-    for (const t of rq.tasks) {
-      if (t.policy === Policy.rr) rr++;
-      else if (t.policy === Policy.fifo) fifo++;
+    for (let i = 0; i < n; i++) {
+      const policy = tasks[i]!.policy;
+      if (policy === Policy.rr) rr++;
+      else if (policy === Policy.fifo) fifo++;
     }
     if (rr) return rr === 1;
     if (fifo) return true;
-    return rq.tasks.length <= 1;
+    return n <= 1;
   }
 
   /** sched_update_tick_dependency(): set or clear TICK_DEP_BIT_SCHED of a nohz_full CPU. */
@@ -458,7 +604,8 @@ export class Scheduler {
       return;
     }
     let nrCfs = 0;
-    for (const x of rq.tasks) if (!isRt(x)) nrCfs++;
+    const tasks = rq.tasks;
+    for (let i = 0; i < tasks.length; i++) if (!isRt(tasks[i]!)) nrCfs++;
     if (nrCfs < 2) return;
     const slice = Math.max(this.latencyNs / nrCfs, this.minGranularityNs);
     const ran = t.sumExec - t.sliceStart;

@@ -1,6 +1,6 @@
 import type { Nanoseconds } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
-import { Context, segment } from "../machine/cpu.js";
+import { Context } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import { Kept, Src, tickKeptByKeys } from "../accounting/sources.js";
 import type { Task } from "../sched/task.js";
@@ -61,6 +61,10 @@ class TickTable {
   readonly flags: Uint8Array;
   /** keptCounts of CPU c at c × tickKeptByKeys.length. */
   readonly kept: Int32Array;
+  /** The last view of one CPU's kept counts made (a report reads one CPU's counts key by key), or null. */
+  keptView: Int32Array | null = null;
+  /** The CPU of {@link keptView}, or -1. */
+  keptViewCpu = -1;
 
   constructor(n: number) {
     this.times = new Float64Array(4 * n);
@@ -178,10 +182,15 @@ class TickSchedCpu implements TickSched {
     this.t.flags[4 * this.cpu + 3] = v ? 1 : 0;
   }
 
-  /** A view of the CPU's slice of the kept-by counts (a new view on each read). */
+  /** A view of the CPU's slice of the kept-by counts (the table's last one while it is this CPU's). */
   get keptCounts(): Int32Array {
-    const n = tickKeptByKeys.length;
-    return this.t.kept.subarray(this.cpu * n, (this.cpu + 1) * n);
+    const t = this.t;
+    if (t.keptViewCpu !== this.cpu) {
+      const n = tickKeptByKeys.length;
+      t.keptView = t.kept.subarray(this.cpu * n, (this.cpu + 1) * n);
+      t.keptViewCpu = this.cpu;
+    }
+    return t.keptView!;
   }
 }
 
@@ -199,12 +208,21 @@ export class TickSchedState {
   private readonly table: TickTable;
   /** Every CPU's kept-by tick counts (CPU c's at c × tickKeptByKeys.length). */
   private readonly keptAll: Int32Array;
+  /** {@link TickTable.times}: nextTick, lastSchedTick, stoppedSince, stoppedNs of CPU c at 4c..4c+3, read directly on hot paths. */
+  private readonly times: Float64Array;
+  /** {@link TickTable.ints}: keptBy, depMask, stops, restarts of CPU c at 4c..4c+3. */
+  private readonly ints: Int32Array;
+  /** {@link TickTable.flags}: stopped, inIdle, indefinite, staleDeadline of CPU c at 4c..4c+3. */
+  private readonly flags: Uint8Array;
 
   constructor(private readonly k: Kernel) {
     this.timekeeper = k.bootCpu;
     this.table = new TickTable(k.nrCpus);
     this.ts = Array.from({ length: k.nrCpus }, (_, cpu) => new TickSchedCpu(this.table, cpu));
     this.keptAll = this.table.kept;
+    this.times = this.table.times;
+    this.ints = this.table.ints;
+    this.flags = this.table.flags;
   }
 
   /** Starts the periodic tick on every CPU at boot (tick_setup_sched_timer()). */
@@ -214,12 +232,14 @@ export class TickSchedState {
     }
   }
 
+  /** tick_program_event() of the tick hrtimer at `at`, kept for `keptBy` (-1: periodic). */
   private programTick(cpu: number, at: Nanoseconds, keptBy: number): void {
-    const ts = this.ts[cpu]!;
-    ts.nextTick = at;
-    ts.keptBy = keptBy;
-    ts.indefinite = false;
-    ts.staleDeadline = false;
+    const i = 4 * cpu;
+    this.times[i] = at;
+    this.ints[i] = keptBy;
+    const flags = this.flags;
+    flags[i + 2] = 0;
+    flags[i + 3] = 0;
     this.k.clockevents.programEvent(cpu, at);
   }
 
@@ -231,17 +251,20 @@ export class TickSchedState {
 
   /** hrtimer_interrupt() on `cpu`: the tick if its hrtimer expired, a spurious interrupt otherwise. */
   timerInterrupt(cpu: number): void {
-    const ts = this.ts[cpu]!;
     const k = this.k;
     const now = k.engine.now;
-    if (ts.nextTick <= now) {
-      const reason = ts.keptBy;
-      ts.nextTick = Infinity;
+    const i = 4 * cpu;
+    if (this.times[i]! <= now) {
+      const reason = this.ints[i]!;
+      this.times[i] = Infinity;
       k.irq.raise(cpu, k.exec.segments.take("local_timer", k.params.tickHandlerNs, Context.irq, Src.tick, false, this.tickStart, null, reason));
     } else {
-      if (ts.indefinite && ts.staleDeadline) ts.staleDeadline = false;
-      k.invariants.spuriousTimer(cpu, ts.indefinite);
-      k.irq.raise(cpu, segment("spurious_timer", k.params.spuriousTimerNs, Context.irq, { source: Src.spurious_timer }));
+      const flags = this.flags;
+      const indefinite = flags[i + 2] === 1;
+      if (indefinite && flags[i + 3] === 1) flags[i + 3] = 0;
+      k.invariants.spuriousTimer(cpu, indefinite);
+      // Nothing keeps the handler segment after it ran: it comes from the pool, like the tick's.
+      k.irq.raise(cpu, k.exec.segments.take("spurious_timer", k.params.spuriousTimerNs, Context.irq, Src.spurious_timer, false, null, null, 0));
     }
   }
 
@@ -251,22 +274,22 @@ export class TickSchedState {
   /** tick_sched_timer() → tick_sched_handle() → update_process_times(). */
   private tickSchedTimer(cpu: number, reason: number): void {
     const k = this.k;
-    const ts = this.ts[cpu]!;
     const now = k.engine.now;
     if (reason >= 0 && k.measuring()) this.keptAll[cpu * tickKeptByKeys.length + reason]!++;
-    ts.lastSchedTick = now;
+    this.times[4 * cpu + 1] = now;
     k.sched.schedulerTick(cpu);
-    for (const h of k.hooks.tick) h(cpu);
+    const hooks = k.hooks.tick;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(cpu);
     if (k.timers.hasExpired(cpu, now)) k.irq.raiseSoftirq(cpu, SOFTIRQ_TIMER);
     k.invariants.tickRan(cpu);
-    if (!ts.stopped) {
-      this.programTick(cpu, this.nextPeriod(), cpu === this.timekeeper ? Kept.TIMEKEEPING : ts.keptBy);
+    if (this.flags[4 * cpu] === 0) {
+      this.programTick(cpu, this.nextPeriod(), cpu === this.timekeeper ? Kept.TIMEKEEPING : this.ints[4 * cpu]!);
     }
   }
 
   /** First set dependency bit (Kept index) at the 4 levels, or -1 (check_tick_dependency()). */
   private firstDep(cpu: number): number {
-    let mask = this.globalDep | this.ts[cpu]!.depMask;
+    let mask = this.globalDep | this.ints[4 * cpu + 1]!;
     const curr = this.k.cpus[cpu]!.curr;
     if (curr !== null && this.taskDep.size > 0) mask |= this.taskDep.get(curr) ?? 0;
     if (mask === 0) return -1;
@@ -285,7 +308,7 @@ export class TickSchedState {
   /** Called by the interrupt layer on every interrupt exit (tick_nohz_irq_exit()). */
   irqExit(cpu: number): void {
     const c = this.k.cpus[cpu]!;
-    if (this.ts[cpu]!.inIdle) {
+    if (this.flags[4 * cpu + 1] === 1) {
       if (c.curr === null && !c.needResched) this.stopIdle(cpu);
       return;
     }
@@ -295,12 +318,11 @@ export class TickSchedState {
   /** tick_nohz_full_update_tick(): stop or restart the tick of a busy nohz_full CPU. */
   fullUpdateTick(cpu: number): void {
     const k = this.k;
-    const ts = this.ts[cpu]!;
     const reason = this.cantStopReason(cpu);
     if (reason >= 0) {
       k.trace?.instant(cpu, `tick_stop: success=0 dependency=${tickKeptByKeys[reason]}`, k.engine.now);
-      if (ts.stopped) this.restart(cpu, reason);
-      else ts.keptBy = reason;
+      if (this.flags[4 * cpu] === 1) this.restart(cpu, reason);
+      else this.ints[4 * cpu] = reason;
       return;
     }
     this.stopSchedTick(cpu, k.maxDeferment(cpu));
@@ -312,7 +334,8 @@ export class TickSchedState {
    */
   private stopSchedTick(cpu: number, cap: Nanoseconds): void {
     const k = this.k;
-    const ts = this.ts[cpu]!;
+    const i = 4 * cpu;
+    const flags = this.flags;
     const now = k.engine.now;
     const timer = Math.min(k.timers.nextNonDeferrable(cpu), k.rcuNextEvent(cpu));
     const next = Math.min(timer, cap);
@@ -321,26 +344,28 @@ export class TickSchedState {
       const why = timer <= cap ? Kept.TIMER : Kept.MAX_DEFERMENT;
       // 4.9: a stopped tick with an event within the next period stays stopped and is programmed
       // at that event; only an event already due restarts it.
-      if (ts.stopped) {
+      if (flags[i] === 1) {
         if (next <= now) this.restart(cpu, why);
         else this.programTick(cpu, next, why);
-      } else if (ts.nextTick === Infinity) this.programTick(cpu, boundary, why);
-      else ts.keptBy = why;
+      } else if (this.times[i] === Infinity) this.programTick(cpu, boundary, why);
+      else this.ints[i] = why;
       return;
     }
-    if (!ts.stopped) {
-      ts.stopped = true;
-      ts.stoppedSince = now;
-      if (k.measuring()) ts.stops++;
+    if (flags[i] === 0) {
+      flags[i] = 1;
+      this.times[i + 2] = now;
+      if (k.measuring()) this.ints[i + 2]!++;
       k.trace?.instant(cpu, "tick_stop: success=1 dependency=NONE", now);
-      for (const h of k.hooks.tickStopped) h(cpu);
+      const hooks = k.hooks.tickStopped;
+      for (let h = 0; h < hooks.length; h++) hooks[h]!(cpu);
     }
     if (next === Infinity) {
-      const hadDeadline = k.clockevents.devices[cpu]!.handle !== 0;
-      ts.nextTick = Infinity;
-      ts.keptBy = -1;
-      ts.indefinite = true;
-      ts.staleDeadline = hadDeadline && !k.clockevents.devices[cpu]!.supportsOneshotStopped;
+      const ce = k.clockevents;
+      const hadDeadline = ce.armed(cpu);
+      this.times[i] = Infinity;
+      this.ints[i] = -1;
+      flags[i + 2] = 1;
+      flags[i + 3] = hadDeadline && !ce.supportsOneshotStopped(cpu) ? 1 : 0;
       k.clockevents.programStopped(cpu);
     } else {
       this.programTick(cpu, next, timer <= cap ? Kept.TIMER : Kept.MAX_DEFERMENT);
@@ -349,26 +374,27 @@ export class TickSchedState {
 
   /** tick_nohz_restart_sched_tick(): the tick runs again from the next period. */
   private restart(cpu: number, reason: number): void {
-    const ts = this.ts[cpu]!;
     const now = this.k.engine.now;
-    ts.stopped = false;
-    this.accumulateStopped(ts, now);
-    if (this.k.measuring()) ts.restarts++;
+    this.flags[4 * cpu] = 0;
+    this.accumulateStopped(cpu, now);
+    if (this.k.measuring()) this.ints[4 * cpu + 3]!++;
     this.programTick(cpu, this.nextPeriod(), reason);
   }
 
-  private accumulateStopped(ts: TickSched, now: Nanoseconds): void {
-    if (ts.stoppedSince >= 0) {
-      const from = Math.max(ts.stoppedSince, this.k.warmup);
-      if (now > from) ts.stoppedNs += now - from;
-      ts.stoppedSince = -1;
+  /** Adds the time `cpu`'s tick has been stopped, up to `now`, to its stoppedNs (from the end of the warm-up). */
+  private accumulateStopped(cpu: number, now: Nanoseconds): void {
+    const times = this.times;
+    const since = times[4 * cpu + 2]!;
+    if (since >= 0) {
+      const from = Math.max(since, this.k.warmup);
+      if (now > from) times[4 * cpu + 3] = times[4 * cpu + 3]! + (now - from);
+      times[4 * cpu + 2] = -1;
     }
   }
 
   /** tick_nohz_idle_enter(): the CPU goes idle; every CPU but the timekeeper may stop its tick. */
   idleEnter(cpu: number): void {
-    const ts = this.ts[cpu]!;
-    ts.inIdle = true;
+    this.flags[4 * cpu + 1] = 1;
     this.stopIdle(cpu);
   }
 
@@ -379,13 +405,14 @@ export class TickSchedState {
 
   /** tick_nohz_idle_exit(): leaving idle to run a task restarts a stopped tick. */
   idleExit(cpu: number): void {
-    const ts = this.ts[cpu]!;
-    if (!ts.inIdle) return;
-    ts.inIdle = false;
-    if (ts.stopped) {
-      ts.stopped = false;
-      this.accumulateStopped(ts, this.k.engine.now);
-      if (this.k.measuring()) ts.restarts++;
+    const flags = this.flags;
+    const i = 4 * cpu;
+    if (flags[i + 1] === 0) return;
+    flags[i + 1] = 0;
+    if (flags[i] === 1) {
+      flags[i] = 0;
+      this.accumulateStopped(cpu, this.k.engine.now);
+      if (this.k.measuring()) this.ints[i + 3]!++;
       this.programTick(cpu, this.nextPeriod(), -1);
     }
   }
@@ -401,15 +428,14 @@ export class TickSchedState {
 
   /** Sets a CPU-level dependency bit; a 0→1 change kicks the CPU (tick_nohz_dep_set_cpu()). */
   depSetCpu(cpu: number, bit: number): void {
-    const ts = this.ts[cpu]!;
-    const prev = ts.depMask;
-    ts.depMask |= 1 << bit;
+    const prev = this.ints[4 * cpu + 1]!;
+    this.ints[4 * cpu + 1] = prev | (1 << bit);
     if (prev === 0 && this.k.cpus[cpu]!.nohzFull) this.kick(cpu);
   }
 
   /** Clears a CPU-level dependency bit (tick_nohz_dep_clear_cpu()); the tick stops at a later exit. */
   depClearCpu(cpu: number, bit: number): void {
-    this.ts[cpu]!.depMask &= ~(1 << bit);
+    this.ints[4 * cpu + 1] = this.ints[4 * cpu + 1]! & ~(1 << bit);
   }
 
   /** Sets a task-level dependency bit (tick_nohz_dep_set_task()); 4.9 kicks every nohz_full CPU. */
@@ -437,9 +463,10 @@ export class TickSchedState {
   /** Closes stopped-time accounting at the end of the run. */
   finish(): void {
     const now = this.k.engine.now;
-    for (const ts of this.ts) {
+    for (let cpu = 0; cpu < this.ts.length; cpu++) {
+      const ts = this.ts[cpu]!;
       if (ts.stoppedSince >= 0) {
-        this.accumulateStopped(ts, now);
+        this.accumulateStopped(cpu, now);
         ts.stoppedSince = now;
       }
     }

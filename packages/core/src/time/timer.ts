@@ -25,9 +25,15 @@ export function timerSetup(name: string, fn: () => void, deferrable = false): Ti
 /** Per-CPU timer wheels, reduced to sorted lists (kernel/time/timer.c). */
 export class TimerBases {
   private readonly bases: TimerList[][];
+  /** base->next_expiry per CPU: expiry of the CPU's first timer, or Infinity (kept as the lists change). */
+  private readonly first: Float64Array;
+  /** Expiry of each CPU's first non-deferrable timer, or Infinity (kept as the lists change). */
+  private readonly firstNonDeferrable: Float64Array;
 
   constructor(private readonly k: Kernel) {
     this.bases = Array.from({ length: k.nrCpus }, () => []);
+    this.first = new Float64Array(k.nrCpus).fill(Infinity);
+    this.firstNonDeferrable = new Float64Array(k.nrCpus).fill(Infinity);
     k.irq.openSoftirq(SOFTIRQ_TIMER, { name: "TIMER", source: NO_SOURCE, costNs: k.params.timerSoftirqNs, action: (cpu) => this.runExpired(cpu, k.engine.now) });
   }
 
@@ -48,26 +54,53 @@ export class TimerBases {
     t.expires = this.jiffyAligned(expires);
     t.cpu = cpu;
     const base = this.bases[cpu]!;
+    const at = t.expires;
     let i = base.length;
-    while (i > 0 && base[i - 1]!.expires > t.expires) i--;
-    base.splice(i, 0, t);
+    while (i > 0 && base[i - 1]!.expires > at) i--;
+    // base.splice(i, 0, t) without the array splice() returns.
+    let j = base.length;
+    base.push(t);
+    for (; j > i; j--) base[j] = base[j - 1]!;
+    base[i] = t;
+    this.refresh(cpu);
     if (!t.deferrable) this.k.tick.timerAdded(cpu, t.expires);
   }
 
   /** Removes a pending timer (del_timer()); returns whether it was pending. */
   del(t: TimerList): boolean {
     if (t.cpu < 0) return false;
-    const base = this.bases[t.cpu]!;
-    const i = base.indexOf(t);
-    if (i >= 0) base.splice(i, 1);
+    const cpu = t.cpu;
+    const base = this.bases[cpu]!;
+    const n = base.length;
+    let i = 0;
+    while (i < n && base[i] !== t) i++;
+    if (i < n) {
+      // base.splice(i, 1) without the array splice() returns.
+      for (let j = i + 1; j < n; j++) base[j - 1] = base[j]!;
+      base.pop();
+      this.refresh(cpu);
+    }
     t.cpu = -1;
     return true;
   }
 
+  /** Recomputes {@link first} and {@link firstNonDeferrable} of `cpu` after its list changed. */
+  private refresh(cpu: number): void {
+    const b = this.bases[cpu]!;
+    this.first[cpu] = b.length > 0 ? b[0]!.expires : Infinity;
+    let next = Infinity;
+    for (let i = 0; i < b.length; i++) {
+      if (!b[i]!.deferrable) {
+        next = b[i]!.expires;
+        break;
+      }
+    }
+    this.firstNonDeferrable[cpu] = next;
+  }
+
   /** Whether any timer of `cpu` has expired by `now` (run_local_timers() raising TIMER_SOFTIRQ). */
   hasExpired(cpu: number, now: Nanoseconds): boolean {
-    const b = this.bases[cpu]!;
-    return b.length > 0 && b[0]!.expires <= now;
+    return this.first[cpu]! <= now;
   }
 
   /** Runs every expired timer of `cpu` in expiry order (run_timer_softirq() → __run_timers()). */
@@ -76,6 +109,7 @@ export class TimerBases {
     while (b.length > 0 && b[0]!.expires <= now) {
       const t = b.shift()!;
       t.cpu = -1;
+      this.refresh(cpu);
       this.k.trace?.instant(cpu, `timer_expire_entry: ${t.name}`, now);
       t.fn();
     }
@@ -83,7 +117,6 @@ export class TimerBases {
 
   /** Expiry of the earliest non-deferrable timer of `cpu`, or Infinity (get_next_timer_interrupt()). */
   nextNonDeferrable(cpu: number): Nanoseconds {
-    for (const t of this.bases[cpu]!) if (!t.deferrable) return t.expires;
-    return Infinity;
+    return this.firstNonDeferrable[cpu]!;
   }
 }
