@@ -70,7 +70,7 @@ export class KernelTlb {
   /**
    * Per-CPU cached kernel translations: page → PTE generation, least recently used first; a CPU's
    * entries are created at its first kernel translation (undefined: nothing cached yet), reporting
-   * their changes to {@link mru}.
+   * their changes to the per-CPU most-recently-used record (`mru`).
    */
   readonly cached: (TlbEntries | undefined)[];
   /**
@@ -303,7 +303,7 @@ export class TlbEntries {
   constructor(
     /** The owner's record of a most recently used entry ({@link KernelTlb}'s per-CPU one), cleared at any change; null when none. */
     private readonly mru: Float64Array | null = null,
-    /** This map's slot in {@link mru}. */
+    /** This map's slot in `mru`. */
     private readonly mruAt = 0,
   ) {}
 
