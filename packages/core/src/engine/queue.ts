@@ -107,6 +107,17 @@ export class EventQueue {
    * `limit` (Infinity when nothing will ever be due). Drops dead events met on the way.
    */
   peekTime(limit: number = MAX_TIME): number {
+    // The common case stays small enough to be inlined into the caller's loop (a time returned
+    // from a call that is not inlined is boxed).
+    const lane = this.lane;
+    if (lane !== NONE) {
+      if (this.kind[lane] !== DEAD) return this.time[lane]!;
+    } else if (this.n0 > 0 && this.kind[this.hs0[0]!] !== DEAD) return this.tk0[0]!;
+    return this.peekSlow(limit);
+  }
+
+  /** {@link peekTime} after dropping a dead lane or heap head, or refilling bucket 0. */
+  private peekSlow(limit: number): number {
     const kind = this.kind;
     for (;;) {
       const lane = this.lane;
@@ -185,15 +196,15 @@ export class EventQueue {
     this.n++;
     const lane = this.lane;
     if (lane === NONE) {
-      if (time < this.leastQueued()) this.lane = slot;
-      else this.insert(slot, time, key);
+      if (this.precedesQueued(time)) this.lane = slot;
+      else this.insert(slot);
     } else {
       const lt = this.time[lane]!;
       if (time < lt || (time === lt && key < keys[lane]!)) {
         // The new event precedes the lane's, which precedes everything queued: swap them.
         this.lane = slot;
-        this.insert(lane, lt, keys[lane]!);
-      } else this.insert(slot, time, key);
+        this.insert(lane);
+      } else this.insert(slot);
     }
     return seq;
   }
@@ -210,20 +221,24 @@ export class EventQueue {
   }
 
   /**
-   * A lower bound of every queued event's time (the lane excluded): bucket 0's head, else the
-   * least time filed in the lowest non-empty bucket (dead events included), else Infinity.
+   * Whether `time` is earlier than every queued event (the lane excluded): than bucket 0's head, else
+   * than the least time filed in the lowest non-empty bucket (dead events included). A boolean, so
+   * that no time is boxed on the way out.
    */
-  private leastQueued(): number {
-    if (this.n0 > 0) return this.tk0[0]!;
+  private precedesQueued(time: number): boolean {
+    if (this.n0 > 0) return time < this.tk0[0]!;
     let b: number;
     if (this.maskLo !== 0) b = 31 - Math.clz32(this.maskLo & -this.maskLo);
     else if (this.maskHi !== 0) b = 63 - Math.clz32(this.maskHi & -this.maskHi);
-    else return Infinity;
-    return this.mins[b]!;
+    else return true;
+    return time < this.mins[b]!;
   }
 
   /** Files a slot under its bucket relative to `last`. */
-  private insert(slot: number, time: number, key: number): void {
+  private insert(slot: number): void {
+    // Times and keys are read here rather than passed: a double argument to a call that is not
+    // inlined is boxed.
+    const time = this.time[slot]!;
     let b: number;
     if (time > MAX_TIME) b = NEVER;
     else {
@@ -232,7 +247,7 @@ export class EventQueue {
       else {
         const lx = (time >>> 0) ^ this.lastLo;
         if (lx >>> HEAP0_BITS === 0) {
-          this.pushHeap0(slot, time, key);
+          this.pushHeap0(slot);
           return;
         }
         b = 32 - Math.clz32(lx);
@@ -269,7 +284,7 @@ export class EventQueue {
       while (s !== NONE) {
         const next = link[s]!;
         if (kind[s] === DEAD) this.dropDead(s);
-        else this.insert(s, time[s]!, this.key[s]!);
+        else this.insert(s);
         s = next;
       }
       return REFILLED;
@@ -283,7 +298,7 @@ export class EventQueue {
       else {
         const t = time[s]!;
         const lx = (t >>> 0) ^ lastLo;
-        if (lx >>> HEAP0_BITS === 0) this.pushHeap0(s, t, this.key[s]!);
+        if (lx >>> HEAP0_BITS === 0) this.pushHeap0(s);
         else {
           const nb = 32 - Math.clz32(lx);
           link[s] = heads[nb]!;
@@ -347,12 +362,13 @@ export class EventQueue {
   private file(slots: number[]): void {
     for (const s of slots) {
       if (this.kind[s] === DEAD) this.dropDead(s);
-      else this.insert(s, this.time[s]!, this.key[s]!);
+      else this.insert(s);
     }
   }
 
-  private pushHeap0(slot: number, time: number, key: number): void {
+  private pushHeap0(slot: number): void {
     const tk = this.tk0, hs = this.hs0;
+    const time = this.time[slot]!, key = this.key[slot]!;
     let i = this.n0++;
     while (i > 0) {
       const p = (i - 1) >> 2;
