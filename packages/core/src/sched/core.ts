@@ -5,6 +5,7 @@ import { Context } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import { TickDep } from "../time/tick-sched.js";
 import { Policy, TaskState } from "./task.js";
+import { insertAt, removeAt } from "../util/array.js";
 import type { KthreadRole, PolicyId, Task, TaskStateId } from "./task.js";
 
 /** Options of a new task. */
@@ -44,8 +45,6 @@ const UNUSED_RQ: Task[] = [];
 class TaskTimes {
   /** [vruntime, sumExec, sliceStart, execStart] of pid p at page p >> 8, slots 4(p & 255)..+3. */
   readonly pages: (Float64Array | undefined)[] = [];
-  /** Set when a task's vruntime or policy was written through its accessors (outside the scheduler): runqueue mirrors are rebuilt. */
-  written = false;
 
   /** Time `slot` of `pid` (0 until written). */
   get(pid: number, slot: number): Nanoseconds {
@@ -150,7 +149,6 @@ class TaskStruct implements Task {
   set policy(v: PolicyId) {
     checkPolicy(this.name, v);
     this.bits = (this.bits & ~(0b11 << POLICY_SHIFT)) | (v << POLICY_SHIFT);
-    this.times.written = true;
   }
 
   get rtPriority(): number {
@@ -176,7 +174,6 @@ class TaskStruct implements Task {
 
   set vruntime(v: Nanoseconds) {
     this.times.set(this.pid, 0, v);
-    this.times.written = true;
   }
 
   get sumExec(): Nanoseconds {
@@ -206,9 +203,6 @@ class TaskStruct implements Task {
 
 const isRt = (t: Task): boolean => t.policy !== Policy.other;
 
-/** Runqueue length from which a runqueue keeps a {@link Scheduler.vrs} mirror. */
-const MIRROR_MIN = 8;
-
 /** The scheduler: runqueues, wakeups, preemption, tick hooks (kernel/sched/core.c, fair.c, rt.c). */
 export class Scheduler {
   /** Runqueues, indexed by CPU. */
@@ -219,13 +213,6 @@ export class Scheduler {
   private readonly userByCpu: (Task[] | undefined)[] = [];
   /** vruntime, sum_exec_runtime, prev_sum_exec_runtime and exec_start of every task, by pid. */
   private readonly times = new TaskTimes();
-  /**
-   * Per CPU, once its runqueue held {@link MIRROR_MIN} tasks (null before): the vruntime of each
-   * task of `rq.tasks`, at the same index, NaN for an RT task, so long runqueues are scanned without
-   * reading every task. Exact for every task but the CPU's current one (whose vruntime only
-   * updateCurr() changes, read from the task), refreshed when it stops being current.
-   */
-  private readonly vrs: (number[] | null)[];
   private nextPid = 1;
   private readonly factor: number;
   private rtPeriodArmed = false;
@@ -237,7 +224,6 @@ export class Scheduler {
   constructor(private readonly k: Kernel) {
     this.rqs = Array.from({ length: k.nrCpus }, () => ({ tasks: UNUSED_RQ, rtTime: 0, rtThrottled: false, rtClock: 0 }));
     this.rtRuntime = new Float64Array(k.nrCpus).fill(-1);
-    this.vrs = new Array<number[] | null>(k.nrCpus).fill(null);
     this.factor = 1 + Math.floor(Math.log2(Math.min(k.nrCpus, 8)));
     this.kRtPeriod = k.engine.register("sched_rt_period_timer", () => this.rtPeriodTimer());
     // Registered only when used, so kernels without polling idle keep the same event kinds.
@@ -297,22 +283,9 @@ export class Scheduler {
   }
 
   /** min_vruntime of the CFS tasks of `rq` other than `except` (Infinity if none). */
-  private minVruntime(cpu: number, rq: Runqueue, except: Task | null): number {
+  private minVruntime(rq: Runqueue, except: Task | null): number {
     let m = Infinity;
     const tasks = rq.tasks;
-    const vr = this.mirror(cpu);
-    if (vr !== null) {
-      const curr = this.k.cpus[cpu]!.curr;
-      for (let i = 0; i < tasks.length; i++) {
-        const t = tasks[i]!;
-        if (t === except) continue;
-        let v = vr[i]!;
-        if (v !== v) continue;
-        if (t === curr) v = t.vruntime;
-        if (v < m) m = v;
-      }
-      return m;
-    }
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[i]!;
       if (t === except || isRt(t)) continue;
@@ -329,16 +302,13 @@ export class Scheduler {
     const rq = this.rqs[cpu]!;
     this.updateCurr(cpu);
     if (!isRt(task)) {
-      const min = this.minVruntime(cpu, rq, task);
+      const min = this.minVruntime(rq, task);
       if (min !== Infinity) this.times.set(task.pid, 0, Math.max(task.vruntime, min - this.latencyNs / 2));
     }
     task.state = TaskState.runnable;
     task.wakeups++;
     if (rq.tasks === UNUSED_RQ) rq.tasks = [task];
     else rq.tasks.push(task);
-    const vr = this.vrs[cpu];
-    if (vr) vr.push(isRt(task) ? NaN : task.vruntime);
-    else if (rq.tasks.length >= MIRROR_MIN) this.vrs[cpu] = this.buildMirror(rq.tasks);
     this.k.trace?.instant(from, `sched_wakeup: comm=${task.name} pid=${task.pid} target_cpu=${cpu}`, this.k.engine.now);
     for (const h of this.k.hooks.schedWakeup) h(task, from);
     this.updateTickDependency(cpu);
@@ -413,20 +383,8 @@ export class Scheduler {
     const cpu = task.cpu;
     const rq = this.rqs[cpu]!;
     this.updateCurr(cpu);
-    // indexOf() + splice(i, 1) without the array splice() returns.
-    const tasks = rq.tasks;
-    const n = tasks.length;
-    let i = 0;
-    while (i < n && tasks[i] !== task) i++;
-    if (i < n) {
-      for (let j = i + 1; j < n; j++) tasks[j - 1] = tasks[j]!;
-      tasks.pop();
-      const vr = this.vrs[cpu];
-      if (vr) {
-        for (let j = i + 1; j < n; j++) vr[j - 1] = vr[j]!;
-        vr.pop();
-      }
-    }
+    const i = rq.tasks.indexOf(task);
+    if (i >= 0) removeAt(rq.tasks, i);
     task.state = TaskState.sleeping;
     this.updateTickDependency(cpu);
     this.k.cpus[cpu]!.needResched = true;
@@ -438,13 +396,10 @@ export class Scheduler {
     const curr = this.k.cpus[cpu]!.curr;
     const tasks = rq.tasks;
     const n = tasks.length;
-    const vr = this.mirror(cpu);
     let best: Task | null = null;
     if (!rq.rtThrottled) {
       let bestPrio = 0;
       for (let i = 0; i < n; i++) {
-        // An RT task: NaN in the mirror.
-        if (vr !== null && vr[i] === vr[i]) continue;
         const t = tasks[i]!;
         if (!isRt(t)) continue;
         const prio = t.rtPriority;
@@ -456,19 +411,6 @@ export class Scheduler {
       if (best) return best;
     }
     let bestV = 0;
-    if (vr !== null) {
-      for (let i = 0; i < n; i++) {
-        let v = vr[i]!;
-        if (v !== v) continue;
-        const t = tasks[i]!;
-        if (t === curr) v = t.vruntime;
-        if (!best || v < bestV || (t === curr && v === bestV)) {
-          best = t;
-          bestV = v;
-        }
-      }
-      return best;
-    }
     for (let i = 0; i < n; i++) {
       const t = tasks[i]!;
       if (isRt(t)) continue;
@@ -479,27 +421,6 @@ export class Scheduler {
       }
     }
     return best;
-  }
-
-  /** The vruntime mirror of `cpu`'s runqueue, rebuilt first if a task's vruntime or policy was written from outside; null if it has none. */
-  private mirror(cpu: number): number[] | null {
-    const vr = this.vrs[cpu]!;
-    if (vr === null) return null;
-    if (this.times.written) {
-      this.times.written = false;
-      for (let i = 0; i < this.vrs.length; i++) {
-        if (this.vrs[i]) this.vrs[i] = this.buildMirror(this.rqs[i]!.tasks);
-      }
-      return this.vrs[cpu]!;
-    }
-    return vr;
-  }
-
-  /** A vruntime mirror of `tasks` (NaN for RT tasks). */
-  private buildMirror(tasks: readonly Task[]): number[] {
-    const vr: number[] = [];
-    for (let i = 0; i < tasks.length; i++) vr.push(isRt(tasks[i]!) ? NaN : tasks[i]!.vruntime);
-    return vr;
   }
 
   /** __schedule(): switch to the next task, paying the context-switch cost. */
@@ -516,7 +437,6 @@ export class Scheduler {
     if (prev && prev.state === TaskState.running) prev.state = TaskState.runnable;
     if (prev && prev.user) prev.returning = false;
     c.curr = next;
-    if (prev !== null && this.vrs[cpu] !== null) this.refreshMirror(cpu, prev);
     const prevState = prev && prev.state === TaskState.sleeping ? "S" : "R";
     k.trace?.instant(cpu, `sched_switch: prev_comm=${prev?.name ?? "swapper"} prev_state=${prevState} next_comm=${next?.name ?? "swapper"}`, now);
     for (const h of k.hooks.schedSwitch) h(cpu, prev, next);
@@ -539,28 +459,8 @@ export class Scheduler {
       page[o + 2] = page[o + 1]!;
     }
     const sw = k.exec.segments.take("sched_switch", k.params.contextSwitchNs + charged, Context.kernel, -1, false, null, null, 0);
-    // segs.unshift(sw), without the runtime call of Array.prototype.unshift.
-    const segs = next.segs;
-    let i = segs.length;
-    if (i === 0) segs.push(sw);
-    else {
-      segs.push(segs[i - 1]!);
-      while (--i > 0) segs[i] = segs[i - 1]!;
-      segs[0] = sw;
-    }
+    insertAt(next.segs, 0, sw);
     if (isRt(next)) this.rqs[cpu]!.rtClock = now;
-  }
-
-  /** Brings the mirror entry of `task`, no longer current on `cpu`, up to date with the vruntime updateCurr() charged it. */
-  private refreshMirror(cpu: number, task: Task): void {
-    const vr = this.vrs[cpu]!;
-    const tasks = this.rqs[cpu]!.tasks;
-    for (let i = 0; i < tasks.length; i++) {
-      if (tasks[i] === task) {
-        vr[i] = isRt(task) ? NaN : task.vruntime;
-        return;
-      }
-    }
   }
 
   /** sched_can_stop_tick() (4.9/6.1 kernel/sched/core.c). */

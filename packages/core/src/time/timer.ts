@@ -2,6 +2,7 @@ import type { Nanoseconds } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
 import { NO_SOURCE } from "../accounting/sources.js";
 import { SOFTIRQ_TIMER } from "./tick-sched.js";
+import { insertAt, removeAt } from "../util/array.js";
 
 /** A timer_list: a callback run from the timer softirq of its CPU once its expiry has passed. */
 export interface TimerList {
@@ -57,11 +58,7 @@ export class TimerBases {
     const at = t.expires;
     let i = base.length;
     while (i > 0 && base[i - 1]!.expires > at) i--;
-    // base.splice(i, 0, t) without the array splice() returns.
-    let j = base.length;
-    base.push(t);
-    for (; j > i; j--) base[j] = base[j - 1]!;
-    base[i] = t;
+    insertAt(base, i, t);
     this.refresh(cpu);
     if (!t.deferrable) this.k.tick.timerAdded(cpu, t.expires);
   }
@@ -71,13 +68,9 @@ export class TimerBases {
     if (t.cpu < 0) return false;
     const cpu = t.cpu;
     const base = this.bases[cpu]!;
-    const n = base.length;
-    let i = 0;
-    while (i < n && base[i] !== t) i++;
-    if (i < n) {
-      // base.splice(i, 1) without the array splice() returns.
-      for (let j = i + 1; j < n; j++) base[j - 1] = base[j]!;
-      base.pop();
+    const i = base.indexOf(t);
+    if (i >= 0) {
+      removeAt(base, i);
       this.refresh(cpu);
     }
     t.cpu = -1;
