@@ -141,6 +141,9 @@ export interface NocbKthread {
   invoked: number;
 }
 
+/** Orders queues as their GP kthread walks them (its gpQueues order). */
+const byGpIndex = (a: NocbQueue, b: NocbQueue): number => a.gpIndex - b.gpIndex;
+
 /** What an rcuo kthread's __rcu_reclaim() work acts on: made when it first invokes callbacks (an idle machine's never do). */
 class RcuoWork {
   /** The callbacks being invoked (a kthread has at most one work segment queued at a time). */
@@ -347,27 +350,14 @@ export class NocbOffload {
       return;
     }
     if (kt.leaderSleep) return;
-    // Collect every queue with new callbacks, walking them in gpQueues order (the ready list, sorted).
+    // Collect every queue with new callbacks, in gpQueues order (the ready list, sorted).
     const work = kt.work as RcuoGpWork;
     const got = work.ready;
     if (got.length === 0) {
       kt.leaderSleep = true;
       return;
     }
-    if (got.length <= 8) {
-      // Insertion sort by gpIndex (a few queues).
-      for (let i = 1; i < got.length; i++) {
-        const q = got[i]!;
-        let j = i - 1;
-        for (; j >= 0 && got[j]!.gpIndex > q.gpIndex; j--) got[j + 1] = got[j]!;
-        got[j + 1] = q;
-      }
-    } else {
-      // Many: the same queues in gpQueues order by one walk (exactly those whose nocb_head is not empty).
-      const gpQueues = kt.gpQueues;
-      got.length = 0;
-      for (let i = 0; i < gpQueues.length; i++) if (gpQueues[i]!.head.length > 0) got.push(gpQueues[i]!);
-    }
+    got.sort(byGpIndex);
     for (let i = 0; i < got.length; i++) {
       const q = got[i]!;
       q.gpHead = q.head;
