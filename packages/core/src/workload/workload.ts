@@ -96,27 +96,19 @@ export function syscall(k: Kernel, cpu: number, call: SyscallName | "kernel-loop
   enterSyscall(k, cpu, syscallSite(k, call, pages, runNs));
 }
 
-/** {@link syscall} of a site made once by its workload item. */
-function enterSyscall(k: Kernel, cpu: number, site: SyscallSite): void {
-  const t = userTasks(k, cpu)[0];
-  if (!t) return;
-  const task = k.cpus[cpu]!.curr;
-  // Not in a user task now: the call is made when this CPU's user task next returns to user mode.
-  const waiting = !task || !task.user ? t : enterFromUser(k, cpu, site) ? null : task;
-  if (waiting) deferSyscall(k, waiting, cpu, site);
-}
-
 /**
- * {@link enterSyscall} on a CPU known to have a user task (a workload item's CPUs: checked by
- * needsUserTask, and user tasks are never removed): the CPU's task list is read only to defer.
+ * {@link syscall} of a site made once by its workload item. A user task running now enters the
+ * kernel (or, when it cannot yet, defers the call to its next return to user mode); otherwise the
+ * call waits for the CPU's first user task, whose list is read only then.
  */
-function enterSyscallOn(k: Kernel, cpu: number, site: SyscallSite): void {
+function enterSyscall(k: Kernel, cpu: number, site: SyscallSite): void {
   const task = k.cpus[cpu]!.curr;
   if (task !== null && task.user) {
     if (!enterFromUser(k, cpu, site)) deferSyscall(k, task, cpu, site);
     return;
   }
-  deferSyscall(k, userTasks(k, cpu)[0]!, cpu, site);
+  const t = userTasks(k, cpu)[0];
+  if (t) deferSyscall(k, t, cpu, site);
 }
 
 /** Queues the call on `waiting`'s pending entries (a closure only for a deferred call, not in every call's frame). */
@@ -162,7 +154,7 @@ const syscallLoad: WorkloadInstaller = (k, spec, cpus, field) => {
   if (spec.type !== "syscall" && spec.type !== "kernel-loop") return;
   needsUserTask(k, spec, cpus, field);
   const site = spec.type === "syscall" ? syscallSite(k, spec.call, spec.pages ?? 8, 0) : syscallSite(k, "kernel-loop", 0, spec.run);
-  periodic(k, spec.type === "syscall" ? `${field}:syscall:${spec.call}` : `${field}:kernel-loop`, spec, cpus, (cpu) => enterSyscallOn(k, cpu, site));
+  periodic(k, spec.type === "syscall" ? `${field}:syscall:${spec.call}` : `${field}:kernel-loop`, spec, cpus, (cpu) => enterSyscall(k, cpu, site));
 };
 
 const wakeupLoad: WorkloadInstaller = (k, spec, cpus, field) => {
