@@ -63,6 +63,13 @@ const workloadSchemas = {
   "lru-drain-all": z.strictObject({ type: z.literal("lru-drain-all"), cpus: cpuList, ...periodic }),
   wakeup: z.strictObject({ type: z.literal("wakeup"), cpus: cpuList, ...periodic, run: duration(false) }),
   "kernel-loop": z.strictObject({ type: z.literal("kernel-loop"), cpus: cpuList, ...periodic, run: duration(false) }),
+  bpf: z.strictObject({
+    type: z.literal("bpf"),
+    cpus: cpuList,
+    ...periodic,
+    attach: z.enum(["sys_enter", "kprobe"]).optional(),
+    pages: z.number().int().min(1).optional(),
+  }),
 } as const;
 
 const mechanismEntry = z.preprocess(

@@ -109,6 +109,11 @@ export interface Params {
   vmstatNeedUpdateNodes: boolean;
   /** THREAD_SIZE (arch/x86/include/asm/page_64_types.h: 16 KiB on x86_64 since v3.15): kernel stack held by each kthread, bytes. */
   threadSizeBytes: number;
+  /**
+   * Page-table isolation (CONFIG_PAGE_TABLE_ISOLATION, v4.15+): kernel entry switches to the kernel
+   * CR3 first (SWITCH_TO_KERNEL_CR3 in arch/x86/entry/entry_64.S); 4.9 has none.
+   */
+  pti: boolean;
 }
 
 /** Parameter metadata: default value and one-line documentation. */
@@ -177,6 +182,7 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   vmstatQuietAtTickStop: false,
   vmstatNeedUpdateNodes: false,
   threadSizeBytes: 16384,
+  pti: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -232,6 +238,7 @@ const docs: Record<keyof Params, string> = {
   vmstatQuietAtTickStop: "quiet_vmstat() at the first tick stop (v4.17+)",
   vmstatNeedUpdateNodes: "need_update() also checks per-node diffs (later kernels; 4.9: zone diffs only)",
   threadSizeBytes: "THREAD_SIZE: kernel stack per kthread, bytes (x86_64: 16384)",
+  pti: "page-table isolation (v4.15+): kernel entry switches to the kernel CR3 first; 4.9: none",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */

@@ -82,6 +82,16 @@ export type WorkloadSpec =
       cpus: string;
       /** How long each kernel stay lasts, ns. */
       run: Nanoseconds;
+    } & PeriodicSpec)
+  | ({
+      /** A BPF program run on the listed CPUs' syscall entries, re-loaded (JIT image vmalloc'd, old one vfree()d) from a housekeeping CPU each period. */
+      type: "bpf";
+      /** CPUs on which the program runs (cpu list). */
+      cpus: string;
+      /** Attach point: `sys_enter` (tracepoint, after context tracking; default) or `kprobe` (on do_syscall_64(), before it). */
+      attach?: "sys_enter" | "kprobe";
+      /** Pages of each JIT image (default 1). */
+      pages?: number;
     } & PeriodicSpec);
 
 /** Syscalls of the `syscall` workload. */

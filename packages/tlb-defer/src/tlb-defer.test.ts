@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InputError, attachEntryBpfProg, buildKernel, buildReport, simulate } from "@isolsim/core";
-import type { KernelEntryStep, Mechanism, Report, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
+import { CompositionError, InputError, attachEntryBpfProg, buildKernel, buildReport, simulate } from "@isolsim/core";
+import type { BpfAttach, KernelEntryStep, Mechanism, Report, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
 import { tlbDefer, tlbDeferFromFile } from "./index.js";
 
 const MS = 1_000_000;
@@ -8,14 +8,17 @@ const ISOLATED = [1, 2, 3, 4, 5, 6, 7];
 /** vmalloc-churn of 1023 pages + a guard page a millisecond: past lazy_max_pages() (32768 on 8 CPUs) every 33 vfree()s. */
 const CHURN: WorkloadSpec = { type: "vmalloc-churn", cpus: "0", every: MS, pages: 1023 };
 
+/** linux-4.9 with page-table isolation (the entry order of v4.15+: the CR3 switch first). */
+const PTI = { pti: true };
+
 /** Isolated CPUs 1-7 run a user loop; by default 1.1 s measured after 100 ms (the boot's entries from idle left out). */
-function scenario(workload: WorkloadSpec[], duration = 1100 * MS, warmup = 100 * MS): ScenarioSpec {
+function scenario(workload: WorkloadSpec[], duration = 1100 * MS, warmup = 100 * MS, params: Record<string, unknown> = {}): ScenarioSpec {
   return {
     name: "tlb-defer",
     seed: 1,
     duration,
     warmup,
-    kernel: { preset: "linux-4.9", cpus: 8, hz: 1000, nohzFull: "1-7" },
+    kernel: { preset: "linux-4.9", cpus: 8, hz: 1000, nohzFull: "1-7", params },
     workload: [{ type: "user-loop", cpus: "1-7" }, ...workload],
   };
 }
@@ -38,7 +41,8 @@ describe("tlb-defer ct-work (Schneider v3: CT_WORK_TLBI in the context-tracking 
       expect(report.cpus[cpu]!.noise_ns).toBeLessThan(base.cpus[cpu]!.noise_ns);
     }
     const s = stats(report);
-    expect(s).toMatchObject({ variant: "ct-work", flush_step: "cr3_switch", flushes: purges, ipis_sent: 0, ipis_to_isolated: 0 });
+    // 4.9 has no PTI: the default flush step is the first C step, context tracking.
+    expect(s).toMatchObject({ variant: "ct-work", flush_step: "context_tracking", flushes: purges, ipis_sent: 0, ipis_to_isolated: 0 });
     expect(s.deferred_flushes).toBe(7 * purges);
     expect(s.ipis_avoided).toBe(7 * purges);
     // Deferred bits coalesce: the residual 1 Hz tick is the only entry, and it flushes once per CPU.
@@ -69,8 +73,18 @@ describe("tlb-defer ct-work (Schneider v3: CT_WORK_TLBI in the context-tracking 
 });
 
 describe("tlb-defer cr3-switch (Schneider v7: a kernel TLB flush at every CR3 switch)", () => {
+  it("needs page-table isolation: on linux-4.9 (pti false) the variant and flush_step cr3_switch are composition errors", () => {
+    expect(() => simulate(scenario([], 10 * MS, 0), { mechanisms: [tlbDefer({ variant: "cr3-switch" })] })).toThrow(CompositionError);
+    expect(() => simulate(scenario([], 10 * MS, 0), { mechanisms: [tlbDefer({ variant: "cr3-switch" })] })).toThrow(
+      /tlb-defer\.variant: "cr3-switch" needs page-table isolation .*pti: false, as in linux-4\.9/,
+    );
+    expect(() => simulate(scenario([], 10 * MS, 0), { mechanisms: [tlbDefer({ flushStep: "cr3_switch" })] })).toThrow(
+      /tlb-defer\.options\.flush_step: "cr3_switch" needs page-table isolation .*valid here: register_save, stack_switch, context_tracking, syscall_trace, deferred_work/,
+    );
+  });
+
   it("no IPI to isolated CPUs in user space; every kernel entry of theirs pays a full flush", () => {
-    const { report, kernel } = simulate(scenario([CHURN, { type: "syscall", cpus: "5", every: 10 * MS, call: "getpid" }]), {
+    const { report, kernel } = simulate(scenario([CHURN, { type: "syscall", cpus: "5", every: 10 * MS, call: "getpid" }], 1100 * MS, 100 * MS, PTI), {
       mechanisms: [tlbDefer({ variant: "cr3-switch" })],
     });
     for (const cpu of ISOLATED) expect(tlbIpis(report, cpu)).toBe(0);
@@ -88,21 +102,23 @@ describe("tlb-defer cr3-switch (Schneider v7: a kernel TLB flush at every CR3 sw
   });
 });
 
-describe("flush_step: is the deferred flush done before entry code touches a re-mapped vmalloc page?", () => {
+describe("flush_step: is the deferred flush done before entry code runs a re-mapped BPF image?", () => {
   /**
-   * A BPF program run at the stack_switch entry step is re-JIT'd every millisecond on CPU 0 (each image
-   * vmalloc'd, the old one vfree'd); each isolated CPU makes a syscall at its own period. After a purge
-   * re-maps a freed image's addresses, an isolated CPU that cached the old image comes back from user
-   * space and runs the new one before or after its deferred flush, as flush_step says.
+   * A BPF program attached at `attach` is re-JIT'd every millisecond on CPU 0 (each image vmalloc'd,
+   * the old one vfree'd); each isolated CPU makes a syscall at its own period. After a purge re-maps
+   * a freed image's addresses, an isolated CPU that cached the old image comes back from user space
+   * and runs the new one before or after its deferred flush, as flush_step says.
    */
-  function staleUses(mechanisms: Mechanism[]): { stale: number[]; purges: number } {
+  function staleUses(mechanisms: Mechanism[], attach: BpfAttach, params: Record<string, unknown> = {}): { stale: number[]; purges: number } {
     const periods = [1.1, 1.3, 1.5, 1.7, 1.9, 2.1, 2.3];
     const spec = scenario(
       periods.map((p, i): WorkloadSpec => ({ type: "syscall", cpus: String(i + 1), every: p * MS, call: "getpid" })),
       200 * MS,
+      100 * MS,
+      params,
     );
     const k = buildKernel(spec, { mechanisms });
-    attachEntryBpfProg(k, { step: "stack_switch", cpu: 0, every: MS, pages: 1023 });
+    attachEntryBpfProg(k, { attach, cpu: 0, every: MS, pages: 1023 });
     k.engine.runUntil(spec.duration);
     k.finish();
     const v = buildReport(k, spec).invariants.violations;
@@ -110,19 +126,30 @@ describe("flush_step: is the deferred flush done before entry code touches a re-
     return { stale: v.map((x) => x.cpu), purges: k.vmalloc.purges };
   }
 
-  it("flushing at context_tracking (v3's ct_work_flush()) or deferred_work lets the program use stale translations", () => {
-    for (const step of ["context_tracking", "deferred_work"] as const) {
-      const { stale, purges } = staleUses([tlbDefer({ flushStep: step })]);
+  it("4.9, a kprobe on do_syscall_64(): the default (context tracking, the first C step) is too late; only a flush in the asm is early enough", () => {
+    for (const step of [undefined, "syscall_trace", "deferred_work"] as const) {
+      const { stale, purges } = staleUses([tlbDefer(step ? { flushStep: step } : {})], "kprobe");
       expect(purges).toBe(6);
       expect(stale.length).toBeGreaterThanOrEqual(5);
       expect(stale.every((cpu) => ISOLATED.includes(cpu))).toBe(true);
     }
+    for (const step of ["register_save", "stack_switch"] as const) expect(staleUses([tlbDefer({ flushStep: step })], "kprobe").stale).toEqual([]);
+    expect(staleUses([], "kprobe").stale).toEqual([]);
   });
 
-  it("the default, cr3_switch, flushes first and reports none; so do IPIs (no mechanism) and the cr3-switch variant", () => {
-    expect(staleUses([tlbDefer()]).stale).toEqual([]);
-    expect(staleUses([]).stale).toEqual([]);
-    expect(staleUses([tlbDefer({ variant: "cr3-switch" })]).stale).toEqual([]);
+  it("4.9, the sys_enter tracepoint: the default (context tracking) flushes before it runs; a flush after it does not", () => {
+    expect(staleUses([tlbDefer()], "sys_enter").stale).toEqual([]);
+    const { stale } = staleUses([tlbDefer({ flushStep: "deferred_work" })], "sys_enter");
+    expect(stale.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("with PTI the default, cr3_switch, flushes first and reports none for either attach point; so do IPIs and the cr3-switch variant", () => {
+    for (const attach of ["kprobe", "sys_enter"] as const) {
+      expect(staleUses([tlbDefer()], attach, PTI).stale).toEqual([]);
+      expect(staleUses([], attach, PTI).stale).toEqual([]);
+      expect(staleUses([tlbDefer({ variant: "cr3-switch" })], attach, PTI).stale).toEqual([]);
+    }
+    expect(staleUses([tlbDefer({ flushStep: "context_tracking" })], "kprobe", PTI).stale.length).toBeGreaterThanOrEqual(5);
   });
 
   it("with only the vmap'd stack touched at entry, even a flush at deferred_work finds nothing stale", () => {
@@ -138,7 +165,7 @@ describe("tlb-defer-only-user", () => {
   it("reports a flush deferred for a CPU in the kernel (a deliberately broken mechanism), in both variants", () => {
     const loop: WorkloadSpec = { type: "kernel-loop", cpus: "3", every: 10 * MS, run: 9 * MS };
     for (const variant of ["ct-work", "cr3-switch"] as const) {
-      const { report } = simulate(scenario([CHURN, loop], 300 * MS, 0), { mechanisms: [tlbDefer({ variant, faults: { deferInKernel: true } })] });
+      const { report } = simulate(scenario([CHURN, loop], 300 * MS, 0, variant === "cr3-switch" ? PTI : {}), { mechanisms: [tlbDefer({ variant, faults: { deferInKernel: true } })] });
       expect(tlbIpis(report, 3)).toBe(0);
       const v = report.invariants.violations.filter((x) => x.invariant === "tlb-defer-only-user");
       expect(v.length).toBeGreaterThan(0);
@@ -175,7 +202,7 @@ describe("options", () => {
   it("rejects an unknown flush_step, a non-boolean vfree_rcu and an unknown variant, naming what is valid", () => {
     expect(() => tlbDefer({ flushStep: "syscall" as KernelEntryStep })).toThrow(InputError);
     expect(() => tlbDeferFromFile({ flush_step: "syscall" })).toThrow(
-      /flush_step: "syscall" is not valid \(valid: register_save, cr3_switch, stack_switch, context_tracking, deferred_work\)/,
+      /flush_step: "syscall" is not valid \(valid: register_save, cr3_switch, stack_switch, context_tracking, syscall_trace, deferred_work\)/,
     );
     expect(() => tlbDeferFromFile({ vfree_rcu: "yes" })).toThrow(/vfree_rcu: "yes" is not valid \(valid: true, false\)/);
     expect(() => tlbDeferFromFile({ variant: "ipi" })).toThrow(/"ipi" is not valid \(valid: ct-work, cr3-switch\)/);
@@ -184,7 +211,7 @@ describe("options", () => {
   it("takes scenario-file options in snake_case", () => {
     const m = tlbDeferFromFile({ variant: "cr3-switch", flush_step: "register_save", vfree_rcu: true });
     expect(m).toMatchObject({ name: "tlb-defer", variant: "cr3-switch", variants: ["ct-work", "cr3-switch"] });
-    const { report } = simulate(scenario([], 10 * MS, 0), { mechanisms: [m] });
+    const { report } = simulate(scenario([], 10 * MS, 0, PTI), { mechanisms: [m] });
     expect(stats(report)).toMatchObject({ variant: "cr3-switch", flush_step: "register_save", vfree_rcu: true });
   });
 });

@@ -1,4 +1,4 @@
-import { CT_WORK_SHIFT, CT_WORK_TLBI, InputError, checkTlbDeferOnlyUser, kernelEntrySteps } from "@isolsim/core";
+import { CT_WORK_SHIFT, CT_WORK_TLBI, CompositionError, InputError, checkTlbDeferOnlyUser, kernelEntrySteps } from "@isolsim/core";
 import type { Kernel, KernelEntryStep, KernelFlush, Mechanism, Nanoseconds } from "@isolsim/core";
 import { PAGE_BYTES, vfreeAccounting } from "./vfree-rcu.js";
 
@@ -9,23 +9,29 @@ export const tlbDeferVariants = ["ct-work", "cr3-switch"] as const;
 export type TlbDeferVariant = (typeof tlbDeferVariants)[number];
 
 /**
- * The kernel-entry step where the deferred flush runs by default: the CR3 switch, the first step
- * that uses the kernel page tables and the last one before entry code touches vmalloc'd memory
- * (the vmap'd stack at `stack_switch`) — the answer to the seed's open question.
+ * The kernel-entry step where the deferred flush runs by default on a kernel: with page-table
+ * isolation (v4.15+) the CR3 switch, the first step, before entry code touches any vmalloc'd memory
+ * (Schneider v7/v8); without it (4.9) the first step that runs C code, context tracking
+ * (enter_from_user_mode(), where ct_work_flush() of v3 sits) — after the asm touched the live task
+ * stack and after a kprobe on do_syscall_64(), before the `sys_enter` tracepoint.
  */
-export const tlbDeferDefaultFlushStep: KernelEntryStep = "cr3_switch";
+export function tlbDeferDefaultFlushStep(params: { readonly pti: boolean }): KernelEntryStep {
+  return params.pti ? "cr3_switch" : "context_tracking";
+}
 
-/** Deliberate faults, for tests of the invariant checker only. */
+/** Deliberate faults, for tests of the invariant checkers only. */
 export interface TlbDeferFaults {
   /** Defer (ct-work: cmpxchg CT_WORK_TLBI; cr3-switch: skip the IPI) for nohz_full CPUs in the kernel too. */
   deferInKernel?: boolean;
+  /** ct-work: take the CT_WORK_TLBI bit at entry but skip the flush it asks for. */
+  skipFlush?: boolean;
 }
 
 /** Options of {@link tlbDefer}. */
 export interface TlbDeferOptions {
   /** `ct-work` (default: cmpxchg a pending-flush bit into the context-tracking word) or `cr3-switch` (flush at every kernel entry). */
   variant?: TlbDeferVariant;
-  /** The kernel-entry step where an isolated CPU runs its flush (default {@link tlbDeferDefaultFlushStep}). */
+  /** The kernel-entry step where an isolated CPU runs its flush (default {@link tlbDeferDefaultFlushStep} of the kernel). */
   flushStep?: KernelEntryStep;
   /** vfree() returns areas through an RCU grace period; their flush is batched to its end (default false). */
   vfreeRcu?: boolean;
@@ -82,21 +88,38 @@ export function tlbDefer(options: TlbDeferOptions = {}): Mechanism {
   if (!(tlbDeferVariants as readonly string[]).includes(variant)) {
     throw new InputError("tlb-defer.variant", `${JSON.stringify(variant)} is not valid (valid: ${tlbDeferVariants.join(", ")})`);
   }
-  const flushStep = options.flushStep ?? tlbDeferDefaultFlushStep;
-  if (!(kernelEntrySteps as readonly string[]).includes(flushStep)) {
-    throw new InputError("tlb-defer.options.flush_step", `${JSON.stringify(flushStep)} is not valid (valid: ${kernelEntrySteps.join(", ")})`);
+  const givenStep = options.flushStep;
+  if (givenStep !== undefined && !(kernelEntrySteps as readonly string[]).includes(givenStep)) {
+    throw new InputError("tlb-defer.options.flush_step", `${JSON.stringify(givenStep)} is not valid (valid: ${kernelEntrySteps.join(", ")})`);
   }
   const vfreeRcu = options.vfreeRcu ?? false;
   if (typeof vfreeRcu !== "boolean") {
     throw new InputError("tlb-defer.options.vfree_rcu", `${JSON.stringify(vfreeRcu)} is not valid (valid: true, false)`);
   }
   const deferInKernel = options.faults?.deferInKernel ?? false;
+  const skipFlush = options.faults?.skipFlush ?? false;
   return {
     name: "tlb-defer",
     description: "kernel TLB flushes skip nohz_full CPUs in user/idle: deferred to their next kernel entry (ct-work) or a flush at every entry (cr3-switch)",
     variants: tlbDeferVariants,
     variant,
     install(k: Kernel): void {
+      // The CR3 switch exists only with page-table isolation (v4.15+): 4.9 has none.
+      if (!k.entry.has("cr3_switch")) {
+        if (variant === "cr3-switch") {
+          throw new CompositionError(
+            "tlb-defer.variant",
+            `"cr3-switch" needs page-table isolation (a kernel CR3 switch at entry, v4.15+); this kernel has none (pti: false, as in linux-4.9): use "ct-work", or set kernel.params.pti to true`,
+          );
+        }
+        if (givenStep === "cr3_switch") {
+          throw new CompositionError(
+            "tlb-defer.options.flush_step",
+            `"cr3_switch" needs page-table isolation (v4.15+); this kernel has none (pti: false, as in linux-4.9) (valid here: ${k.entry.steps.join(", ")})`,
+          );
+        }
+      }
+      const flushStep = givenStep ?? tlbDeferDefaultFlushStep(k.params);
       k.invariants.check("tlb-defer-only-user");
       const fig: TlbDeferFigures = {
         flushes: 0,
@@ -154,6 +177,7 @@ export function tlbDefer(options: TlbDeferOptions = {}): Mechanism {
         const measuring = k.measuring();
         if (measuring) fig.isolatedEntries++;
         if (variant === "ct-work" && !takeTlbi(cpu)) return;
+        if (skipFlush) return;
         const ns = k.tlb.flushAll(cpu);
         k.entry.charge(cpu, ns);
         const since = deferredSince[cpu]!;

@@ -292,6 +292,18 @@ export class Cpu {
     return work;
   }
 
+  /**
+   * Return to user mode: context_tracking_enter(CONTEXT_USER) → rcu_user_enter(), on a nohz_full CPU
+   * only — 4.9 __context_tracking_enter() does nothing unless context_tracking.active, which
+   * context_tracking_cpu_set() sets for nohz_full CPUs alone (kernel/context_tracking.c:70,
+   * kernel/time/tick-sched.c tick_nohz_init()). A housekeeping CPU's word stays in the kernel state
+   * and its RCU counter does not move: RCU learns of its user time from the tick
+   * (rcu_check_callbacks(cpu, user)).
+   */
+  ctUserEnter(): void {
+    if (this.nohzFull) this.ctTransition(CtState.user);
+  }
+
   /** Atomic compare-and-exchange on the context-tracking word, as a remote CPU does; true on success. */
   ctCmpxchg(expected: number, value: number): boolean {
     if (this.ctWord !== expected) return false;

@@ -1,5 +1,6 @@
 import type { Kernel } from "../kernel.js";
-import { Context, CtState, SegmentPool } from "./cpu.js";
+import { Context, SegmentPool } from "./cpu.js";
+import { EntryKind } from "../arch/x86/entry.js";
 import type { Cpu, Segment } from "./cpu.js";
 import type { Task } from "../sched/task.js";
 
@@ -54,7 +55,7 @@ export class CpuExecutor {
   private kernelEntry(c: Cpu): number {
     const k = this.k;
     if (c.ctx === Context.user) this.closeUserRun(c);
-    return k.entry.enter(c.id);
+    return k.entry.enter(c.id, EntryKind.interrupt);
   }
 
   private closeUserRun(c: Cpu): void {
@@ -229,7 +230,7 @@ export class CpuExecutor {
     t.returning = false;
     t.segs.length = 0;
     c.ctx = Context.user;
-    c.ctTransition(CtState.user);
+    k.entry.exitToUser(c.id);
     c.userSince = k.engine.now;
     k.accounting.update(c);
     const pending = t.pendingEntries.shift();
@@ -243,7 +244,7 @@ export class CpuExecutor {
     const t = c.curr;
     if (!t || !t.user || c.ctx !== Context.user || c.inIrq || c.running) return false;
     this.closeUserRun(c);
-    const charged = k.entry.enter(cpu);
+    const charged = k.entry.enter(cpu, EntryKind.syscall);
     c.ctx = Context.kernel;
     t.segs.push(this.segments.take("syscall_entry", k.params.kernelEntryNs + charged, Context.kernel, -1, true, null, null, 0), seg);
     this.dispatch(c);

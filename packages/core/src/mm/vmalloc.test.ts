@@ -139,6 +139,41 @@ describe("vmalloc lazy purge and kernel TLB flushes (linux-4.9)", () => {
     expect(k.invariants.violations).toEqual([]);
   });
 
+  it("__purge_vmap_area_lazy() subtracts vmap_lazy_nr before its flush, not after freeing the areas (4.9)", () => {
+    const k = buildKernel(scenario([]));
+    k.engine.runUntil(MS);
+    k.executingCpu = 0;
+    const areas = [0, 1, 2, 3, 4].map(() => k.vmalloc.vmalloc(8000));
+    const work = areas.map((a) => k.vmalloc.vfree(a));
+    expect(k.vmalloc.lazyNr).toBe(5 * 8001);
+    const t = k.sched.createTask({ name: "purger", cpu: 0, user: false, role: "other" });
+    t.segs.push(...work[4]!);
+    let atFlush = -1;
+    const policy = k.tlb.flushKernelRange;
+    k.tlb.flushKernelRange = (f) => {
+      atFlush = k.vmalloc.lazyNr;
+      policy(f);
+    };
+    k.sched.wakeUp(t, 0);
+    let now = MS;
+    while (atFlush < 0 && now < 2 * MS) k.engine.runUntil((now += 100));
+    // The flush is under way (IPIs in flight), the areas not yet free: vmap_lazy_nr already dropped.
+    expect(k.vmalloc.purging).toBe(true);
+    expect(atFlush).toBe(0);
+    expect(k.vmalloc.lazyNr).toBe(0);
+    expect(k.vmalloc.areas).toContain(areas[0]);
+    k.engine.runUntil(2 * MS);
+    expect(k.vmalloc.purging).toBe(false);
+    expect(k.vmalloc.areas).not.toContain(areas[0]);
+  });
+
+  it("counts each vmalloc-churn round as a kthread run on its CPU, housekeeping or isolated", () => {
+    const { report } = simulate(scenario([{ type: "vmalloc-churn", cpus: "0,5", every: 10 * MS, pages: 4 }], 100 * MS + MS / 2));
+    expect(report.cpus[0]!.interruptions.kthread).toBe(10);
+    expect(report.cpus[5]!.interruptions.kthread).toBe(10);
+    expect(report.cpus[4]!.interruptions.kthread).toBe(0);
+  });
+
   it("rejects a vmalloc-churn without a positive page count", () => {
     expect(() => buildKernel(scenario([{ type: "vmalloc-churn", cpus: "0", every: MS, pages: 0 }]))).toThrow(/workload\[1\]\.pages: 0 is not valid/);
   });

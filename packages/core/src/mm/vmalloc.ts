@@ -3,6 +3,7 @@ import { Context, segment } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import type { KernelFlush, KernelPage } from "../arch/x86/tlb.js";
 import { InputError } from "../params.js";
+import { Src } from "../accounting/sources.js";
 import type { Task } from "../sched/task.js";
 import { periodic } from "../workload/periodic.js";
 import type { WorkloadInstaller } from "../workload/workload.js";
@@ -180,7 +181,8 @@ export class KernelVmalloc {
   }
 
   /**
-   * try_purge_vmap_area_lazy(): if vmap_purge_lock is free, __purge_vmap_area_lazy(): one
+   * try_purge_vmap_area_lazy(): if purge_lock is free (spin_trylock()), __purge_vmap_area_lazy()
+   * (4.9 mm/vmalloc.c:626-670): take vmap_purge_list, subtract its pages from vmap_lazy_nr, one
    * flush_tlb_kernel_range() over every lazily freed area, wait for it (csd_lock_wait()), then
    * __free_vmap_area() each. Returns that work as task-level segments of the calling CPU.
    */
@@ -195,17 +197,20 @@ export class KernelVmalloc {
           const task = k.cpus[cpu]!.curr;
           if (!task) throw new Error(`cpu ${cpu}: __purge_vmap_area_lazy() must run in a task`);
           const valist = this.purgeList.splice(0);
-          let start = Infinity, end = 0;
+          let start = Infinity, end = 0, nr = 0;
           for (const va of valist) {
             if (va.start < start) start = va.start;
             if (va.end > end) end = va.end;
+            nr += va.end - va.start;
           }
+          // 4.9 mm/vmalloc.c:659: atomic_sub(nr, &vmap_lazy_nr) before flush_tlb_kernel_range(), not
+          // after the areas are freed: vfree()s during the flush count from the lowered total.
+          this.lazyNr -= nr;
           this.purges++;
           const f = k.tlb.flushTlbKernelRange(start, end);
           const free = segment(f.all ? "do_flush_tlb_all" : "do_kernel_range_flush", f.localNs, Context.kernel, {
             end: () => {
               this.freeVmapAreas(valist);
-              for (const va of valist) this.lazyNr -= va.end - va.start;
               this.purging = false;
             },
           });
@@ -386,7 +391,8 @@ export const vmallocChurn: WorkloadInstaller = (k, spec, cpus, field) => {
     };
     rounds[cpu] = () => {
       const cost = pages * k.params.vmallocPageNs;
-      t.segs.push(pool.take("vmalloc", cost, Context.kernel, -1, false, alloc, write, 0), pool.take("vfree", cost, Context.kernel, -1, false, free, null, 0));
+      // Each round is one run of the kthread, counted as `kthread` on its CPU (housekeeping or not).
+      t.segs.push(pool.take("vmalloc", cost, Context.kernel, Src.kthread, false, alloc, write, 0), pool.take("vfree", cost, Context.kernel, -1, false, free, null, 0));
       k.sched.wakeUp(t, cpu);
     };
   }

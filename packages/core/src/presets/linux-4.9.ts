@@ -18,6 +18,7 @@ export const linux49: Preset = Object.freeze({
     vmstatQuietAtTickStop: false,
     vmstatNeedUpdateNodes: false,
     rtRuntimeShare: true,
+    pti: false,
   }),
   mechanisms: Object.freeze([]),
 });

@@ -2,6 +2,7 @@ import type { Nanoseconds } from "../engine/engine.js";
 import { EventPriority } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
 import { Context } from "../machine/cpu.js";
+import { EntryKind } from "../arch/x86/entry.js";
 import type { Segment } from "../machine/cpu.js";
 import { TickDep } from "../time/tick-sched.js";
 import { Policy, TaskState } from "./task.js";
@@ -444,7 +445,7 @@ export class Scheduler {
     let charged = 0;
     if (c.ctx === Context.idle) {
       c.ctx = Context.kernel;
-      charged = k.entry.enter(cpu);
+      charged = k.entry.enter(cpu, EntryKind.idleExit);
     }
     if (!prev) k.tick.idleExit(cpu);
     next.state = TaskState.running;

@@ -10,6 +10,7 @@ import type { Task } from "../sched/task.js";
 import { periodic } from "./periodic.js";
 import { vmallocChurn } from "../mm/vmalloc.js";
 import { lruDrainAllWorkload } from "../mm/swap.js";
+import { bpfWorkload } from "../bpf/entry-prog.js";
 
 /** Installs one workload item into a kernel; `field` names it in errors (`workload[2]`). */
 export type WorkloadInstaller = (k: Kernel, spec: WorkloadSpec, cpus: number[], field: string) => void;
@@ -183,4 +184,5 @@ export const workloadInstallers: Map<WorkloadSpec["type"], WorkloadInstaller> = 
   ["wakeup", wakeupLoad],
   ["vmalloc-churn", vmallocChurn],
   ["lru-drain-all", lruDrainAllWorkload],
+  ["bpf", bpfWorkload],
 ]);

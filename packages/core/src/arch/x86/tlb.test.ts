@@ -9,13 +9,13 @@ import { CT_WORK_TLBI, checkTlbDeferOnlyUser } from "./tlb.js";
 const MS = 1_000_000;
 const QUIET = MS + MS / 2;
 
-function kernel(): Kernel {
+function kernel(params: Record<string, unknown> = {}): Kernel {
   const spec: ScenarioSpec = {
     name: "tlb",
     seed: 1,
     duration: 10 * MS,
     warmup: 0,
-    kernel: { preset: "linux-4.9", cpus: 8, hz: 1000, nohzFull: "1-7" },
+    kernel: { preset: "linux-4.9", cpus: 8, hz: 1000, nohzFull: "1-7", params },
     workload: [{ type: "user-loop", cpus: "1-7" }],
   };
   const k = buildKernel(spec);
@@ -142,8 +142,9 @@ describe("deferring the kernel flush of CPUs in user mode (tlb-defer core pieces
     expect(c.ctx).toBe(Context.irq);
   });
 
-  it("a flush at every kernel entry (CR3-switch variant) costs tlb_flush_all_ns on each entry", () => {
-    const k = kernel();
+  it("a flush at every kernel entry (CR3-switch variant, a PTI kernel) costs tlb_flush_all_ns on each entry", () => {
+    expect(() => kernel().entry.on("cr3_switch", () => undefined)).toThrow(/no step "cr3_switch"/);
+    const k = kernel({ pti: true });
     k.entry.on("cr3_switch", (cpu) => k.entry.charge(cpu, k.tlb.flushAll(cpu)));
     const before = k.accounting.cpus[3]!.noiseNs;
     k.irq.sendReschedule(0, 3);
