@@ -331,7 +331,9 @@ export class Lru {
 
 /**
  * The `lru-drain-all` workload: a kernel thread per listed CPU (`lru-drain-all/N`, standing for
- * kcompactd, migration or `blockdev --flushbufs`) calls lru_add_drain_all() at each firing.
+ * kcompactd, migration or `blockdev --flushbufs`) calls lru_add_drain_all() at each firing; with
+ * `pcp`, then drain_all_pages() (alloc_contig_range() and offline_pages() of 4.9 call both, in that
+ * order: mm/page_alloc.c, mm/memory_hotplug.c).
  */
 export function lruDrainAllWorkload(k: Kernel, spec: WorkloadSpec, cpus: number[], field: string): void {
   if (spec.type !== "lru-drain-all") return;
@@ -339,6 +341,10 @@ export function lruDrainAllWorkload(k: Kernel, spec: WorkloadSpec, cpus: number[
   for (const cpu of cpus) {
     const task = k.sched.createTask({ name: `lru-drain-all/${cpu}`, cpu, user: false, role: "other" });
     const st = { task, requests: 0, busy: false };
+    const idle = (): void => {
+      st.busy = false;
+    };
+    const drainPages = (): void => k.pcp.drainAllPages(task, idle);
     task.onIdle = () => {
       if (st.busy || st.requests === 0) return;
       st.requests--;
@@ -346,10 +352,7 @@ export function lruDrainAllWorkload(k: Kernel, spec: WorkloadSpec, cpus: number[
       task.segs.push(
         segment("lru_add_drain_all", k.params.syscallNs, Context.kernel, {
           source: Src.kthread,
-          end: () =>
-            k.lru.lruAddDrainAll(task, () => {
-              st.busy = false;
-            }),
+          end: () => k.lru.lruAddDrainAll(task, spec.pcp ? drainPages : idle),
         }),
       );
     };
