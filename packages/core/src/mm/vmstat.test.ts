@@ -104,7 +104,11 @@ describe("vmstat (linux-4.9, residual tick)", () => {
     const { report } = simulate(scenario([write], { duration: 4 * S }), { mechanisms: [lossy] });
     const v = report.invariants.violations.filter((x) => x.invariant === "vmstat-exact");
     expect(v.length).toBeGreaterThan(0);
-    expect(v[0]!.detail).toContain("NR_FILE_DIRTY");
+    // Found live, at the first fold of the 1.5 s write: vmstat_update queued by the shepherd at 2.048 s.
+    expect(v[0]).toMatchObject({ invariant: "vmstat-exact", cpu: 1 });
+    expect(v[0]!.time_ns).toBeGreaterThan(2048 * MS);
+    expect(v[0]!.time_ns).toBeLessThan(2049 * MS);
+    expect(v[0]!.detail).toBe("NR_FILE_DIRTY: global 0 + per-CPU diffs 0 = 0, true total 8");
   });
 
   it("reports vmstat-threshold when per-CPU diffs may grow past calculate_normal_threshold()", () => {
@@ -116,6 +120,11 @@ describe("vmstat (linux-4.9, residual tick)", () => {
       },
     };
     const { report } = simulate(scenario([{ ...write, pages: 64 } as WorkloadSpec], { duration: 4 * S }), { mechanisms: [loose] });
-    expect(report.invariants.violations.some((x) => x.invariant === "vmstat-threshold" && x.cpu === 1)).toBe(true);
+    const v = report.invariants.violations.filter((x) => x.invariant === "vmstat-threshold");
+    // Found live, during the 1.5 s write: its 43rd page takes the diffs past 42 (4 CPUs, 4 GiB).
+    expect(v[0]).toMatchObject({ invariant: "vmstat-threshold", cpu: 1 });
+    expect(v[0]!.time_ns).toBeGreaterThanOrEqual(1500 * MS);
+    expect(v[0]!.time_ns).toBeLessThan(1501 * MS);
+    expect(v[0]!.detail).toBe("NR_FREE_PAGES diff -43 on CPU 1 exceeds calculate_normal_threshold() = 42");
   });
 });
