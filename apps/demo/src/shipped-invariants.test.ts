@@ -5,7 +5,7 @@ import { lruSpinlockDrain } from "@isolsim/lru-spinlock-drain";
 import { describe, expect, it } from "vitest";
 import { Exit, exitCodeOf } from "./exit.js";
 import { fromPackage, registry } from "./registry.js";
-import { loadScenario } from "./scenario-file.js";
+import { loadScenario, scenarioFromObject } from "./scenario-file.js";
 
 /** The path of a shipped scenario. */
 const shipped = (name: string): string => fileURLToPath(new URL(`../scenarios/${name}.json`, import.meta.url));
@@ -61,5 +61,23 @@ describe("workqueue-progress, reached from apps/demo/scenarios/workqueue-starvat
     const { report } = simulate({ ...spec, kernel: { ...spec.kernel, params: { ...spec.kernel.params, rt_runtime_share: false } } }, { registry });
     expect(report.invariants.violations).toEqual([]);
     expect(report.cpus[1]!.interruptions.kworker_lru_drain).toBeGreaterThan(0);
+  });
+});
+
+describe("drain_all_pages() from a scenario file: lru-drain-all with pcp", () => {
+  it("reaches the model: each isolated CPU that allocated pages gets a call-function IPI per drain", () => {
+    const file = {
+      duration: "2s",
+      kernel: { preset: "linux-4.9", cpus: 4, nohz_full: "1-3" },
+      workload: [
+        { type: "user-loop", cpus: "1-3" },
+        { type: "syscall", cpus: "1-3", every: "500ms", call: "page-fault" },
+        { type: "lru-drain-all", cpus: "0", every: "700ms", pcp: true },
+      ],
+    };
+    const { report } = simulate(scenarioFromObject(file, { registry }), { registry });
+    for (const c of report.cpus.slice(1)) expect(c.interruptions.ipi_call_function).toBe(2);
+    const without = simulate(scenarioFromObject({ ...file, workload: [...file.workload.slice(0, 2), { type: "lru-drain-all", cpus: "0", every: "700ms" }] }, { registry }), { registry });
+    for (const c of without.report.cpus) expect(c.interruptions.ipi_call_function).toBe(0);
   });
 });
