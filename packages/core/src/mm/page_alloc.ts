@@ -78,7 +78,8 @@ export class PerCpuPages {
    * the CPUs whose lists hold pages form cpus_with_pcps; on_each_cpu_mask(..., wait = 1) sends each
    * other one a call-function IPI running drain_local_pages() (`ipi_call_function`), spins until
    * every handler has run (smp_call_function_many() → csd_lock_wait()), then drains the caller's own
-   * lists if they are in the mask. Calls `done` when it returns.
+   * lists if they are in the mask. Calls `done` when it returns. A housekeeping caller's spin for
+   * isolated CPUs counts in `housekeeping.noise_ns`.
    */
   drainAllPages(caller: Task, done: () => void): void {
     const k = this.k;
@@ -87,6 +88,7 @@ export class PerCpuPages {
     let unstarted = 0;
     let doneAt = k.engine.now;
     let self = false;
+    let isolated = 0;
     const cost = k.params.ipiHandlerNs;
     const handler = (): void => {
       this.drainLocalPages(k.executingCpu);
@@ -100,6 +102,7 @@ export class PerCpuPages {
         continue;
       }
       unstarted++;
+      if (k.cpus[cpu]!.nohzFull) isolated++;
       if (k.measuring()) this.drainIpis++;
       k.irq.callFunctionSingle(from, cpu, "drain_local_pages", handler);
     }
@@ -108,10 +111,13 @@ export class PerCpuPages {
       if (self) this.drainLocalPages(from);
       done();
     };
+    // Time a housekeeping caller spins for isolated CPUs is housekeeping noise (a draining caller's).
+    const forIsolated = isolated > 0 && !k.cpus[from]!.nohzFull;
     const wait = (): Segment => {
       const ns = unstarted === 0 ? Math.max(0, doneAt - k.engine.now) : k.params.ipiLatencyNs;
       return segment("csd_lock_wait", ns as Nanoseconds, Context.kernel, {
         end: () => {
+          if (forIsolated && k.measuring()) k.housekeepingStats.noiseNs += ns;
           if (unstarted > 0 || k.engine.now < doneAt) caller.segs.unshift(wait());
           else finish();
         },
