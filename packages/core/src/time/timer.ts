@@ -28,12 +28,12 @@ export function timerSetup(name: string, fn: () => void, deferrable = false): Ti
   return { name, fn, deferrable, expires: 0, fires: 0, cpu: -1 };
 }
 
-/** LVL_CLK_SHIFT (kernel/time/timer.c, v4.8+): each wheel level's clock runs 8 times slower than the one below. */
+/** LVL_CLK_SHIFT (kernel/time/timer.c, v4.8+, line 150 of v4.9): each wheel level's clock runs 8 times slower than the one below. */
 export const LVL_CLK_SHIFT = 3;
-/** LVL_BITS (kernel/time/timer.c): 64 buckets per level. */
+/** LVL_BITS (kernel/time/timer.c, line 163 of v4.9): 64 buckets per level. */
 export const LVL_BITS = 6;
 
-/** LVL_DEPTH (kernel/time/timer.c): 9 levels when HZ > 100, else 8. */
+/** LVL_DEPTH (kernel/time/timer.c, lines 169-173 of v4.9): 9 levels when HZ > 100, else 8. */
 export function lvlDepth(hz: number): number {
   return hz > 100 ? 9 : 8;
 }
@@ -50,13 +50,15 @@ export function lvlStart(lvl: number): number {
 
 /**
  * The jiffy at which the timer wheel runs a timer of expiry `expires` (jiffies) armed when the base's
- * clock reads `clk`: kernel/time/timer.c (v4.9) calc_wheel_index() picks the level by the delta
- * `expires - clk` (level n holds deltas below LVL_START(n + 1); past the last level the expiry is
- * clamped to WHEEL_TIMEOUT_MAX) and calc_index() files it in the bucket `(expires + LVL_GRAN(lvl)) >>
- * LVL_SHIFT(lvl)`, which __run_timers() → collect_expired_timers() empties when base->clk reaches
- * that bucket's jiffy: so a timer never fires early, fires one jiffy after `expires` at level 0, and
- * up to LVL_GRAN(lvl) jiffies after it above. An expiry already past (delta < 0) goes in the bucket
- * of `clk` and runs at the next __run_timers().
+ * clock reads `clk`. kernel/time/timer.c of v4.9: calc_wheel_index() (lines 474-508) picks the level
+ * by the delta `expires - clk` (level n holds deltas below LVL_START(n + 1), the macros of lines
+ * 150-177; past the last level the expiry is clamped to WHEEL_TIMEOUT_MAX) and calc_index() (lines
+ * 468-472) files it in the bucket `(expires + LVL_GRAN(lvl)) >> LVL_SHIFT(lvl)`, which
+ * __run_timers() (line 1625) → __collect_expired_timers() (line 1354) empties when base->clk reaches
+ * that bucket's jiffy (level n is looked at only when the low 3n bits of clk are zero): so a timer
+ * never fires early, fires one jiffy after `expires` at level 0, and up to LVL_GRAN(lvl) jiffies
+ * after it above. An expiry already past (delta < 0) goes in the bucket of `clk` and runs at the
+ * next __run_timers().
  */
 export function wheelExpiry(expires: number, clk: number, hz: number): number {
   const delta = expires - clk;
