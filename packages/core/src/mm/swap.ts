@@ -58,9 +58,9 @@ const nodeItem = [VmItem.NR_INACTIVE_FILE, VmItem.NR_ACTIVE_ANON, VmItem.NR_UNEV
 export interface LruBatchOps {
   /** __lru_cache_add() on `cpu`: pagevec_add() to its batch; a full batch goes to the LRU lists. */
   add(cpu: number, list: LruListId): void;
-  /** lru_add_drain_cpu(cpu) run by `cpu` itself (lru_add_drain()): its batch goes to the LRU lists; returns pages moved. */
+  /** lru_add_drain_cpu(cpu) run by `cpu` itself (lru_add_drain()): its add batch goes to the LRU lists and its other pagevecs ({@link LruPvec}) are emptied; returns pages moved. */
   drainLocal(cpu: number): number;
-  /** lru_add_drain_cpu(cpu) run by another CPU `by` (the 2016 remote-drain idea); returns pages moved. */
+  /** lru_add_drain_cpu(cpu) run by another CPU `by` (the 2016 remote-drain idea), all its pagevecs; returns pages moved. */
   drainRemote(cpu: number, by: number): number;
 }
 
