@@ -60,7 +60,7 @@ const workloadSchemas = {
     pages: z.number().int().min(1).optional(),
   }),
   "vmalloc-churn": z.strictObject({ type: z.literal("vmalloc-churn"), cpus: cpuList, ...periodic, pages: z.number().int().min(1) }),
-  "lru-drain-all": z.strictObject({ type: z.literal("lru-drain-all"), cpus: cpuList, ...periodic }),
+  "lru-drain-all": z.strictObject({ type: z.literal("lru-drain-all"), cpus: cpuList, ...periodic, pcp: z.boolean().optional() }),
   wakeup: z.strictObject({ type: z.literal("wakeup"), cpus: cpuList, ...periodic, run: duration(false) }),
   "kernel-loop": z.strictObject({ type: z.literal("kernel-loop"), cpus: cpuList, ...periodic, run: duration(false) }),
   bpf: z.strictObject({

@@ -25,6 +25,7 @@ export * from "./mm/vmalloc.js";
 export * from "./bpf/entry-prog.js";
 export * from "./workqueue/workqueue.js";
 export * from "./mm/swap.js";
+export * from "./mm/page_alloc.js";
 export * from "./mm/vmstat.js";
 export * from "./invariants/registry.js";
 export * from "./mechanism.js";

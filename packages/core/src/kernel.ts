@@ -19,6 +19,7 @@ import { KernelTlb } from "./arch/x86/tlb.js";
 import { KernelVmalloc } from "./mm/vmalloc.js";
 import { Workqueues } from "./workqueue/workqueue.js";
 import { Lru } from "./mm/swap.js";
+import { PerCpuPages } from "./mm/page_alloc.js";
 import { Vmstat } from "./mm/vmstat.js";
 import type { Mechanism } from "./mechanism.js";
 import { checkComposition } from "./mechanism.js";
@@ -147,6 +148,8 @@ export class Kernel {
   readonly lru: Lru;
   /** Per-CPU vm statistics, vmstat_update and the shepherd (mm/vmstat.c). */
   readonly vmstat: Vmstat;
+  /** Per-CPU page lists and drain_all_pages() (mm/page_alloc.c). */
+  readonly pcp: PerCpuPages;
   /**
    * Policy: latest time a busy nohz_full CPU may defer its tick (4.9 scheduler_tick_max_deferment():
    * last scheduler tick + 1 s); Infinity when nothing caps it (remote-stats replaces it).
@@ -184,6 +187,7 @@ export class Kernel {
     this.workqueue = new Workqueues(this);
     this.vmstat = new Vmstat(this);
     this.lru = new Lru(this);
+    this.pcp = new PerCpuPages(this);
     const hz = this.tickPeriod * cfg.params.hz;
     this.maxDeferment = (cpu) => this.tick.ts[cpu]!.lastSchedTick + hz;
     for (const m of cfg.mechanisms) m.install(this);

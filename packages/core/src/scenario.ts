@@ -66,6 +66,8 @@ export type WorkloadSpec =
       type: "lru-drain-all";
       /** CPUs that call it (cpu list). */
       cpus: string;
+      /** Then drain_all_pages() too, as alloc_contig_range() and offline_pages() do (default false). */
+      pcp?: boolean;
     } & PeriodicSpec)
   | ({
       /** A kernel thread bound to the CPU is woken from a housekeeping CPU and runs. */

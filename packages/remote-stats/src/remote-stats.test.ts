@@ -79,10 +79,11 @@ describe("remote-stats (mainline sched_tick_remote())", () => {
   it("keeps runtime and load of a busy isolated CPU at most about one second stale", () => {
     const { report, kernel } = simulate(scenario(), { mechanisms: [remoteStats()] });
     const st = stats(report);
+    // HZ jiffies (1000) are filed at timer-wheel level 2 (64-jiffy buckets): the work runs every 1.024 s.
     expect(st.max_staleness_ns).toBeGreaterThan(0.9 * S);
-    expect(st.max_staleness_ns).toBeLessThan(1.01 * S);
+    expect(st.max_staleness_ns).toBeLessThan(1.034 * S);
     expect(st.mean_staleness_ns).toBeGreaterThan(0.9 * S);
-    expect(st.max_load_staleness_ns).toBeLessThan(1.01 * S);
+    expect(st.max_load_staleness_ns).toBeLessThan(1.034 * S);
     // The accounted runtime of each isolated task trails the time it has run by at most that much.
     for (const cpu of [1, 2, 3]) {
       const t = kernel.cpus[cpu]!.curr!;
@@ -165,7 +166,11 @@ describe("remote-tick-staleness invariant", () => {
     const v = report.invariants.violations.filter((x) => x.invariant === "remote-tick-staleness");
     expect(v.length).toBeGreaterThanOrEqual(3);
     expect(new Set(v.map((x) => x.cpu))).toEqual(new Set([1, 2, 3]));
-    expect(v[0]!.detail).toMatch(/unaccounted|not folded/);
+    // Found live, just after the first remote run that skipped its work (its timer at 1.024 s), not at the end.
+    expect(v[0]).toMatchObject({ invariant: "remote-tick-staleness", cpu: 1 });
+    expect(v[0]!.time_ns).toBeGreaterThan(1024 * MS);
+    expect(v[0]!.time_ns).toBeLessThan(1030 * MS);
+    expect(v[0]!.detail).toMatch(/^runtime of user-loop\/1 unaccounted for \d+ ns \(bound \d+ ns: remote period \+ housekeeping delay\)$/);
     expect(stats(report).max_staleness_ns).toBeGreaterThan(2 * S);
   });
 

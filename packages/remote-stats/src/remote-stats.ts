@@ -105,9 +105,10 @@ function queueTickWork(k: Kernel, tw: TickWork): void {
 }
 
 /**
- * How long the work of `tw` has been due at `now`: the time since its timer expired (the jiffy
- * k.timers fires it at, on the housekeeping CPU's tick) while the work waits for the timer softirq
- * and then for the unbound kworker; 0 while the timer has not expired or nothing is pending.
+ * How long the work of `tw` has been due at `now`: the time since its timer's requested expiry
+ * (HZ jiffies after the last run) while the timer waits for its wheel bucket (up to a level's
+ * granularity: 64 ms at HZ=1000), for the timer softirq and then for the unbound kworker; 0 while
+ * that expiry has not passed or nothing is pending.
  */
 function dueFor(k: Kernel, tw: TickWork, now: Nanoseconds): Nanoseconds {
   const w = tw.work;
@@ -176,7 +177,7 @@ export function remoteStats(options: RemoteStatsOptions = {}): Mechanism {
           fig.runs++;
           k.housekeepingStats.remoteTicks++;
           k.housekeepingStats.noiseNs += k.params.remoteTickNs;
-          const late = now - tw.work.timer.expires;
+          const late = now - tw.work.timer.fires;
           if (late > fig.maxLatenessNs) fig.maxLatenessNs = late;
           if (late >= k.tickPeriod) fig.lateRuns++;
         }

@@ -23,6 +23,29 @@ export const LruList = {
 /** One of {@link LruList}'s values. */
 export type LruListId = (typeof LruList)[keyof typeof LruList];
 
+/**
+ * The per-CPU pagevecs of 4.9 besides lru_add_pvec (mm/swap.c): each holds pages already on an LRU
+ * list that wait to be moved within it, and lru_add_drain_all() drains a CPU whose any one is not
+ * empty. The model keeps their counts (what decides a drain) but not the moves inside the LRU: its
+ * lists do not split active and inactive file pages.
+ */
+export const LruPvec = {
+  /** lru_rotate_pvecs: rotate_reclaimable_page() at the end of writeback of a page reclaim marked PG_reclaim (interrupt context). */
+  rotate: 0,
+  /** lru_deactivate_file_pvecs: deactivate_file_page() of a page invalidate_mapping_pages() could not drop (fadvise(POSIX_FADV_DONTNEED), drop_caches). */
+  deactivate_file: 1,
+  /** lru_deactivate_pvecs: deactivate_page() of an anonymous page madvise(MADV_FREE) frees lazily. */
+  deactivate: 2,
+  /** activate_page_pvecs (need_activate_page_drain()): activate_page() from mark_page_accessed() of a PG_referenced page on the LRU. */
+  activate: 3,
+} as const;
+
+/** One of {@link LruPvec}'s values. */
+export type LruPvecId = (typeof LruPvec)[keyof typeof LruPvec];
+
+const NR_MOVE_PVECS = 4;
+const movePvecNames = ["lru_rotate_pvecs", "lru_deactivate_file_pvecs", "lru_deactivate_pvecs", "activate_page_pvecs"] as const;
+
 const zoneItem = [VmItem.NR_ZONE_INACTIVE_FILE, VmItem.NR_ZONE_ACTIVE_ANON, VmItem.NR_ZONE_UNEVICTABLE] as const;
 const nodeItem = [VmItem.NR_INACTIVE_FILE, VmItem.NR_ACTIVE_ANON, VmItem.NR_UNEVICTABLE] as const;
 
@@ -35,9 +58,9 @@ const nodeItem = [VmItem.NR_INACTIVE_FILE, VmItem.NR_ACTIVE_ANON, VmItem.NR_UNEV
 export interface LruBatchOps {
   /** __lru_cache_add() on `cpu`: pagevec_add() to its batch; a full batch goes to the LRU lists. */
   add(cpu: number, list: LruListId): void;
-  /** lru_add_drain_cpu(cpu) run by `cpu` itself (lru_add_drain()): its batch goes to the LRU lists; returns pages moved. */
+  /** lru_add_drain_cpu(cpu) run by `cpu` itself (lru_add_drain()): its add batch goes to the LRU lists and its other pagevecs ({@link LruPvec}) are emptied; returns pages moved. */
   drainLocal(cpu: number): number;
-  /** lru_add_drain_cpu(cpu) run by another CPU `by` (the 2016 remote-drain idea); returns pages moved. */
+  /** lru_add_drain_cpu(cpu) run by another CPU `by` (the 2016 remote-drain idea), all its pagevecs; returns pages moved. */
   drainRemote(cpu: number, by: number): number;
 }
 
@@ -62,6 +85,10 @@ export class Lru {
   added = 0;
   /** Pages added per CPU (page serials for lru-drain-complete). */
   readonly addedOn: number[];
+  /** Pages in each CPU's {@link LruPvec} pagevecs, at cpu * 4 + pvec. */
+  readonly movePvecCount: Int32Array;
+  /** Pages ever queued in each CPU's {@link LruPvec} pagevecs, at cpu * 4 + pvec (serials for lru-drain-complete). */
+  readonly movedOn: Float64Array;
   /** Pages callers hold while they wait for a batch lock to add them (lru-spinlock-drain): lru-conservation counts them. */
   waiting = 0;
   /** lru_drain_gen (v5.11+; counted always, consulted only with param lru_drain_gen). */
@@ -88,6 +115,8 @@ export class Lru {
     this.pvecs = new Uint8Array(k.nrCpus * this.pvecStride);
     this.pvecCount = new Int32Array(k.nrCpus);
     this.addedOn = new Array<number>(k.nrCpus).fill(0);
+    this.movePvecCount = new Int32Array(k.nrCpus * NR_MOVE_PVECS);
+    this.movedOn = new Float64Array(k.nrCpus * NR_MOVE_PVECS);
     this.seen = new Array<number>(k.nrCpus).fill(0);
     this.drainMutex = new KernelMutex(k, "lru_add_drain_all.lock");
     this.wq = k.workqueue.allocWorkqueue("lru-add-drain", { memReclaim: true });
@@ -103,8 +132,8 @@ export class Lru {
         this.pvecCount[cpu] = n + 1;
         if (n + 1 >= k.params.pagevecSize) this.pagevecLruAdd(cpu, cpu);
       },
-      drainLocal: (cpu) => this.pagevecLruAdd(cpu, cpu),
-      drainRemote: (cpu, by) => this.pagevecLruAdd(cpu, by),
+      drainLocal: (cpu) => this.pagevecLruAdd(cpu, cpu) + this.movePvecsDrain(cpu),
+      drainRemote: (cpu, by) => this.pagevecLruAdd(cpu, by) + this.movePvecsDrain(cpu),
     };
     this.drainAll = (caller, done) => this.lruAddDrainAllMutex(caller, done);
     k.invariants.check("lru-conservation");
@@ -140,9 +169,38 @@ export class Lru {
     this.pvecStride = stride;
   }
 
-  /** Whether `cpu` has pages to drain (4.9 lru_add_drain_all()'s pagevec_count() tests; 6.1 cpu_needs_drain()). */
+  /**
+   * Whether `cpu` has pages to drain: 4.9 lru_add_drain_all()'s pagevec_count() of lru_add_pvec,
+   * lru_rotate_pvecs, lru_deactivate_file_pvecs, lru_deactivate_pvecs and need_activate_page_drain();
+   * 6.1 cpu_needs_drain().
+   */
   cpuNeedsDrain(cpu: number): boolean {
-    return this.pvecCount[cpu]! > 0;
+    return this.pvecCount[cpu]! > 0 || this.movePending(cpu) > 0;
+  }
+
+  /** Pages waiting in `cpu`'s {@link LruPvec} pagevecs. */
+  movePending(cpu: number): number {
+    const c = this.movePvecCount, b = cpu * NR_MOVE_PVECS;
+    return c[b]! + c[b + 1]! + c[b + 2]! + c[b + 3]!;
+  }
+
+  /**
+   * A page already on an LRU list queued in `cpu`'s pagevec `pvec` (rotate_reclaimable_page(),
+   * deactivate_file_page(), deactivate_page(), activate_page()): pagevec_add(); a full pagevec is
+   * moved at once (pagevec_lru_move_fn()). The page stays counted on its list (lru-conservation).
+   */
+  lruMovePage(cpu: number, pvec: LruPvecId): void {
+    const at = cpu * NR_MOVE_PVECS + pvec;
+    const n = this.movePvecCount[at]! + 1;
+    this.movedOn[at] = this.movedOn[at]! + 1;
+    this.movePvecCount[at] = n >= this.k.params.pagevecSize ? 0 : n;
+  }
+
+  /** The rest of lru_add_drain_cpu(cpu) after lru_add_pvec: pagevec_move_tail(), the two deactivate moves, activate_page_drain(); returns pages moved. */
+  private movePvecsDrain(cpu: number): number {
+    const n = this.movePending(cpu);
+    if (n > 0) this.movePvecCount.fill(0, cpu * NR_MOVE_PVECS, (cpu + 1) * NR_MOVE_PVECS);
+    return n;
   }
 
   /** lru_cache_add() of one page on `cpu` (through ops.add), then the lru-conservation check. */
@@ -215,14 +273,23 @@ export class Lru {
   lruAddDrainAll(caller: Task, done: () => void): void {
     const k = this.k;
     if (k.measuring()) k.housekeepingStats.lruDrains++;
-    const snap: [cpu: number, added: number][] = [];
-    for (let cpu = 0; cpu < k.nrCpus; cpu++) if (this.pvecCount[cpu]! > 0) snap.push([cpu, this.addedOn[cpu]!]);
+    const snap: [cpu: number, added: number, moved: Float64Array][] = [];
+    for (let cpu = 0; cpu < k.nrCpus; cpu++) {
+      if (this.cpuNeedsDrain(cpu)) snap.push([cpu, this.addedOn[cpu]!, this.movedOn.slice(cpu * NR_MOVE_PVECS, (cpu + 1) * NR_MOVE_PVECS)]);
+    }
     k.trace?.instant(caller.cpu, `lru_add_drain_all: ${snap.length} CPUs with pages in batches`, k.engine.now);
     this.drainAll(caller, () => {
-      for (const [cpu, addedAtCall] of snap) {
+      for (const [cpu, addedAtCall, movedAtCall] of snap) {
         const oldest = this.addedOn[cpu]! - this.pvecCount[cpu]!;
         if (oldest < addedAtCall) {
           k.invariants.violate("lru-drain-complete", cpu, `lru_add_drain_all() by ${caller.name} returned with ${addedAtCall - oldest} page(s) still in CPU ${cpu}'s batch since before the call`);
+        }
+        for (let pvec = 0; pvec < NR_MOVE_PVECS; pvec++) {
+          const at = cpu * NR_MOVE_PVECS + pvec;
+          const oldest = this.movedOn[at]! - this.movePvecCount[at]!;
+          if (oldest < movedAtCall[pvec]!) {
+            k.invariants.violate("lru-drain-complete", cpu, `lru_add_drain_all() by ${caller.name} returned with ${movedAtCall[pvec]! - oldest} page(s) still in CPU ${cpu}'s ${movePvecNames[pvec]} since before the call`);
+          }
         }
       }
       done();
@@ -331,7 +398,9 @@ export class Lru {
 
 /**
  * The `lru-drain-all` workload: a kernel thread per listed CPU (`lru-drain-all/N`, standing for
- * kcompactd, migration or `blockdev --flushbufs`) calls lru_add_drain_all() at each firing.
+ * kcompactd, migration or `blockdev --flushbufs`) calls lru_add_drain_all() at each firing; with
+ * `pcp`, then drain_all_pages() (alloc_contig_range() and offline_pages() of 4.9 call both, in that
+ * order: mm/page_alloc.c, mm/memory_hotplug.c).
  */
 export function lruDrainAllWorkload(k: Kernel, spec: WorkloadSpec, cpus: number[], field: string): void {
   if (spec.type !== "lru-drain-all") return;
@@ -339,6 +408,10 @@ export function lruDrainAllWorkload(k: Kernel, spec: WorkloadSpec, cpus: number[
   for (const cpu of cpus) {
     const task = k.sched.createTask({ name: `lru-drain-all/${cpu}`, cpu, user: false, role: "other" });
     const st = { task, requests: 0, busy: false };
+    const idle = (): void => {
+      st.busy = false;
+    };
+    const drainPages = (): void => k.pcp.drainAllPages(task, idle);
     task.onIdle = () => {
       if (st.busy || st.requests === 0) return;
       st.requests--;
@@ -346,10 +419,7 @@ export function lruDrainAllWorkload(k: Kernel, spec: WorkloadSpec, cpus: number[
       task.segs.push(
         segment("lru_add_drain_all", k.params.syscallNs, Context.kernel, {
           source: Src.kthread,
-          end: () =>
-            k.lru.lruAddDrainAll(task, () => {
-              st.busy = false;
-            }),
+          end: () => k.lru.lruAddDrainAll(task, spec.pcp ? drainPages : idle),
         }),
       );
     };

@@ -12,18 +12,75 @@ export interface TimerList {
   readonly fn: () => void;
   /** TIMER_DEFERRABLE: ignored when choosing the next tick of an idle/tickless CPU. */
   readonly deferrable: boolean;
-  /** Absolute expiry (a jiffy boundary), ns. */
+  /** timer->expires: the absolute expiry the caller asked for (a jiffy boundary), ns. */
   expires: Nanoseconds;
+  /**
+   * When the wheel runs it: the expiry of the bucket calc_wheel_index() filed it in (a jiffy boundary
+   * at or after {@link expires}, later by up to its level's granularity), ns.
+   */
+  fires: Nanoseconds;
   /** CPU whose base holds it, or -1 when not pending. */
   cpu: number;
 }
 
 /** Creates a timer_list (timer_setup()). */
 export function timerSetup(name: string, fn: () => void, deferrable = false): TimerList {
-  return { name, fn, deferrable, expires: 0, cpu: -1 };
+  return { name, fn, deferrable, expires: 0, fires: 0, cpu: -1 };
 }
 
-/** Per-CPU timer wheels, reduced to sorted lists (kernel/time/timer.c). */
+/** LVL_CLK_SHIFT (kernel/time/timer.c, v4.8+, line 150 of v4.9): each wheel level's clock runs 8 times slower than the one below. */
+export const LVL_CLK_SHIFT = 3;
+/** LVL_BITS (kernel/time/timer.c, line 163 of v4.9): 64 buckets per level. */
+export const LVL_BITS = 6;
+
+/** LVL_DEPTH (kernel/time/timer.c, lines 169-173 of v4.9): 9 levels when HZ > 100, else 8. */
+export function lvlDepth(hz: number): number {
+  return hz > 100 ? 9 : 8;
+}
+
+/** LVL_GRAN(lvl): the granularity of wheel level `lvl`, jiffies (1, 8, 64, ...). */
+export function lvlGran(lvl: number): number {
+  return 2 ** (lvl * LVL_CLK_SHIFT);
+}
+
+/** LVL_START(lvl), lvl >= 1: the smallest delta (jiffies) filed at level `lvl` ((LVL_SIZE - 1) << ((lvl - 1) * LVL_CLK_SHIFT)). */
+export function lvlStart(lvl: number): number {
+  return (2 ** LVL_BITS - 1) * lvlGran(lvl - 1);
+}
+
+/**
+ * The jiffy at which the timer wheel runs a timer of expiry `expires` (jiffies) armed when the base's
+ * clock reads `clk`. kernel/time/timer.c of v4.9: calc_wheel_index() (lines 474-508) picks the level
+ * by the delta `expires - clk` (level n holds deltas below LVL_START(n + 1), the macros of lines
+ * 150-177; past the last level the expiry is clamped to WHEEL_TIMEOUT_MAX) and calc_index() (lines
+ * 468-472) files it in the bucket `(expires + LVL_GRAN(lvl)) >> LVL_SHIFT(lvl)`, which
+ * __run_timers() (line 1625) → __collect_expired_timers() (line 1354) empties when base->clk reaches
+ * that bucket's jiffy (level n is looked at only when the low 3n bits of clk are zero): so a timer
+ * never fires early, fires one jiffy after `expires` at level 0, and up to LVL_GRAN(lvl) jiffies
+ * after it above. An expiry already past (delta < 0) goes in the bucket of `clk` and runs at the
+ * next __run_timers().
+ */
+export function wheelExpiry(expires: number, clk: number, hz: number): number {
+  const delta = expires - clk;
+  if (delta < 0) return clk;
+  const depth = lvlDepth(hz);
+  let lvl = 0;
+  while (lvl < depth - 1 && delta >= lvlStart(lvl + 1)) lvl++;
+  let e = expires;
+  if (lvl === depth - 1) {
+    // WHEEL_TIMEOUT_CUTOFF / WHEEL_TIMEOUT_MAX: 4.9 compares the absolute expiry with the cutoff; the
+    // model's jiffies start at 0, so this is the same test on the delta.
+    const cutoff = lvlStart(depth);
+    if (delta >= cutoff) e = clk + cutoff - lvlGran(depth - 1);
+  }
+  const gran = lvlGran(lvl);
+  return Math.floor((e + gran) / gran) * gran;
+}
+
+/**
+ * Per-CPU timer wheels (kernel/time/timer.c), each reduced to a list sorted by the expiry of the
+ * bucket a timer was filed in ({@link wheelExpiry}): the order the wheel runs them in.
+ */
 export class TimerBases {
   private readonly bases: TimerList[][];
   /** base->next_expiry per CPU: expiry of the CPU's first timer, or Infinity (kept as the lists change). */
@@ -49,18 +106,26 @@ export class TimerBases {
     return Math.ceil(at / p) * p;
   }
 
-  /** Queues or re-queues the timer on `cpu` to expire at `expires` (add_timer_on()/mod_timer()). */
+  /**
+   * Queues or re-queues the timer on `cpu` to expire at `expires` (add_timer_on()/mod_timer() →
+   * internal_add_timer()): filed by calc_wheel_index() against the base clock, taken as the current
+   * jiffy (base->clk as forward_timer_base() leaves it from v4.14; 4.9 can file against a clock left
+   * behind by a tickless stretch, which only coarsens the level).
+   */
   addOn(t: TimerList, cpu: number, expires: Nanoseconds): void {
     if (t.cpu >= 0) this.del(t);
+    const k = this.k;
+    const p = k.tickPeriod;
     t.expires = this.jiffyAligned(expires);
+    t.fires = wheelExpiry(Math.round(t.expires / p), Math.floor(k.engine.now / p), k.params.hz) * p;
     t.cpu = cpu;
     const base = this.bases[cpu]!;
-    const at = t.expires;
+    const at = t.fires;
     let i = base.length;
-    while (i > 0 && base[i - 1]!.expires > at) i--;
+    while (i > 0 && base[i - 1]!.fires > at) i--;
     insertAt(base, i, t);
     this.refresh(cpu);
-    if (!t.deferrable) this.k.tick.timerAdded(cpu, t.expires);
+    if (!t.deferrable) k.tick.timerAdded(cpu, t.fires);
   }
 
   /** Removes a pending timer (del_timer()); returns whether it was pending. */
@@ -80,26 +145,26 @@ export class TimerBases {
   /** Recomputes {@link first} and {@link firstNonDeferrable} of `cpu` after its list changed. */
   private refresh(cpu: number): void {
     const b = this.bases[cpu]!;
-    this.first[cpu] = b.length > 0 ? b[0]!.expires : Infinity;
+    this.first[cpu] = b.length > 0 ? b[0]!.fires : Infinity;
     let next = Infinity;
     for (let i = 0; i < b.length; i++) {
       if (!b[i]!.deferrable) {
-        next = b[i]!.expires;
+        next = b[i]!.fires;
         break;
       }
     }
     this.firstNonDeferrable[cpu] = next;
   }
 
-  /** Whether any timer of `cpu` has expired by `now` (run_local_timers() raising TIMER_SOFTIRQ). */
+  /** Whether any bucket of `cpu` holding a timer has expired by `now` (run_local_timers() raising TIMER_SOFTIRQ). */
   hasExpired(cpu: number, now: Nanoseconds): boolean {
     return this.first[cpu]! <= now;
   }
 
-  /** Runs every expired timer of `cpu` in expiry order (run_timer_softirq() → __run_timers()). */
+  /** Runs every timer of `cpu` whose bucket has expired, in bucket order (run_timer_softirq() → __run_timers()). */
   runExpired(cpu: number, now: Nanoseconds): void {
     const b = this.bases[cpu]!;
-    while (b.length > 0 && b[0]!.expires <= now) {
+    while (b.length > 0 && b[0]!.fires <= now) {
       const t = b.shift()!;
       t.cpu = -1;
       this.refresh(cpu);
@@ -108,7 +173,7 @@ export class TimerBases {
     }
   }
 
-  /** Expiry of the earliest non-deferrable timer of `cpu`, or Infinity (get_next_timer_interrupt()). */
+  /** When the wheel runs the earliest non-deferrable timer of `cpu` (its bucket's expiry), or Infinity (get_next_timer_interrupt() → __next_timer_interrupt()). */
   nextNonDeferrable(cpu: number): Nanoseconds {
     return this.firstNonDeferrable[cpu]!;
   }
