@@ -1,6 +1,8 @@
 import type { Nanoseconds } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
 import { Policy } from "../sched/task.js";
+import { tickKeptByKeys } from "../accounting/sources.js";
+import { TickDep } from "../time/tick-sched.js";
 
 /** Invariant IDs of the report contract (shared/contract.md; kernel-model.md §10). */
 export const invariantIds = [
@@ -49,9 +51,18 @@ export class InvariantRegistry {
   /** Checks to run when the simulation ends. */
   readonly atEnd: (() => void)[] = [];
 
+  /** Per CPU, since when its stopped tick owes a restart (tick-deps), or -1. */
+  private readonly owedSince: Float64Array;
+  /** The CPUs with an owed restart, first {@link nOwed} entries. */
+  private readonly owed: Int32Array;
+  private nOwed = 0;
+
   constructor(private readonly k: Kernel) {
     this.checked.add("tick-deps");
     this.checked.add("clockevent-stopped");
+    this.owedSince = new Float64Array(k.nrCpus).fill(-1);
+    this.owed = new Int32Array(k.nrCpus);
+    k.hooks.schedWakeup.push((task) => this.tickDepMayBeOwed(task.cpu));
   }
 
   /** Declares that `id` is evaluated in this run. */
@@ -69,21 +80,79 @@ export class InvariantRegistry {
   }
 
   /**
-   * tick-deps: a busy nohz_full CPU whose tick is stopped must have no dependency bit set and pass
-   * sched_can_stop_tick(), read from the runqueue independently of the tick's own decision.
+   * What a busy nohz_full CPU's stopped tick would violate now, read from the dependency masks at
+   * the 4 levels and the runqueue, independently of the tick's own decision (check_tick_dependency(),
+   * sched_can_stop_tick() of 4.9 kernel/time/tick-sched.c and kernel/sched/core.c): the set bits, or
+   * the SCHED bit alone when the runqueue needs the tick without it, or 0 when the stop is legal.
    */
-  checkTickDeps(cpu: number): void {
+  tickDepsUnmet(cpu: number): number {
     const k = this.k;
     const ts = k.tick.ts[cpu]!;
-    if (!ts.stopped || ts.inIdle) return;
-    const deps = k.tick.globalDep | ts.depMask;
+    if (!ts.stopped || ts.inIdle || !k.cpus[cpu]!.nohzFull) return 0;
+    let deps = k.tick.globalDep | ts.depMask;
+    const curr = k.cpus[cpu]!.curr;
+    if (curr !== null && k.tick.taskDep.size > 0) deps |= k.tick.taskDep.get(curr) ?? 0;
+    if (deps !== 0) return deps;
     const rq = k.sched.rqs[cpu]!.tasks;
-    const rr = rq.filter((t) => t.policy === Policy.rr).length;
-    const fifo = rq.filter((t) => t.policy === Policy.fifo).length;
-    const schedNeeds = rr > 1 || (rr === 0 && fifo === 0 && rq.length > 1);
-    if (deps !== 0 || schedNeeds) {
-      this.violate("tick-deps", cpu, `tick stopped with ${deps !== 0 ? `dependency mask 0x${deps.toString(16)}` : `${rq.length} runnable tasks (SCHED)`}`);
+    let rr = 0, fifo = 0;
+    for (let i = 0; i < rq.length; i++) {
+      const policy = rq[i]!.policy;
+      if (policy === Policy.rr) rr++;
+      else if (policy === Policy.fifo) fifo++;
     }
+    const schedNeeds = rr > 1 || (rr === 0 && fifo === 0 && rq.length > 1);
+    return schedNeeds ? 1 << TickDep.SCHED : 0;
+  }
+
+  /**
+   * tick-deps, at a point where the tick's state must be settled (the tick was just stopped, or an
+   * interrupt exit on the CPU just ran tick_nohz_irq_exit()): a busy nohz_full CPU whose tick is
+   * stopped must have no dependency bit set and pass sched_can_stop_tick().
+   */
+  checkTickDeps(cpu: number): void {
+    const unmet = this.tickDepsUnmet(cpu);
+    if (unmet !== 0) this.violate("tick-deps", cpu, this.tickDepsDetail(cpu, unmet, "stopped"));
+  }
+
+  /**
+   * tick-deps, where the tick may lag for a moment: a task was enqueued on `cpu` or a dependency bit
+   * was set. If the CPU's stopped tick now owes a restart, the kick (tick_nohz_full_kick_cpu(), an
+   * irq_work IPI) must restart it within {@link tickKickBoundNs}; the timekeeper's tick checks.
+   */
+  tickDepMayBeOwed(cpu: number): void {
+    if (this.owedSince[cpu]! >= 0 || this.tickDepsUnmet(cpu) === 0) return;
+    this.owedSince[cpu] = this.k.engine.now;
+    this.owed[this.nOwed++] = cpu;
+  }
+
+  /** The longest a stopped tick may lag a dependency: one jiffy, far above IPI latency plus handler. */
+  tickKickBoundNs(): number {
+    return this.k.tickPeriod;
+  }
+
+  /** At the timekeeper's tick: every CPU that owed a restart for longer than the bound and still does is a violation. */
+  private checkOwedTicks(): void {
+    const now = this.k.engine.now;
+    const bound = this.tickKickBoundNs();
+    let keep = 0;
+    for (let i = 0; i < this.nOwed; i++) {
+      const cpu = this.owed[i]!;
+      const unmet = this.tickDepsUnmet(cpu);
+      const since = this.owedSince[cpu]!;
+      if (unmet !== 0 && now - since <= bound) {
+        this.owed[keep++] = cpu;
+        continue;
+      }
+      this.owedSince[cpu] = -1;
+      if (unmet !== 0) this.violate("tick-deps", cpu, this.tickDepsDetail(cpu, unmet, `still stopped ${now - since} ns after it became needed (bound ${bound} ns)`));
+    }
+    this.nOwed = keep;
+  }
+
+  private tickDepsDetail(cpu: number, unmet: number, what: string): string {
+    const n = this.k.sched.rqs[cpu]!.tasks.length;
+    const bits = tickKeptByKeys.filter((_, b) => b < 6 && unmet & (1 << b)).join("|");
+    return `tick ${what} on busy nohz_full CPU ${cpu} with dependency ${bits} (mask 0x${unmet.toString(16)}, ${n} runnable task${n === 1 ? "" : "s"})`;
   }
 
   /** clockevent-stopped: a timer interrupt with no tick due is legal only after an indefinite stop on a device without ONESHOT_STOPPED. */
@@ -96,9 +165,10 @@ export class InvariantRegistry {
     }
   }
 
-  /** Called at each tick: a tick on a CPU whose tick is stopped indefinitely is a violation. */
+  /** Called at each tick: a tick on a CPU whose tick is stopped indefinitely is a violation; the timekeeper's tick checks owed restarts. */
   tickRan(cpu: number): void {
     const ts = this.k.tick.ts[cpu]!;
     if (ts.stopped && ts.indefinite) this.violate("tick-deps", cpu, "tick ran while stopped indefinitely");
+    if (this.nOwed > 0 && cpu === this.k.tick.timekeeper) this.checkOwedTicks();
   }
 }
