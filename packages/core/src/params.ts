@@ -109,6 +109,12 @@ export interface Params {
   vmstatNeedUpdateNodes: boolean;
   /** THREAD_SIZE (arch/x86/include/asm/page_64_types.h: 16 KiB on x86_64 since v3.15): kernel stack held by each kthread, bytes. */
   threadSizeBytes: number;
+  /**
+   * rcu-callbacks-invoked: longest a call_rcu() callback may wait to be invoked after the grace period
+   * that covers it ended, ns (a checker bound, not a kernel value: the kernel invokes at the next RCU
+   * softirq or rcuo wakeup, within a few jiffies plus a CFS latency).
+   */
+  rcuCallbackInvokeBoundNs: number;
 }
 
 /** Parameter metadata: default value and one-line documentation. */
@@ -177,6 +183,7 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   vmstatQuietAtTickStop: false,
   vmstatNeedUpdateNodes: false,
   threadSizeBytes: 16384,
+  rcuCallbackInvokeBoundNs: 1_000_000_000,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -232,6 +239,8 @@ const docs: Record<keyof Params, string> = {
   vmstatQuietAtTickStop: "quiet_vmstat() at the first tick stop (v4.17+)",
   vmstatNeedUpdateNodes: "need_update() also checks per-node diffs (later kernels; 4.9: zone diffs only)",
   threadSizeBytes: "THREAD_SIZE: kernel stack per kthread, bytes (x86_64: 16384)",
+  rcuCallbackInvokeBoundNs:
+    "rcu-callbacks-invoked: a callback not invoked this long after its grace period ended is lost, and at the end every callback queued this long before must have run, ns (checker bound: invocation takes a few jiffies plus a CFS latency; 1 s is far below the 21 s stall timeout)",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */

@@ -37,6 +37,33 @@ describe("RCU invariants catch a broken subsystem", () => {
     expect(v).toContain("rcu-callbacks-invoked");
   });
 
+  it("rcu-callbacks-invoked: dropping every 10th callback shows in a 3 s run, each lost one counted, the first listed with CPU and time", () => {
+    const s = { ...spec([callRcu]), duration: 3 * S };
+    expect(simulate(s).report.invariants.violations).toEqual([]);
+    const drop = broken("drop-every-10th", (k) => {
+      const invoke = k.rcu.invokeCallback.bind(k.rcu);
+      k.rcu.invokeCallback = (cb) => {
+        if (cb.id % 10 !== 0) invoke(cb);
+      };
+    });
+    const { report, kernel } = simulate(s, { mechanisms: [drop] });
+    const v = report.invariants.violations.filter((x) => x.invariant === "rcu-callbacks-invoked");
+    // 7 CPUs × a call_rcu() every 100 ms: callbacks 10, 20, ... are dropped; those whose grace period
+    // ended before 2 s are reported live, those queued before 2 s at the end; later ones are not due.
+    const dropped = Math.floor(kernel.rcu.stats.callbacksQueued / 10);
+    expect(kernel.rcu.checker.lostTotal).toBeGreaterThanOrEqual(12);
+    expect(kernel.rcu.checker.lostTotal).toBeLessThan(dropped);
+    expect(v.length).toBe(11);
+    const first = v[0]!;
+    expect(first.cpu).toBeGreaterThanOrEqual(1);
+    expect(first.detail).toMatch(/^callback 10 queued on CPU \d at \d+ ns .* not invoked \d+ ns after its grace period ended/);
+    // Callback 10 is queued in the second round of calls (~200 ms); reported 1 s after its grace period ended.
+    expect(first.time_ns).toBeGreaterThan(1_200 * MS);
+    expect(first.time_ns).toBeLessThan(1_300 * MS);
+    expect(v[10]!.cpu).toBe(-1);
+    expect(v[10]!.detail).toBe(`${kernel.rcu.checker.lostTotal} callbacks in total were not invoked in time (the first 10 are listed)`);
+  });
+
   it("rcu-gp-progress: an FQS that ignores the dynticks counter leaves grace periods waiting on user-mode CPUs", () => {
     const v = violations(spec([callRcu]), broken("blind-fqs", (k) => (k.rcu.dynticksQs = () => false)));
     expect(v).toContain("rcu-gp-progress");
