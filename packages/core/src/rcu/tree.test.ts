@@ -3,6 +3,7 @@ import { buildKernel, simulate } from "../simulate.js";
 import type { ScenarioSpec, WorkloadSpec } from "../scenario.js";
 import { CtState, CT_STATE_MASK } from "../machine/cpu.js";
 import { Src } from "../accounting/sources.js";
+import type { TraceSink } from "../trace.js";
 
 const S = 1_000_000_000;
 const MS = 1_000_000;
@@ -143,6 +144,25 @@ describe("RCU grace periods and offloaded callbacks (linux-4.9)", () => {
     for (const kt of k.rcu.nocb.kthreads) expect(kt.task.wakeups).toBe(0);
     for (const c of report.cpus.slice(1)) expect(c.interruptions.rcu).toBe(0);
     expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("counts each RCU_SOFTIRQ run once under rcu on the CPU that runs it; nohz_full CPUs ignore RCU at their residual tick (4.9 rcu_nohz_full_cpu())", () => {
+    const runs = new Int32Array(8);
+    const trace: TraceSink = {
+      slice: () => {},
+      instant: () => {},
+      flow: () => {},
+      segment: (cpu, seg) => {
+        if (seg.name === "softirq:RCU") runs[cpu]!++;
+      },
+    };
+    // Only CPU 0 (not offloaded) calls call_rcu(): no rcuo kthread runs, every rcu count is a softirq run.
+    const spec = scenario([{ type: "user-loop", cpus: "0-7" }, { type: "syscall", cpus: "0", call: "call-rcu", every: 100 * MS }]);
+    const { report } = simulate(spec, { trace });
+    expect(runs[0]).toBeGreaterThanOrEqual(18);
+    for (const c of report.cpus) expect(c.interruptions.rcu).toBe(runs[c.cpu]);
+    // The residual tick of a busy nohz_full CPU finds no grace period older than HZ: no softirq.
+    for (const c of report.cpus.slice(1)) expect(c.interruptions.rcu).toBe(0);
   });
 
   it("gives the same digest for the same seed", () => {

@@ -357,7 +357,7 @@ export class Rcu {
     this.nocb = new NocbOffload(k, this);
     this.checker = new RcuChecker(k, this);
 
-    k.irq.openSoftirq(SOFTIRQ_RCU, { name: "RCU", source: -1, costNs: k.params.rcuSoftirqNs, action: (cpu) => this.processCallbacks(cpu) });
+    k.irq.openSoftirq(SOFTIRQ_RCU, { name: "RCU", source: Src.rcu, costNs: k.params.rcuSoftirqNs, action: (cpu) => this.processCallbacks(cpu) });
     k.hooks.boot.push(() => this.spawnKthreads());
     k.hooks.tick.push((cpu) => this.checkCallbacks(cpu));
     k.hooks.contextSwitch.push((cpu) => this.noteContextSwitch(cpu));
@@ -601,12 +601,19 @@ export class Rcu {
     if (this.rcuPending(cpu)) this.k.irq.raiseSoftirq(cpu, SOFTIRQ_RCU);
   }
 
-  /** rcu_pending() / __rcu_pending() (reduced); reads the rcu_data slots (flags: cpu_no_qs, core_needs_qs; nums: gpnum, completed). */
+  /**
+   * rcu_pending() / __rcu_pending() (reduced); reads the rcu_data slots (flags: cpu_no_qs, core_needs_qs;
+   * nums: gpnum, completed). A nohz_full CPU ignores RCU while no grace period is in progress or the
+   * current one is younger than HZ jiffies (4.9 kernel/rcu/tree.c __rcu_pending() → tree_plugin.h
+   * rcu_nohz_full_cpu()), so its residual tick raises no RCU_SOFTIRQ to notice grace periods.
+   */
   private rcuPending(cpu: number): boolean {
     const states = this.states, tables = this.tables;
+    const nohzFull = this.nohzFull[cpu] === 1;
     for (let f = 0; f < states.length; f++) {
       const rsp = states[f]!;
       const t = tables[f]!;
+      if (nohzFull && (rsp.gpnum === rsp.completed || this.jiffies() < rsp.gpStart + this.k.params.hz)) continue;
       if (t.flags[2 * cpu + 1] === 1 && t.flags[2 * cpu] === 0) return true;
       if (t.nums[5 * cpu] !== rsp.gpnum || t.nums[5 * cpu + 1] !== rsp.completed) return true;
       const cbs = t.cbs[cpu]!;
@@ -622,7 +629,8 @@ export class Rcu {
   /**
    * rcu_process_callbacks() (RCU_SOFTIRQ): note grace-period changes, report a local quiescent
    * state (rcu_check_quiescent_state()), accelerate callbacks and ask for a grace period, then invoke
-   * ready callbacks (rcu_do_batch()) — the only part counted as an `rcu` interruption.
+   * ready callbacks (rcu_do_batch()). Each softirq run counts one `rcu` interruption of its CPU (the
+   * contract's "RCU softirq"); the callbacks it invokes are part of that run, not another count.
    */
   private processCallbacks(cpu: number): void {
     const k = this.k;
@@ -654,7 +662,7 @@ export class Rcu {
     const end = (): void => {
       for (const cb of cbs) this.invokeCallback(cb);
     };
-    k.cpus[cpu]!.irqQueue.push(segmentOf("rcu_do_batch", cbs.length * k.params.rcuCallbackNs, Context.softirq, Src.rcu, false, null, end, 0));
+    k.cpus[cpu]!.irqQueue.push(segmentOf("rcu_do_batch", cbs.length * k.params.rcuCallbackNs, Context.softirq, -1, false, null, end, 0));
   }
 
   /**
