@@ -199,7 +199,7 @@ export interface RcuState {
   gpStartNs: Nanoseconds;
   /** rsp->jiffies_force_qs: when the next FQS scan is due. */
   jiffiesForceQs: number;
-  /** rsp->jiffies_resched (4.9): half the stall timeout after gp_start, then +5 per resched. */
+  /** rsp->jiffies_resched (4.9): half the stall timeout after gp_start, then +5 at each pass that sets or keeps rcu_sched_qs_mask. */
   jiffiesResched: number;
   /** FQS scans done in this grace period (0: the next is rcu_gp_fqs(first_time)). */
   fqsPasses: number;
@@ -704,20 +704,27 @@ export class Rcu {
     this.k.sched.reschedCurr(cpu, this.k.executingCpu);
   }
 
-  /** 4.9 rcu_implicit_dynticks_qs() tail: set rcu_sched_qs_mask and resched_cpu(); again every 5 jiffies past jiffies_resched. */
+  /**
+   * 4.9 rcu_implicit_dynticks_qs() tail (kernel/rcu/tree.c:1176-1224): nothing while the grace period
+   * is at most 2 jiffies old; from gp_start + jiffies_till_sched_qs (or jiffies_resched) set the CPU's
+   * rcu_sched_qs_mask bit (with ->cond_resched_completed) if it is clear, and push jiffies_resched 5
+   * jiffies on, at every pass; and from gp_start + jiffies_till_sched_qs resched_cpu() the CPU at
+   * every force-quiescent-state pass (the `gp_start + 2 * jtsq || gp_start + jtsq` test of line 1221
+   * reduces to the second).
+   */
   private kickCpu49(rsp: RcuState, rdp: RcuData): void {
     const j = this.jiffies();
-    if (j < rsp.gpStart + this.jiffiesTillSchedQs() && j < rsp.jiffiesResched) return;
+    if (rsp.gpStart + 2 >= j) return;
     const cpu = rdp.cpu;
-    if (!(this.rcuSchedQsMask[cpu]! & rsp.flavour.mask)) {
-      rdp.condReschedCompleted = rsp.completed;
-      this.rcuSchedQsMask[cpu] = this.rcuSchedQsMask[cpu]! | rsp.flavour.mask;
-      this.reschedCpu(cpu);
-      rsp.jiffiesResched += 5;
-    } else if (j >= rsp.jiffiesResched) {
-      this.reschedCpu(cpu);
+    const forceAt = rsp.gpStart + this.jiffiesTillSchedQs();
+    if (j >= forceAt || j >= rsp.jiffiesResched) {
+      if (!(this.rcuSchedQsMask[cpu]! & rsp.flavour.mask)) {
+        rdp.condReschedCompleted = rsp.completed;
+        this.rcuSchedQsMask[cpu] = this.rcuSchedQsMask[cpu]! | rsp.flavour.mask;
+      }
       rsp.jiffiesResched += 5;
     }
+    if (j >= forceAt) this.reschedCpu(cpu);
   }
 
   /** 6.1 rcu_implicit_dynticks_qs() tail: rcu_urgent_qs past jiffies_to_sched_qs, resched_cpu() of a nohz_full CPU every 3 × that. */
