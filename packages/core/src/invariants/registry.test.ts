@@ -3,6 +3,7 @@ import { simulate } from "../simulate.js";
 import type { ScenarioSpec, WorkloadSpec } from "../scenario.js";
 import type { Kernel } from "../kernel.js";
 import type { Mechanism } from "../mechanism.js";
+import { ClockEventState } from "../time/clockevents.js";
 
 const MS = 1_000_000;
 const S = 1_000 * MS;
@@ -55,5 +56,44 @@ describe("tick-deps is evaluated during the run", () => {
     expect(v[0]!.time_ns).toBeGreaterThan(300 * MS + MS);
     expect(v[0]!.time_ns).toBeLessThanOrEqual(300 * MS + 3 * MS);
     expect(v[0]!.detail).toMatch(/still stopped \d+ ns after it became needed/);
+  });
+});
+
+describe("clockevent-stopped is checked both ways", () => {
+  // CPU 3 has no task: it idles and stops its tick indefinitely (tick_nohz_idle_enter()).
+  const idleCpu3: WorkloadSpec[] = [{ type: "user-loop", cpus: "1-2" }];
+
+  it("a device without ONESHOT_STOPPED whose stale deadline is silently cancelled (as if it had the callback) is reported", () => {
+    const clean = simulate(spec(idleCpu3)).report;
+    expect(clean.cpus[3]!.interruptions.spurious_timer).toBe(1);
+    expect(clean.invariants.violations).toEqual([]);
+    const swallow = broken("swallow-deadline", (k) => {
+      // A model that stops the hardware although set_state_oneshot_stopped is missing.
+      k.clockevents.programStopped = (cpu) => {
+        const d = k.clockevents.devices[cpu]!;
+        if (d.handle) k.engine.cancel(d.handle);
+        d.handle = 0;
+        d.nextEvent = Infinity;
+      };
+    });
+    const { report } = simulate(spec(idleCpu3), { mechanisms: [swallow] });
+    expect(report.cpus[3]!.interruptions.spurious_timer).toBe(0);
+    const v = report.invariants.violations.filter((x) => x.invariant === "clockevent-stopped");
+    expect(v.length).toBeGreaterThan(0);
+    expect(v[0]!.cpu).toBe(3);
+    expect(v[0]!.time_ns).toBeLessThan(10 * MS);
+    expect(v[0]!.detail).toMatch(/^device without ONESHOT_STOPPED stopped indefinitely with a deadline armed at \d+ ns; no timer interrupt arrived/);
+  });
+
+  it("a device with ONESHOT_STOPPED that still fires its old deadline is reported", () => {
+    const withCallback = spec(idleCpu3, { clockevent_oneshot_stopped: true });
+    expect(simulate(withCallback).report.invariants.violations).toEqual([]);
+    // The driver's set_state_oneshot_stopped switches the state but leaves the deadline armed.
+    const leaky = broken("leaky-stop", (k) => (k.clockevents.programStopped = (cpu) => (k.clockevents.devices[cpu]!.state = ClockEventState.oneshotStopped)));
+    const { report } = simulate(withCallback, { mechanisms: [leaky] });
+    const v = report.invariants.violations.filter((x) => x.invariant === "clockevent-stopped");
+    expect(v.length).toBeGreaterThan(0);
+    expect(v[0]!.cpu).toBe(3);
+    expect(v[0]!.detail).toBe("timer interrupt after an indefinite stop although the device supports ONESHOT_STOPPED");
   });
 });

@@ -56,12 +56,19 @@ export class InvariantRegistry {
   /** The CPUs with an owed restart, first {@link nOwed} entries. */
   private readonly owed: Int32Array;
   private nOwed = 0;
+  /** Per CPU, the deadline a device without ONESHOT_STOPPED must still fire at after an indefinite stop (clockevent-stopped), or -1. */
+  private readonly staleAt: Float64Array;
+  /** The CPUs with such a deadline, first {@link nStale} entries. */
+  private readonly stale: Int32Array;
+  private nStale = 0;
 
   constructor(private readonly k: Kernel) {
     this.checked.add("tick-deps");
     this.checked.add("clockevent-stopped");
     this.owedSince = new Float64Array(k.nrCpus).fill(-1);
     this.owed = new Int32Array(k.nrCpus);
+    this.staleAt = new Float64Array(k.nrCpus).fill(-1);
+    this.stale = new Int32Array(k.nrCpus);
     k.hooks.schedWakeup.push((task) => this.tickDepMayBeOwed(task.cpu));
   }
 
@@ -157,6 +164,7 @@ export class InvariantRegistry {
 
   /** clockevent-stopped: a timer interrupt with no tick due is legal only after an indefinite stop on a device without ONESHOT_STOPPED. */
   spuriousTimer(cpu: number, afterIndefiniteStop: boolean): void {
+    this.forgetStaleDeadline(cpu);
     const dev = this.k.clockevents.devices[cpu]!;
     if (dev.supportsOneshotStopped && afterIndefiniteStop) {
       this.violate("clockevent-stopped", cpu, "timer interrupt after an indefinite stop although the device supports ONESHOT_STOPPED");
@@ -165,10 +173,53 @@ export class InvariantRegistry {
     }
   }
 
+  /**
+   * clockevent-stopped, the other direction: the tick of `cpu` is about to stop indefinitely
+   * (tick_program_event(KTIME_MAX)). Read before the device is touched: a device without
+   * ONESHOT_STOPPED keeps its armed deadline (-ENOSYS in __clockevents_switch_state()), so its
+   * interrupt must arrive at that deadline unless the device is reprogrammed first.
+   */
+  indefiniteStop(cpu: number): void {
+    const dev = this.k.clockevents.devices[cpu]!;
+    if (dev.supportsOneshotStopped || dev.nextEvent === Infinity) return;
+    if (this.staleAt[cpu]! < 0) this.stale[this.nStale++] = cpu;
+    this.staleAt[cpu] = dev.nextEvent;
+  }
+
+  /** The clock event device of `cpu` was programmed (clockevents_program_event()): no stale deadline is owed any more. */
+  clockeventProgrammed(cpu: number): void {
+    if (this.staleAt[cpu]! >= 0) this.forgetStaleDeadline(cpu);
+  }
+
+  private forgetStaleDeadline(cpu: number): void {
+    if (this.staleAt[cpu]! < 0) return;
+    this.staleAt[cpu] = -1;
+    const i = this.stale.indexOf(cpu);
+    if (i >= 0 && i < this.nStale) this.stale[i] = this.stale[--this.nStale]!;
+  }
+
+  /** At the timekeeper's tick: a stale deadline that passed with no interrupt (and no reprogramming) is a violation. */
+  private checkStaleDeadlines(): void {
+    const now = this.k.engine.now;
+    for (let i = 0; i < this.nStale; ) {
+      const cpu = this.stale[i]!;
+      const at = this.staleAt[cpu]!;
+      if (at >= now) {
+        i++;
+        continue;
+      }
+      this.staleAt[cpu] = -1;
+      this.stale[i] = this.stale[--this.nStale]!;
+      this.violate("clockevent-stopped", cpu, `device without ONESHOT_STOPPED stopped indefinitely with a deadline armed at ${at} ns; no timer interrupt arrived by ${now} ns and it was not reprogrammed`);
+    }
+  }
+
   /** Called at each tick: a tick on a CPU whose tick is stopped indefinitely is a violation; the timekeeper's tick checks owed restarts. */
   tickRan(cpu: number): void {
     const ts = this.k.tick.ts[cpu]!;
     if (ts.stopped && ts.indefinite) this.violate("tick-deps", cpu, "tick ran while stopped indefinitely");
-    if (this.nOwed > 0 && cpu === this.k.tick.timekeeper) this.checkOwedTicks();
+    if (cpu !== this.k.tick.timekeeper) return;
+    if (this.nOwed > 0) this.checkOwedTicks();
+    if (this.nStale > 0) this.checkStaleDeadlines();
   }
 }

@@ -369,6 +369,7 @@ export class TickSchedState {
       this.ints[i] = -1;
       flags[i + 2] = 1;
       flags[i + 3] = hadDeadline && !ce.supportsOneshotStopped(cpu) ? 1 : 0;
+      k.invariants.indefiniteStop(cpu);
       k.clockevents.programStopped(cpu);
     } else {
       this.programTick(cpu, next, timer <= cap ? Kept.TIMER : Kept.MAX_DEFERMENT);
