@@ -65,8 +65,14 @@ describe("RCU invariants catch a broken subsystem", () => {
   });
 
   it("rcu-gp-progress: an FQS that ignores the dynticks counter leaves grace periods waiting on user-mode CPUs", () => {
-    const v = violations(spec([callRcu]), broken("blind-fqs", (k) => (k.rcu.dynticksQs = () => false)));
-    expect(v).toContain("rcu-gp-progress");
+    const r = simulate(spec([callRcu]), { mechanisms: [broken("blind-fqs", (k) => (k.rcu.dynticksQs = () => false))] });
+    const v = r.report.invariants.violations.filter((x) => x.invariant === "rcu-gp-progress");
+    expect(v.length).toBeGreaterThan(0);
+    // The first call_rcu() is at 100 ms; the first GP waits on every busy user-mode CPU 1-7.
+    expect(v[0]!.cpu).toBeGreaterThanOrEqual(1);
+    expect(v[0]!.time_ns).toBeGreaterThan(100 * MS);
+    expect(v[0]!.time_ns).toBeLessThan(200 * MS);
+    expect(v[0]!.detail).toMatch(/^rcu_preempt grace period 1 still waits on CPU \d, in user \(EQS\) for \d+ ns$/);
   });
 
   it("rcu-gp-progress: an EQS holdout's time counts from its real transition (Cpu.ctCounterSince), not from a tick's sample", () => {
@@ -83,8 +89,17 @@ describe("RCU invariants catch a broken subsystem", () => {
 
   it("rcu-forced-tick: without resched_cpu() (4.9) a kernel-looping nohz_full CPU holds the grace period", () => {
     const s = spec([kernelLoop, { type: "syscall", cpus: "1", call: "call-rcu", at: 520 * MS, every: S }]);
-    const v = violations(s, broken("no-kick", (k) => (k.rcu.kickCpu = () => {})));
-    expect(v).toContain("rcu-forced-tick");
+    expect(simulate(s).report.invariants.violations).toEqual([]);
+    const v = simulate(s, { mechanisms: [broken("no-kick", (k) => (k.rcu.kickCpu = () => {}))] }).report.invariants.violations;
+    const forced = v.filter((x) => x.invariant === "rcu-forced-tick");
+    // One per kernel loop that holds a grace period: the loops at 500 ms and 1.5 s.
+    expect(forced.length).toBe(2);
+    // The loop runs on CPU 3 from 500 ms; the GP starts at ~520 ms; the bound is jiffies_till_sched_qs + an FQS interval + slack.
+    expect(forced[0]!.cpu).toBe(3);
+    expect(forced[0]!.time_ns).toBeGreaterThan(570 * MS);
+    expect(forced[0]!.time_ns).toBeLessThan(700 * MS);
+    expect(forced[1]!.time_ns - forced[0]!.time_ns).toBe(S);
+    expect(forced[0]!.detail).toMatch(/^rcu_preempt grace period 1 has waited \d+ ns on nohz_full CPU 3 looping in the kernel, which was neither rescheduled nor given a resched IPI$/);
   });
 
   it("rcu-forced-tick: without rcu_urgent_qs (6.1 path) the CPU never sets TICK_DEP_BIT_RCU", () => {
