@@ -60,6 +60,8 @@ export class InvariantRegistry {
   private readonly staleAt: Float64Array;
   /** The CPUs with such a deadline, first {@link nStale} entries. */
   private readonly stale: Int32Array;
+  /** Per CPU, its index in {@link stale}, or -1. */
+  private readonly stalePos: Int32Array;
   private nStale = 0;
 
   constructor(private readonly k: Kernel) {
@@ -69,6 +71,7 @@ export class InvariantRegistry {
     this.owed = new Int32Array(k.nrCpus);
     this.staleAt = new Float64Array(k.nrCpus).fill(-1);
     this.stale = new Int32Array(k.nrCpus);
+    this.stalePos = new Int32Array(k.nrCpus).fill(-1);
     k.hooks.schedWakeup.push((task) => this.tickDepMayBeOwed(task.cpu));
   }
 
@@ -156,6 +159,7 @@ export class InvariantRegistry {
     this.nOwed = keep;
   }
 
+  /** The detail of a tick-deps violation: the unmet dependencies by name and the runqueue's length. */
   private tickDepsDetail(cpu: number, unmet: number, what: string): string {
     const n = this.k.sched.rqs[cpu]!.tasks.length;
     const bits = tickKeptByKeys.filter((_, b) => b < 6 && unmet & (1 << b)).join("|");
@@ -182,20 +186,29 @@ export class InvariantRegistry {
   indefiniteStop(cpu: number): void {
     const dev = this.k.clockevents.devices[cpu]!;
     if (dev.supportsOneshotStopped || dev.nextEvent === Infinity) return;
-    if (this.staleAt[cpu]! < 0) this.stale[this.nStale++] = cpu;
+    if (this.stalePos[cpu]! < 0) {
+      this.stalePos[cpu] = this.nStale;
+      this.stale[this.nStale++] = cpu;
+    }
     this.staleAt[cpu] = dev.nextEvent;
   }
 
   /** The clock event device of `cpu` was programmed (clockevents_program_event()): no stale deadline is owed any more. */
   clockeventProgrammed(cpu: number): void {
-    if (this.staleAt[cpu]! >= 0) this.forgetStaleDeadline(cpu);
+    this.forgetStaleDeadline(cpu);
   }
 
+  /** Drops `cpu`'s stale deadline, if any (the last entry of the list takes its place). */
   private forgetStaleDeadline(cpu: number): void {
-    if (this.staleAt[cpu]! < 0) return;
+    const i = this.stalePos[cpu]!;
+    if (i < 0) return;
     this.staleAt[cpu] = -1;
-    const i = this.stale.indexOf(cpu);
-    if (i >= 0 && i < this.nStale) this.stale[i] = this.stale[--this.nStale]!;
+    this.stalePos[cpu] = -1;
+    const last = this.stale[--this.nStale]!;
+    if (last !== cpu) {
+      this.stale[i] = last;
+      this.stalePos[last] = i;
+    }
   }
 
   /** At the timekeeper's tick: a stale deadline that passed with no interrupt (and no reprogramming) is a violation. */
@@ -208,13 +221,12 @@ export class InvariantRegistry {
         i++;
         continue;
       }
-      this.staleAt[cpu] = -1;
-      this.stale[i] = this.stale[--this.nStale]!;
+      this.forgetStaleDeadline(cpu);
       this.violate("clockevent-stopped", cpu, `device without ONESHOT_STOPPED stopped indefinitely with a deadline armed at ${at} ns; no timer interrupt arrived by ${now} ns and it was not reprogrammed`);
     }
   }
 
-  /** Called at each tick: a tick on a CPU whose tick is stopped indefinitely is a violation; the timekeeper's tick checks owed restarts. */
+  /** Called at each tick: a tick on a CPU whose tick is stopped indefinitely is a violation; the timekeeper's tick checks owed restarts and stale deadlines. */
   tickRan(cpu: number): void {
     const ts = this.k.tick.ts[cpu]!;
     if (ts.stopped && ts.indefinite) this.violate("tick-deps", cpu, "tick ran while stopped indefinitely");
