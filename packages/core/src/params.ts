@@ -114,6 +114,12 @@ export interface Params {
    * CR3 first (SWITCH_TO_KERNEL_CR3 in arch/x86/entry/entry_64.S); 4.9 has none.
    */
   pti: boolean;
+  /**
+   * rcu-callbacks-invoked: longest a call_rcu() callback may wait to be invoked after the grace period
+   * that covers it ended, ns (a checker bound, not a kernel value: the kernel invokes at the next RCU
+   * softirq or rcuo wakeup, within a few jiffies plus a CFS latency).
+   */
+  rcuCallbackInvokeBoundNs: number;
 }
 
 /** Parameter metadata: default value and one-line documentation. */
@@ -183,6 +189,7 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   vmstatNeedUpdateNodes: false,
   threadSizeBytes: 16384,
   pti: false,
+  rcuCallbackInvokeBoundNs: 1_000_000_000,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -239,6 +246,8 @@ const docs: Record<keyof Params, string> = {
   vmstatNeedUpdateNodes: "need_update() also checks per-node diffs (later kernels; 4.9: zone diffs only)",
   threadSizeBytes: "THREAD_SIZE: kernel stack per kthread, bytes (x86_64: 16384)",
   pti: "page-table isolation (v4.15+): kernel entry switches to the kernel CR3 first; 4.9: none",
+  rcuCallbackInvokeBoundNs:
+    "rcu-callbacks-invoked: a callback not invoked this long after its grace period ended is lost, and at the end every callback queued this long before must have run, ns (checker bound: invocation takes a few jiffies plus a CFS latency; 1 s is far below the 21 s stall timeout)",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */

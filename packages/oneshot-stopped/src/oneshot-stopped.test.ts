@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ClockEventState, buildKernel, buildReport, simulate } from "@isolsim/core";
-import type { ScenarioSpec } from "@isolsim/core";
+import type { Kernel, Mechanism, ScenarioSpec } from "@isolsim/core";
 import { oneshotStopped } from "./index.js";
 
 const S = 1_000_000_000;
@@ -57,5 +57,21 @@ describe("oneshot-stopped", () => {
     expect(v.length).toBeGreaterThan(0);
     expect(v.every((x) => x.invariant === "clockevent-stopped")).toBe(true);
     expect(v[0]!.detail).toMatch(/supports ONESHOT_STOPPED/);
+  });
+
+  it("set on only one CPU (broken on purpose) is an effect failure, not a safety one: the other CPUs keep their legal spurious interrupt", () => {
+    const onlyCpu1: Mechanism = {
+      name: "oneshot-stopped",
+      description: "test: the callback set on CPU 1 only",
+      install(k: Kernel): void {
+        k.clockevents.devices[1]!.supportsOneshotStopped = true;
+      },
+    };
+    const { report } = simulate(scenario(), { mechanisms: [onlyCpu1] });
+    expect(report.cpus[1]!.interruptions.spurious_timer).toBe(0);
+    for (const c of report.cpus.slice(2)) expect(c.interruptions.spurious_timer).toBeGreaterThanOrEqual(19);
+    // Each device behaves as its driver says (no callback: -ENOSYS, the state stays ONESHOT, one
+    // interrupt per indefinite stop), so clockevent-stopped holds; only the counts show the bug.
+    expect(report.invariants.violations).toEqual([]);
   });
 });

@@ -163,6 +163,22 @@ describe("rcu-nocb-merge: a broken layout is caught", () => {
     expect(good.fig.cb_kthread_runs_on_isolated).toBe(0);
   });
 
+  it("rcuo kthreads bound to the isolated CPU are an effect failure under CFS; under a SCHED_FIFO task they starve and rcu-callbacks-invoked reports it", () => {
+    const onOwnCpu = breakLayout("own-cpu", (inner) => (k, f, cpus) => inner(k, f, cpus).map((s) => ({ ...s, cpu: s.cb[0]?.cpu ?? s.cpu })));
+    const cfs = scenario(8, "1-7", "1-7", 3_000 * MS, 100 * MS);
+    // CFS: the callbacks run (late, and as noise on the isolated CPU): no safety invariant is broken.
+    expect(run(cfs, [rcuNocbMerge(), onOwnCpu]).report.invariants.violations).toEqual([]);
+    const fifo: ScenarioSpec = { ...cfs, workload: [{ type: "user-loop", cpus: "1-7", policy: "fifo", priority: 50 }, cfs.workload[1]!] };
+    expect(run(fifo, [rcuNocbMerge()]).report.invariants.violations).toEqual([]);
+    const { report } = run(fifo, [rcuNocbMerge(), onOwnCpu]);
+    const v = report.invariants.violations.filter((x) => x.invariant === "rcu-callbacks-invoked");
+    expect(v.length).toBeGreaterThan(0);
+    expect(v[0]!.cpu).toBeGreaterThanOrEqual(1);
+    // The starved leader never asks for their grace period (rcu_nocb_wait_gp()): the end-of-run rule catches them.
+    expect(v[0]!.time_ns).toBe(3_000 * MS);
+    expect(v[0]!.detail).toMatch(/not invoked by the end of the run, \d+ ns after call_rcu\(\)/);
+  });
+
   it("a layout that drops rcu_bh's queues is refused at boot", () => {
     const noBh = breakLayout("no-bh", (inner) => (k, f, cpus) => inner(k, f, cpus).map((s) => ({ ...s, cb: s.cb.filter((r) => f[r.flavour]!.name !== "rcu_bh") })));
     expect(() => buildKernel(scenario(8, "1-7", "1-7", 10 * MS), { mechanisms: [rcuNocbMerge(), noBh] })).toThrow(/\(rcu_bh\) has no callback-invoking kthread/);

@@ -16,6 +16,7 @@ const vector = (name: string, v: number): EventPair => ({ entry: `${name}_entry`
 const BY_SOURCE: Readonly<Record<string, EventPair>> = {
   tick: vector("local_timer", 236),
   spurious_timer: vector("local_timer", 236),
+  hrtimer: vector("local_timer", 236),
   ipi_irq_work: vector("irq_work", 246),
   ipi_tlb_flush: vector("call_function", 252),
   ipi_call_function: vector("call_function_single", 251),
@@ -149,6 +150,12 @@ export function formatFtrace(records: readonly TraceRecord[], meta: TraceMeta): 
         const comm = /comm=(\S+)/.exec(fields)?.[1] ?? "?";
         const target = Number(/target_cpu=(\d+)/.exec(fields)?.[1] ?? r.cpu);
         line.fields = `comm=${comm} pid=${pidOf(comm)} prio=120 target_cpu=${String(target).padStart(3, "0")}`;
+      } else if (event === "workqueue_queue_work") {
+        // TP_printk of 4.9 include/trace/events/workqueue.h; -1 (WORK_CPU_UNBOUND, an unbound pool) prints as %u.
+        const fn = /function=(\S+)/.exec(fields)?.[1] ?? "?";
+        const wq = /workqueue=(\S+)/.exec(fields)?.[1] ?? "?";
+        const u32 = (key: string): number => Number(new RegExp(`(?:^|\\s)${key}=(-?\\d+)`).exec(fields)?.[1] ?? r.cpu) >>> 0;
+        line.fields = `work struct=${address(fn)} function=${fn} workqueue=${address(wq)} req_cpu=${u32("req_cpu")} cpu=${u32("cpu")}`;
       } else if (event === "timer_expire_entry") {
         line.fields = `timer=${address(fields)} function=${fields}`;
       } else if (event.startsWith("invariant violated")) {

@@ -11,6 +11,7 @@ export const interruptionKeys = [
   "kworker_other",
   "kthread",
   "rcu",
+  "hrtimer",
 ] as const;
 
 /** One interruption source key of the report contract. */

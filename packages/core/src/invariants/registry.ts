@@ -1,6 +1,8 @@
 import type { Nanoseconds } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
 import { Policy } from "../sched/task.js";
+import { tickKeptByKeys } from "../accounting/sources.js";
+import { TickDep } from "../time/tick-sched.js";
 
 /** Invariant IDs of the report contract (shared/contract.md; kernel-model.md §10). */
 export const invariantIds = [
@@ -49,9 +51,28 @@ export class InvariantRegistry {
   /** Checks to run when the simulation ends. */
   readonly atEnd: (() => void)[] = [];
 
+  /** Per CPU, since when its stopped tick owes a restart (tick-deps), or -1. */
+  private readonly owedSince: Float64Array;
+  /** The CPUs with an owed restart, first {@link nOwed} entries. */
+  private readonly owed: Int32Array;
+  private nOwed = 0;
+  /** Per CPU, the deadline a device without ONESHOT_STOPPED must still fire at after an indefinite stop (clockevent-stopped), or -1. */
+  private readonly staleAt: Float64Array;
+  /** The CPUs with such a deadline, first {@link nStale} entries. */
+  private readonly stale: Int32Array;
+  /** Per CPU, its index in {@link stale}, or -1. */
+  private readonly stalePos: Int32Array;
+  private nStale = 0;
+
   constructor(private readonly k: Kernel) {
     this.checked.add("tick-deps");
     this.checked.add("clockevent-stopped");
+    this.owedSince = new Float64Array(k.nrCpus).fill(-1);
+    this.owed = new Int32Array(k.nrCpus);
+    this.staleAt = new Float64Array(k.nrCpus).fill(-1);
+    this.stale = new Int32Array(k.nrCpus);
+    this.stalePos = new Int32Array(k.nrCpus).fill(-1);
+    k.hooks.schedWakeup.push((task) => this.tickDepMayBeOwed(task.cpu));
   }
 
   /** Declares that `id` is evaluated in this run. */
@@ -69,25 +90,85 @@ export class InvariantRegistry {
   }
 
   /**
-   * tick-deps: a busy nohz_full CPU whose tick is stopped must have no dependency bit set and pass
-   * sched_can_stop_tick(), read from the runqueue independently of the tick's own decision.
+   * What a busy nohz_full CPU's stopped tick would violate now, read from the dependency masks at
+   * the 4 levels and the runqueue, independently of the tick's own decision (check_tick_dependency(),
+   * sched_can_stop_tick() of 4.9 kernel/time/tick-sched.c and kernel/sched/core.c): the set bits, or
+   * the SCHED bit alone when the runqueue needs the tick without it, or 0 when the stop is legal.
    */
-  checkTickDeps(cpu: number): void {
+  tickDepsUnmet(cpu: number): number {
     const k = this.k;
     const ts = k.tick.ts[cpu]!;
-    if (!ts.stopped || ts.inIdle) return;
-    const deps = k.tick.globalDep | ts.depMask;
+    if (!ts.stopped || ts.inIdle || !k.cpus[cpu]!.nohzFull) return 0;
+    let deps = k.tick.globalDep | ts.depMask;
+    const curr = k.cpus[cpu]!.curr;
+    if (curr !== null && k.tick.taskDep.size > 0) deps |= k.tick.taskDep.get(curr) ?? 0;
+    if (deps !== 0) return deps;
     const rq = k.sched.rqs[cpu]!.tasks;
-    const rr = rq.filter((t) => t.policy === Policy.rr).length;
-    const fifo = rq.filter((t) => t.policy === Policy.fifo).length;
-    const schedNeeds = rr > 1 || (rr === 0 && fifo === 0 && rq.length > 1);
-    if (deps !== 0 || schedNeeds) {
-      this.violate("tick-deps", cpu, `tick stopped with ${deps !== 0 ? `dependency mask 0x${deps.toString(16)}` : `${rq.length} runnable tasks (SCHED)`}`);
+    let rr = 0, fifo = 0;
+    for (let i = 0; i < rq.length; i++) {
+      const policy = rq[i]!.policy;
+      if (policy === Policy.rr) rr++;
+      else if (policy === Policy.fifo) fifo++;
     }
+    const schedNeeds = rr > 1 || (rr === 0 && fifo === 0 && rq.length > 1);
+    return schedNeeds ? 1 << TickDep.SCHED : 0;
+  }
+
+  /**
+   * tick-deps, at a point where the tick's state must be settled (the tick was just stopped, or an
+   * interrupt exit on the CPU just ran tick_nohz_irq_exit()): a busy nohz_full CPU whose tick is
+   * stopped must have no dependency bit set and pass sched_can_stop_tick().
+   */
+  checkTickDeps(cpu: number): void {
+    const unmet = this.tickDepsUnmet(cpu);
+    if (unmet !== 0) this.violate("tick-deps", cpu, this.tickDepsDetail(cpu, unmet, "stopped"));
+  }
+
+  /**
+   * tick-deps, where the tick may lag for a moment: a task was enqueued on `cpu` or a dependency bit
+   * was set. If the CPU's stopped tick now owes a restart, the kick (tick_nohz_full_kick_cpu(), an
+   * irq_work IPI) must restart it within {@link tickKickBoundNs}; the timekeeper's tick checks.
+   */
+  tickDepMayBeOwed(cpu: number): void {
+    if (this.owedSince[cpu]! >= 0 || this.tickDepsUnmet(cpu) === 0) return;
+    this.owedSince[cpu] = this.k.engine.now;
+    this.owed[this.nOwed++] = cpu;
+  }
+
+  /** The longest a stopped tick may lag a dependency: one jiffy, far above IPI latency plus handler. */
+  tickKickBoundNs(): number {
+    return this.k.tickPeriod;
+  }
+
+  /** At the timekeeper's tick: every CPU that owed a restart for longer than the bound and still does is a violation. */
+  private checkOwedTicks(): void {
+    const now = this.k.engine.now;
+    const bound = this.tickKickBoundNs();
+    let keep = 0;
+    for (let i = 0; i < this.nOwed; i++) {
+      const cpu = this.owed[i]!;
+      const unmet = this.tickDepsUnmet(cpu);
+      const since = this.owedSince[cpu]!;
+      if (unmet !== 0 && now - since <= bound) {
+        this.owed[keep++] = cpu;
+        continue;
+      }
+      this.owedSince[cpu] = -1;
+      if (unmet !== 0) this.violate("tick-deps", cpu, this.tickDepsDetail(cpu, unmet, `still stopped ${now - since} ns after it became needed (bound ${bound} ns)`));
+    }
+    this.nOwed = keep;
+  }
+
+  /** The detail of a tick-deps violation: the unmet dependencies by name and the runqueue's length. */
+  private tickDepsDetail(cpu: number, unmet: number, what: string): string {
+    const n = this.k.sched.rqs[cpu]!.tasks.length;
+    const bits = tickKeptByKeys.filter((_, b) => b < 6 && unmet & (1 << b)).join("|");
+    return `tick ${what} on busy nohz_full CPU ${cpu} with dependency ${bits} (mask 0x${unmet.toString(16)}, ${n} runnable task${n === 1 ? "" : "s"})`;
   }
 
   /** clockevent-stopped: a timer interrupt with no tick due is legal only after an indefinite stop on a device without ONESHOT_STOPPED. */
   spuriousTimer(cpu: number, afterIndefiniteStop: boolean): void {
+    this.forgetStaleDeadline(cpu);
     const dev = this.k.clockevents.devices[cpu]!;
     if (dev.supportsOneshotStopped && afterIndefiniteStop) {
       this.violate("clockevent-stopped", cpu, "timer interrupt after an indefinite stop although the device supports ONESHOT_STOPPED");
@@ -96,9 +177,61 @@ export class InvariantRegistry {
     }
   }
 
-  /** Called at each tick: a tick on a CPU whose tick is stopped indefinitely is a violation. */
+  /**
+   * clockevent-stopped, the other direction: the tick of `cpu` is about to stop indefinitely
+   * (tick_program_event(KTIME_MAX)). Read before the device is touched: a device without
+   * ONESHOT_STOPPED keeps its armed deadline (-ENOSYS in __clockevents_switch_state()), so its
+   * interrupt must arrive at that deadline unless the device is reprogrammed first.
+   */
+  indefiniteStop(cpu: number): void {
+    const dev = this.k.clockevents.devices[cpu]!;
+    if (dev.supportsOneshotStopped || dev.nextEvent === Infinity) return;
+    if (this.stalePos[cpu]! < 0) {
+      this.stalePos[cpu] = this.nStale;
+      this.stale[this.nStale++] = cpu;
+    }
+    this.staleAt[cpu] = dev.nextEvent;
+  }
+
+  /** The clock event device of `cpu` was programmed (clockevents_program_event()): no stale deadline is owed any more. */
+  clockeventProgrammed(cpu: number): void {
+    this.forgetStaleDeadline(cpu);
+  }
+
+  /** Drops `cpu`'s stale deadline, if any (the last entry of the list takes its place). */
+  private forgetStaleDeadline(cpu: number): void {
+    const i = this.stalePos[cpu]!;
+    if (i < 0) return;
+    this.staleAt[cpu] = -1;
+    this.stalePos[cpu] = -1;
+    const last = this.stale[--this.nStale]!;
+    if (last !== cpu) {
+      this.stale[i] = last;
+      this.stalePos[last] = i;
+    }
+  }
+
+  /** At the timekeeper's tick: a stale deadline that passed with no interrupt (and no reprogramming) is a violation. */
+  private checkStaleDeadlines(): void {
+    const now = this.k.engine.now;
+    for (let i = 0; i < this.nStale; ) {
+      const cpu = this.stale[i]!;
+      const at = this.staleAt[cpu]!;
+      if (at >= now) {
+        i++;
+        continue;
+      }
+      this.forgetStaleDeadline(cpu);
+      this.violate("clockevent-stopped", cpu, `device without ONESHOT_STOPPED stopped indefinitely with a deadline armed at ${at} ns; no timer interrupt arrived by ${now} ns and it was not reprogrammed`);
+    }
+  }
+
+  /** Called at each tick: a tick on a CPU whose tick is stopped indefinitely is a violation; the timekeeper's tick checks owed restarts and stale deadlines. */
   tickRan(cpu: number): void {
     const ts = this.k.tick.ts[cpu]!;
     if (ts.stopped && ts.indefinite) this.violate("tick-deps", cpu, "tick ran while stopped indefinitely");
+    if (cpu !== this.k.tick.timekeeper) return;
+    if (this.nOwed > 0) this.checkOwedTicks();
+    if (this.nStale > 0) this.checkStaleDeadlines();
   }
 }

@@ -4,7 +4,10 @@
  * - `rcu-gp-progress`: grace periods keep completing (none older than the stall timeout) and none
  *   waits on a CPU that stays in user/idle (EQS) longer than two FQS intervals;
  * - `rcu-callbacks-invoked`: every callback runs exactly once, after a grace period that started
- *   after its call_rcu() ended and during which every CPU was seen passing a quiescent state;
+ *   after its call_rcu() ended and during which every CPU was seen passing a quiescent state, and
+ *   no later than params.rcuCallbackInvokeBoundNs after that grace period ended (every late one
+ *   counts; the first {@link MAX_LOST_LISTED} are listed, then a total); at the end, every callback
+ *   queued more than that bound before the end must have run;
  * - `rcu-forced-tick`: a nohz_full CPU looping in the kernel that holds up a grace period is forced
  *   (4.9: resched_cpu() makes it context-switch; 6.1: TICK_DEP_BIT_RCU) by jiffies_till_sched_qs plus
  *   one FQS interval.
@@ -31,9 +34,33 @@ interface GpSnapshot {
   lastBogus: string;
 }
 
+/** Lost callbacks listed one by one in the violations; the rest are counted into one total. */
+const MAX_LOST_LISTED = 10;
+
+/**
+ * One flavour's callbacks in call_rcu() order (their covering grace periods, gpnumAtQueue + 1, never
+ * decrease along it), with when each may be invoked at the latest once its grace period has ended.
+ */
+interface CallbackQueue {
+  /** Callbacks from {@link head} on; earlier slots are dropped when the queue compacts. */
+  readonly cbs: RcuCallback[];
+  /** Per slot of {@link cbs}: the latest invocation time, ns, or -1 while the covering grace period runs. */
+  readonly deadline: number[];
+  /** First slot still watched. */
+  head: number;
+  /** First slot whose covering grace period has not ended. */
+  covered: number;
+}
+
 /** Live checks of the RCU invariants (rcu-gp-progress, rcu-callbacks-invoked, rcu-forced-tick). */
 export class RcuChecker {
   private readonly waiting = new Map<number, RcuCallback>();
+  /** Callbacks declared lost (not invoked in time) that have not run since: a late run is no double invocation. */
+  private readonly lost = new Set<number>();
+  /** Callbacks not invoked in time, all counted. */
+  lostTotal = 0;
+  /** Per flavour, its callbacks in call order, with invocation deadlines. */
+  private readonly queues: CallbackQueue[];
   private readonly cs: Float64Array;
   private readonly lastCsAt: Float64Array;
   private readonly ticks: Float64Array;
@@ -62,6 +89,7 @@ export class RcuChecker {
       lastFullGp: 0,
       lastBogus: "",
     }));
+    this.queues = rcu.flavours.map(() => ({ cbs: [], deadline: [], head: 0, covered: 0 }));
     k.invariants.check("rcu-gp-progress");
     k.invariants.check("rcu-callbacks-invoked");
     k.invariants.check("rcu-forced-tick");
@@ -73,7 +101,10 @@ export class RcuChecker {
       this.ticks[cpu]!++;
       const ctx = k.cpus[cpu]!.interruptedCtx;
       if (ctx === Context.user || ctx === Context.idle) this.ticksUserIdle[cpu]!++;
-      if (cpu === rcu.gpCpu) this.sample();
+      if (cpu === rcu.gpCpu) {
+        this.checkDeadlines();
+        this.sample();
+      }
     });
     k.invariants.atEnd.push(() => this.atEnd());
   }
@@ -102,6 +133,7 @@ export class RcuChecker {
 
   /** A grace period ended (rcu_gp_cleanup()): it is full only if every CPU was seen passing a quiescent state of this flavour. */
   gpEnded(rsp: RcuState): void {
+    this.coverCallbacks(rsp);
     const s = this.snaps[rsp.flavour.index]!;
     const name = rsp.flavour.name;
     // A context switch is a quiescent state for all but rcu_bh; a tick outside user/idle for all but rcu_sched.
@@ -130,11 +162,66 @@ export class RcuChecker {
   /** call_rcu() queued `cb`. */
   queued(cb: RcuCallback): void {
     this.waiting.set(cb.id, cb);
+    const q = this.queues[cb.flavour]!;
+    q.cbs.push(cb);
+    q.deadline.push(-1);
+  }
+
+  /** Grace period `rsp.completed` ended: the callbacks it covers (queued before it started) must run within the bound. */
+  private coverCallbacks(rsp: RcuState): void {
+    const q = this.queues[rsp.flavour.index]!;
+    const due = this.k.engine.now + this.k.params.rcuCallbackInvokeBoundNs;
+    const cbs = q.cbs, deadline = q.deadline;
+    let i = q.covered;
+    while (i < cbs.length && cbs[i]!.gpnumAtQueue + 1 <= rsp.completed) deadline[i++] = due;
+    q.covered = i;
+  }
+
+  /**
+   * At each tick of the GP kthread's CPU: every callback whose deadline has passed and that has not
+   * run is lost (one violation each for the first few, all counted). Only the head of each queue is
+   * looked at: deadlines follow call order.
+   */
+  private checkDeadlines(): void {
+    const now = this.k.engine.now;
+    const queues = this.queues;
+    for (let f = 0; f < queues.length; f++) {
+      const q = queues[f]!;
+      const cbs = q.cbs, deadline = q.deadline;
+      let h = q.head;
+      while (h < q.covered) {
+        const cb = cbs[h]!;
+        if (this.waiting.has(cb.id)) {
+          if (deadline[h]! >= now) break;
+          this.declareLost(cb, `${now - deadline[h]! + this.k.params.rcuCallbackInvokeBoundNs} ns after its grace period ended`);
+        }
+        h++;
+      }
+      q.head = h;
+      if (h > 1024 && h * 2 > cbs.length) {
+        cbs.splice(0, h);
+        deadline.splice(0, h);
+        q.covered -= h;
+        q.head = 0;
+      }
+    }
+  }
+
+  /** `cb` was not invoked in time: counted, and listed while fewer than MAX_LOST_LISTED are. */
+  private declareLost(cb: RcuCallback, how: string): void {
+    this.waiting.delete(cb.id);
+    this.lost.add(cb.id);
+    this.lostTotal++;
+    if (this.lostTotal <= MAX_LOST_LISTED) {
+      const name = this.rcu.flavours[cb.flavour]!.name;
+      this.k.invariants.violate("rcu-callbacks-invoked", cb.cpu, `callback ${cb.id} queued on CPU ${cb.cpu} at ${cb.queuedAt} ns (${name}, needs GP ${cb.gpnumAtQueue + 1}) not invoked ${how} (bound ${this.k.params.rcuCallbackInvokeBoundNs} ns; lost callback ${this.lostTotal})`);
+    }
   }
 
   /** `cb` is being invoked: exactly once, after a full grace period that started after it was queued. */
   invoked(cb: RcuCallback): void {
     const rsp = this.rcu.states[cb.flavour]!;
+    if (this.lost.delete(cb.id)) return;
     if (!this.waiting.delete(cb.id)) {
       this.once("rcu-callbacks-invoked", `twice:${cb.id}`, cb.cpu, () => `callback ${cb.id} from CPU ${cb.cpu} invoked more than once (or never queued)`);
       return;
@@ -223,15 +310,19 @@ export class RcuChecker {
     }
   }
 
-  /** At the end: a callback older than the stall timeout that never ran is a violation. */
+  /**
+   * At the end: deadlines that passed are checked once more, then every callback queued more than the
+   * bound before the end must have run; the total of lost callbacks closes the list when it was cut.
+   */
   private atEnd(): void {
+    this.checkDeadlines();
     const now = this.k.engine.now;
-    const stall = this.k.params.rcuCpuStallTimeoutNs;
-    for (const cb of this.waiting.values()) {
-      if (now - cb.queuedAt > stall) {
-        this.once("rcu-callbacks-invoked", `never:${cb.id}`, cb.cpu, () => `callback ${cb.id} queued on CPU ${cb.cpu} at ${cb.queuedAt} ns was never invoked`);
-        return;
-      }
+    const bound = this.k.params.rcuCallbackInvokeBoundNs;
+    for (const cb of [...this.waiting.values()]) {
+      if (now - cb.queuedAt > bound) this.declareLost(cb, `by the end of the run, ${now - cb.queuedAt} ns after call_rcu()`);
+    }
+    if (this.lostTotal > MAX_LOST_LISTED) {
+      this.k.invariants.violate("rcu-callbacks-invoked", -1, `${this.lostTotal} callbacks in total were not invoked in time (the first ${MAX_LOST_LISTED} are listed)`);
     }
   }
 }

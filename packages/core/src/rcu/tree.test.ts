@@ -3,6 +3,7 @@ import { buildKernel, simulate } from "../simulate.js";
 import type { ScenarioSpec, WorkloadSpec } from "../scenario.js";
 import { CtState, CT_STATE_MASK } from "../machine/cpu.js";
 import { Src } from "../accounting/sources.js";
+import type { TraceSink } from "../trace.js";
 
 const S = 1_000_000_000;
 const MS = 1_000_000;
@@ -87,6 +88,32 @@ describe("RCU grace periods and offloaded callbacks (linux-4.9)", () => {
     expect(report.invariants.violations).toEqual([]);
   });
 
+  it("4.9 resched_cpu()s a holdout at every FQS pass once the GP is older than jiffies_till_sched_qs (tree.c:1221), not once then every 5 jiffies", () => {
+    const k = buildKernel(
+      scenario([
+        userLoop,
+        { type: "kernel-loop", cpus: "3", at: 500 * MS, every: 10 * S, run: 400 * MS },
+        { type: "syscall", cpus: "1", call: "call-rcu", at: 520 * MS, every: 10 * S },
+      ]),
+    );
+    // CPU 3's quiescent states go unseen (broken on purpose), so the GP keeps waiting on it.
+    const dynticksQs = k.rcu.dynticksQs;
+    k.rcu.dynticksQs = (rsp, rdp) => rdp.cpu !== 3 && dynticksQs(rsp, rdp);
+    const rsp = k.rcu.callRcuState;
+    k.engine.runUntil(521 * MS);
+    const start = rsp.gpStartNs;
+    expect(k.rcu.gpInProgress(rsp)).toBe(true);
+    k.engine.runUntil(start + 49 * MS);
+    expect(k.rcu.stats.reschedCpu[3]).toBe(0);
+    expect(k.rcu.rcuSchedQsMask[3]).toBe(0);
+    k.engine.runUntil(start + 350 * MS);
+    expect(rsp.qsmask[3]).toBe(1);
+    // One pass every fqsJiffies() = 3 jiffies over the 300 ms after jiffies_till_sched_qs (50 ms).
+    const passes = 300 / k.rcu.fqsJiffies();
+    expect(k.rcu.stats.reschedCpu[3]).toBeGreaterThanOrEqual(passes - 2);
+    expect(k.rcu.stats.reschedCpu[3]).toBeLessThanOrEqual(passes + 2);
+  });
+
   it("resched_cpu()s a nohz_full CPU looping in the kernel after jiffies_till_sched_qs; the GP completes during the loop", () => {
     const k = buildKernel(
       scenario([
@@ -143,6 +170,25 @@ describe("RCU grace periods and offloaded callbacks (linux-4.9)", () => {
     for (const kt of k.rcu.nocb.kthreads) expect(kt.task.wakeups).toBe(0);
     for (const c of report.cpus.slice(1)) expect(c.interruptions.rcu).toBe(0);
     expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("counts each RCU_SOFTIRQ run once under rcu on the CPU that runs it; nohz_full CPUs ignore RCU at their residual tick (4.9 rcu_nohz_full_cpu())", () => {
+    const runs = new Int32Array(8);
+    const trace: TraceSink = {
+      slice: () => {},
+      instant: () => {},
+      flow: () => {},
+      segment: (cpu, seg) => {
+        if (seg.name === "softirq:RCU") runs[cpu]!++;
+      },
+    };
+    // Only CPU 0 (not offloaded) calls call_rcu(): no rcuo kthread runs, every rcu count is a softirq run.
+    const spec = scenario([{ type: "user-loop", cpus: "0-7" }, { type: "syscall", cpus: "0", call: "call-rcu", every: 100 * MS }]);
+    const { report } = simulate(spec, { trace });
+    expect(runs[0]).toBeGreaterThanOrEqual(18);
+    for (const c of report.cpus) expect(c.interruptions.rcu).toBe(runs[c.cpu]);
+    // The residual tick of a busy nohz_full CPU finds no grace period older than HZ: no softirq.
+    for (const c of report.cpus.slice(1)) expect(c.interruptions.rcu).toBe(0);
   });
 
   it("gives the same digest for the same seed", () => {

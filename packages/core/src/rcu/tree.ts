@@ -199,7 +199,7 @@ export interface RcuState {
   gpStartNs: Nanoseconds;
   /** rsp->jiffies_force_qs: when the next FQS scan is due. */
   jiffiesForceQs: number;
-  /** rsp->jiffies_resched (4.9): half the stall timeout after gp_start, then +5 per resched. */
+  /** rsp->jiffies_resched (4.9): half the stall timeout after gp_start, then +5 at each pass that sets or keeps rcu_sched_qs_mask. */
   jiffiesResched: number;
   /** FQS scans done in this grace period (0: the next is rcu_gp_fqs(first_time)). */
   fqsPasses: number;
@@ -357,7 +357,7 @@ export class Rcu {
     this.nocb = new NocbOffload(k, this);
     this.checker = new RcuChecker(k, this);
 
-    k.irq.openSoftirq(SOFTIRQ_RCU, { name: "RCU", source: -1, costNs: k.params.rcuSoftirqNs, action: (cpu) => this.processCallbacks(cpu) });
+    k.irq.openSoftirq(SOFTIRQ_RCU, { name: "RCU", source: Src.rcu, costNs: k.params.rcuSoftirqNs, action: (cpu) => this.processCallbacks(cpu) });
     k.hooks.boot.push(() => this.spawnKthreads());
     k.hooks.tick.push((cpu) => this.checkCallbacks(cpu));
     k.hooks.contextSwitch.push((cpu) => this.noteContextSwitch(cpu));
@@ -601,12 +601,19 @@ export class Rcu {
     if (this.rcuPending(cpu)) this.k.irq.raiseSoftirq(cpu, SOFTIRQ_RCU);
   }
 
-  /** rcu_pending() / __rcu_pending() (reduced); reads the rcu_data slots (flags: cpu_no_qs, core_needs_qs; nums: gpnum, completed). */
+  /**
+   * rcu_pending() / __rcu_pending() (reduced); reads the rcu_data slots (flags: cpu_no_qs, core_needs_qs;
+   * nums: gpnum, completed). A nohz_full CPU ignores RCU while no grace period is in progress or the
+   * current one is younger than HZ jiffies (4.9 kernel/rcu/tree.c __rcu_pending() → tree_plugin.h
+   * rcu_nohz_full_cpu()), so its residual tick raises no RCU_SOFTIRQ to notice grace periods.
+   */
   private rcuPending(cpu: number): boolean {
     const states = this.states, tables = this.tables;
+    const nohzFull = this.nohzFull[cpu] === 1;
     for (let f = 0; f < states.length; f++) {
       const rsp = states[f]!;
       const t = tables[f]!;
+      if (nohzFull && (rsp.gpnum === rsp.completed || this.jiffies() < rsp.gpStart + this.k.params.hz)) continue;
       if (t.flags[2 * cpu + 1] === 1 && t.flags[2 * cpu] === 0) return true;
       if (t.nums[5 * cpu] !== rsp.gpnum || t.nums[5 * cpu + 1] !== rsp.completed) return true;
       const cbs = t.cbs[cpu]!;
@@ -622,7 +629,8 @@ export class Rcu {
   /**
    * rcu_process_callbacks() (RCU_SOFTIRQ): note grace-period changes, report a local quiescent
    * state (rcu_check_quiescent_state()), accelerate callbacks and ask for a grace period, then invoke
-   * ready callbacks (rcu_do_batch()) — the only part counted as an `rcu` interruption.
+   * ready callbacks (rcu_do_batch()). Each softirq run counts one `rcu` interruption of its CPU (the
+   * contract's "RCU softirq"); the callbacks it invokes are part of that run, not another count.
    */
   private processCallbacks(cpu: number): void {
     const k = this.k;
@@ -654,7 +662,7 @@ export class Rcu {
     const end = (): void => {
       for (const cb of cbs) this.invokeCallback(cb);
     };
-    k.cpus[cpu]!.irqQueue.push(segmentOf("rcu_do_batch", cbs.length * k.params.rcuCallbackNs, Context.softirq, Src.rcu, false, null, end, 0));
+    k.cpus[cpu]!.irqQueue.push(segmentOf("rcu_do_batch", cbs.length * k.params.rcuCallbackNs, Context.softirq, -1, false, null, end, 0));
   }
 
   /**
@@ -696,20 +704,27 @@ export class Rcu {
     this.k.sched.reschedCurr(cpu, this.k.executingCpu);
   }
 
-  /** 4.9 rcu_implicit_dynticks_qs() tail: set rcu_sched_qs_mask and resched_cpu(); again every 5 jiffies past jiffies_resched. */
+  /**
+   * 4.9 rcu_implicit_dynticks_qs() tail (kernel/rcu/tree.c:1176-1224): nothing while the grace period
+   * is at most 2 jiffies old; from gp_start + jiffies_till_sched_qs (or jiffies_resched) set the CPU's
+   * rcu_sched_qs_mask bit (with ->cond_resched_completed) if it is clear, and push jiffies_resched 5
+   * jiffies on, at every pass; and from gp_start + jiffies_till_sched_qs resched_cpu() the CPU at
+   * every force-quiescent-state pass (the `gp_start + 2 * jtsq || gp_start + jtsq` test of line 1221
+   * reduces to the second).
+   */
   private kickCpu49(rsp: RcuState, rdp: RcuData): void {
     const j = this.jiffies();
-    if (j < rsp.gpStart + this.jiffiesTillSchedQs() && j < rsp.jiffiesResched) return;
+    if (rsp.gpStart + 2 >= j) return;
     const cpu = rdp.cpu;
-    if (!(this.rcuSchedQsMask[cpu]! & rsp.flavour.mask)) {
-      rdp.condReschedCompleted = rsp.completed;
-      this.rcuSchedQsMask[cpu] = this.rcuSchedQsMask[cpu]! | rsp.flavour.mask;
-      this.reschedCpu(cpu);
-      rsp.jiffiesResched += 5;
-    } else if (j >= rsp.jiffiesResched) {
-      this.reschedCpu(cpu);
+    const forceAt = rsp.gpStart + this.jiffiesTillSchedQs();
+    if (j >= forceAt || j >= rsp.jiffiesResched) {
+      if (!(this.rcuSchedQsMask[cpu]! & rsp.flavour.mask)) {
+        rdp.condReschedCompleted = rsp.completed;
+        this.rcuSchedQsMask[cpu] = this.rcuSchedQsMask[cpu]! | rsp.flavour.mask;
+      }
       rsp.jiffiesResched += 5;
     }
+    if (j >= forceAt) this.reschedCpu(cpu);
   }
 
   /** 6.1 rcu_implicit_dynticks_qs() tail: rcu_urgent_qs past jiffies_to_sched_qs, resched_cpu() of a nohz_full CPU every 3 × that. */

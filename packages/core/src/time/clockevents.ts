@@ -107,6 +107,7 @@ export class ClockEvents {
 
   /** Arms the device at `expires` (clockevents_program_event()). */
   programEvent(cpu: number, expires: Nanoseconds): void {
+    this.k.invariants.clockeventProgrammed(cpu);
     const times = this.times;
     const bytes = this.bytes;
     if (bytes[2 * cpu] === ClockEventState.oneshotStopped) bytes[2 * cpu] = ClockEventState.oneshot;

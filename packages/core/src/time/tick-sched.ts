@@ -312,7 +312,10 @@ export class TickSchedState {
       if (c.curr === null && !c.needResched) this.stopIdle(cpu);
       return;
     }
-    if (c.nohzFull) this.fullUpdateTick(cpu);
+    if (c.nohzFull) {
+      this.fullUpdateTick(cpu);
+      this.k.invariants.checkTickDeps(cpu);
+    }
   }
 
   /** tick_nohz_full_update_tick(): stop or restart the tick of a busy nohz_full CPU. */
@@ -366,6 +369,7 @@ export class TickSchedState {
       this.ints[i] = -1;
       flags[i + 2] = 1;
       flags[i + 3] = hadDeadline && !ce.supportsOneshotStopped(cpu) ? 1 : 0;
+      k.invariants.indefiniteStop(cpu);
       k.clockevents.programStopped(cpu);
     } else {
       this.programTick(cpu, next, timer <= cap ? Kept.TIMER : Kept.MAX_DEFERMENT);
@@ -431,6 +435,7 @@ export class TickSchedState {
     const prev = this.ints[4 * cpu + 1]!;
     this.ints[4 * cpu + 1] = prev | (1 << bit);
     if (prev === 0 && this.k.cpus[cpu]!.nohzFull) this.kick(cpu);
+    this.k.invariants.tickDepMayBeOwed(cpu);
   }
 
   /** Clears a CPU-level dependency bit (tick_nohz_dep_clear_cpu()); the tick stops at a later exit. */
@@ -446,6 +451,7 @@ export class TickSchedState {
     if (this.k.params.tickDepKickAll) {
       for (const c of this.k.cpus) if (c.nohzFull) this.kick(c.id);
     } else this.kick(task.cpu);
+    this.k.invariants.tickDepMayBeOwed(task.cpu);
   }
 
   /** Clears a task-level dependency bit. */

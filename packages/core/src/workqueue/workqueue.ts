@@ -308,13 +308,17 @@ export class Workqueues {
     return this.pools[2 * target + (wq.highpri ? 1 : 0)]!;
   }
 
-  /** insert_work(): append to the pool's worklist and wake its kworker (a remote wakeup sends the resched IPI). */
-  private insertWork(pool: WorkerPool, work: WorkStruct): void {
+  /**
+   * insert_work(): append to the pool's worklist and wake its kworker (a remote wakeup sends the
+   * resched IPI). The workqueue_queue_work tracepoint (__queue_work()) fires on the queuing CPU, with
+   * the requested CPU (`reqCpu`, WORK_CPU_UNBOUND = -1) and the pool's CPU as fields.
+   */
+  private insertWork(pool: WorkerPool, work: WorkStruct, reqCpu: number): void {
     const k = this.k;
     work.pool = pool;
     worklistOf(pool).push(work);
     if (pool.worklist.length === 1 && pool.current === null) pool.watchdogTs = k.engine.now;
-    k.trace?.instant(pool.cpu < 0 ? k.executingCpu : pool.cpu, `workqueue_queue_work: function ${work.name} workqueue pool ${pool.id}`, k.engine.now);
+    k.trace?.instant(k.executingCpu, `workqueue_queue_work: function=${work.name} workqueue=pool${pool.id} req_cpu=${reqCpu} cpu=${pool.cpu}`, k.engine.now);
     const w = pool.worker;
     if (w && w.state === TaskState.sleeping) k.sched.wakeUp(w, k.executingCpu);
   }
@@ -323,7 +327,7 @@ export class Workqueues {
   queueWorkOn(cpu: number, wq: WorkqueueStruct, work: WorkStruct): boolean {
     if (work.pending) return false;
     work.pending = true;
-    this.insertWork(this.poolFor(wq, cpu), work);
+    this.insertWork(this.poolFor(wq, cpu), work, cpu);
     return true;
   }
 
@@ -348,7 +352,7 @@ export class Workqueues {
   /** delayed_work_timer_fn(): the timer fired on its CPU: queue the work (dwork->cpu or this CPU). */
   private delayedWorkTimerFn(dw: DelayedWork): void {
     const wq = dw.wq ?? this.systemWq;
-    this.insertWork(this.poolFor(wq, dw.cpu), dw);
+    this.insertWork(this.poolFor(wq, dw.cpu), dw, dw.cpu);
   }
 
   /**
@@ -362,7 +366,7 @@ export class Workqueues {
     dw.wq = wq;
     dw.cpu = cpu;
     if (delay <= 0) {
-      this.insertWork(this.poolFor(wq, cpu), dw);
+      this.insertWork(this.poolFor(wq, cpu), dw, cpu);
       return true;
     }
     const k = this.k;
