@@ -1,3 +1,4 @@
+import { Src } from "../accounting/sources.js";
 import type { Nanoseconds } from "../engine/engine.js";
 import type { Kernel } from "../kernel.js";
 import { EntryKind } from "../arch/x86/entry.js";
@@ -95,6 +96,7 @@ export function attachEntryBpfProg(k: Kernel, o: EntryBpfProgOptions): EntryBpfP
     k.irq.raise(
       cpu,
       segment("hrtimer_wakeup", k.params.ipiHandlerNs, Context.irq, {
+        source: Src.hrtimer,
         start: () => {
           loader.segs.push(...bpfProgReplace(k, prog, loader, o.pages));
           k.sched.wakeUp(loader, cpu);
@@ -111,6 +113,7 @@ function bpfProgReplace(k: Kernel, prog: EntryBpfProg, loader: Task, pages: numb
   const cost = pages * k.params.vmallocPageNs;
   return [
     segment("bpf_jit_binary_alloc", cost, Context.kernel, {
+      source: Src.kthread,
       start: () => {
         image = k.vmalloc.vmalloc(pages);
       },

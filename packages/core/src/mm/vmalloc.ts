@@ -397,6 +397,8 @@ export const vmallocChurn: WorkloadInstaller = (k, spec, cpus, field) => {
     };
   }
   periodic(k, `${field}:vmalloc-churn`, spec, cpus, (cpu) => {
-    k.irq.raise(cpu, pool.take("hrtimer_wakeup", k.params.ipiHandlerNs, Context.irq, -1, false, rounds[cpu]!, null, 0));
+    // The churn kthread sleeps on an hrtimer (usleep_range()): its expiry is a local timer interrupt
+    // that is not the tick, counted under `hrtimer` on that CPU.
+    k.irq.raise(cpu, pool.take("hrtimer_wakeup", k.params.ipiHandlerNs, Context.irq, Src.hrtimer, false, rounds[cpu]!, null, 0));
   });
 };
