@@ -1,5 +1,5 @@
-import { CT_WORK_SHIFT, CT_WORK_TLBI, InputError, checkTlbDeferOnlyUser, kernelEntrySteps } from "@isolsim/core";
-import type { Kernel, KernelEntryStep, KernelFlush, Mechanism, Nanoseconds } from "@isolsim/core";
+import { CT_WORK_SHIFT, CT_WORK_TLBI, InputError, booleanLimit, checkOptions, checkTlbDeferOnlyUser, choiceLimit, kernelEntrySteps } from "@isolsim/core";
+import type { Kernel, KernelEntryStep, KernelFlush, Limit, Mechanism, Nanoseconds } from "@isolsim/core";
 import { PAGE_BYTES, vfreeAccounting } from "./vfree-rcu.js";
 
 /** The variants of tlb-defer, the default first: Schneider's series v3 (the 2016 idea) and v7 (2025). */
@@ -32,6 +32,12 @@ export interface TlbDeferOptions {
   /** Deliberate faults (tests of `tlb-defer-only-user` only). */
   faults?: TlbDeferFaults;
 }
+
+/** The valid values of each option of {@link TlbDeferOptions}, with why (the limits table's rows for tlb-defer). */
+export const tlbDeferOptionLimits: Readonly<Record<"flushStep" | "vfreeRcu", Limit>> = Object.freeze({
+  flushStep: choiceLimit(kernelEntrySteps, "the kernel-entry steps of arch/x86/entry (KernelEntry): where the deferred flush can run"),
+  vfreeRcu: booleanLimit("a switch: vfree() through an RCU grace period or not"),
+});
 
 /** Options as scenario files spell them (`kernel.mechanisms[].options`): snake_case, values unchecked. */
 export interface TlbDeferFileOptions {
@@ -82,20 +88,16 @@ export function tlbDefer(options: TlbDeferOptions = {}): Mechanism {
   if (!(tlbDeferVariants as readonly string[]).includes(variant)) {
     throw new InputError("tlb-defer.variant", `${JSON.stringify(variant)} is not valid (valid: ${tlbDeferVariants.join(", ")})`);
   }
+  checkOptions("tlb-defer", options, tlbDeferOptionLimits);
   const flushStep = options.flushStep ?? tlbDeferDefaultFlushStep;
-  if (!(kernelEntrySteps as readonly string[]).includes(flushStep)) {
-    throw new InputError("tlb-defer.options.flush_step", `${JSON.stringify(flushStep)} is not valid (valid: ${kernelEntrySteps.join(", ")})`);
-  }
   const vfreeRcu = options.vfreeRcu ?? false;
-  if (typeof vfreeRcu !== "boolean") {
-    throw new InputError("tlb-defer.options.vfree_rcu", `${JSON.stringify(vfreeRcu)} is not valid (valid: true, false)`);
-  }
   const deferInKernel = options.faults?.deferInKernel ?? false;
   return {
     name: "tlb-defer",
     description: "kernel TLB flushes skip nohz_full CPUs in user/idle: deferred to their next kernel entry (ct-work) or a flush at every entry (cr3-switch)",
     variants: tlbDeferVariants,
     variant,
+    options: tlbDeferOptionLimits,
     install(k: Kernel): void {
       k.invariants.check("tlb-defer-only-user");
       const fig: TlbDeferFigures = {
