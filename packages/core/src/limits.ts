@@ -189,16 +189,17 @@ export function formatNs(v: number): string {
   return `${v}ns`;
 }
 
-/** What is valid under `limit`, as messages and the reference say it (`an integer 1-8192`, `100, 250, 300, 1000`). */
+/** What is valid under `limit`, as messages and the reference say it (`an integer 1-8192`, `an integer >= 0 and <= 1000000000 ns (0ns to 1s)`, `100, 250, 300, 1000`, `true, false`). */
 export function describeLimit(limit: Limit): string {
   switch (limit.type) {
     case "boolean":
-      return "true or false";
+      return "true, false";
     case "choice":
       return limit.values.join(", ");
     case "integer": {
       if (limit.oneOf) return limit.oneOf.join(", ");
-      const range = limit.unit === "ns" ? `an integer ${limit.min}-${limit.max} ns (${formatNs(limit.min)} to ${formatNs(limit.max)})` : `an integer ${limit.min}-${limit.max}`;
+      const range =
+        limit.unit === "ns" ? `an integer >= ${limit.min} and <= ${limit.max} ns (${formatNs(limit.min)} to ${formatNs(limit.max)})` : `an integer ${limit.min}-${limit.max}`;
       return limit.off !== undefined ? `${limit.off} (off) or ${range}` : range;
     }
   }
@@ -218,7 +219,7 @@ export function withinLimit(value: unknown, limit: Limit): boolean {
   }
 }
 
-/** The message for an invalid `value` under `limit`: `1e+30 is not valid (valid: an integer 0-1000000000 ns (0ns to 1s))`. */
+/** The message for an invalid `value` under `limit`: `1e+30 is not valid (valid: an integer >= 0 and <= 1000000000 ns (0ns to 1s))`. */
 export function limitMessage(value: unknown, limit: Limit): string {
   return `${showValue(value)} is not valid (valid: ${describeLimit(limit)})`;
 }

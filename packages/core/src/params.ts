@@ -125,7 +125,7 @@ export interface ParamInfo {
   min?: number;
   /** Largest valid value for numeric parameters. */
   max?: number;
-  /** What is valid, as error messages say it (`an integer 0-1000000000 ns (0ns to 1s)`, `true or false`). */
+  /** What is valid, as error messages say it (`an integer >= 0 and <= 1000000000 ns (0ns to 1s)`, `true, false`). */
   valid: string;
   /** Why the range is what it is, in one line. */
   why: string;

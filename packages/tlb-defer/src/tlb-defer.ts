@@ -238,5 +238,12 @@ export function tlbDeferFromFile(o: TlbDeferFileOptions = {}): Mechanism {
   if (o.variant !== undefined) opts.variant = o.variant as TlbDeferVariant;
   if (o.flush_step !== undefined) opts.flushStep = o.flush_step as KernelEntryStep;
   if (o.vfree_rcu !== undefined) opts.vfreeRcu = o.vfree_rcu as boolean;
-  return tlbDefer(opts);
+  try {
+    return tlbDefer(opts);
+  } catch (e) {
+    // Name the option as the file spells it.
+    if (e instanceof InputError && e.field === "tlb-defer.options.flushStep") throw new InputError("tlb-defer.options.flush_step", e.message.slice(e.field.length + 2));
+    if (e instanceof InputError && e.field === "tlb-defer.options.vfreeRcu") throw new InputError("tlb-defer.options.vfree_rcu", e.message.slice(e.field.length + 2));
+    throw e;
+  }
 }
