@@ -106,18 +106,31 @@ const HZ: IntegerLimit = { type: "integer", min: 100, max: 1000, oneOf: [100, 25
  * as scenario files name them; durations in ns (files may also give them with a unit).
  */
 export const scenarioLimits = {
+  /** The PRNG seed. */
   seed: int(0, 0xffffffff, "seeds the scenario's one PRNG, a 32-bit sfc32 (engine/prng.ts)"),
+  /** Simulated time, ns. */
   duration: ns(1, MAX_DURATION_NS, "one simulated hour at most: every effect of the model repeats within seconds, and run time grows with simulated time"),
+  /** Start of the measured window, ns. */
   warmup: ns(0, MAX_DURATION_NS, "the start of the measured window, inside the run: also below duration"),
+  /** Number of CPUs. */
   "kernel.cpus": int(1, MAX_CPUS, "x86_64 NR_CPUS with CONFIG_MAXSMP (arch/x86/Kconfig)"),
+  /** CONFIG_HZ. */
   "kernel.hz": HZ,
+  /** Number of workload items. */
   workload: int(0, MAX_WORKLOAD_ITEMS, "items in the workload list: each registers its own events and per-CPU state; 1024 is far more than any scenario needs"),
+  /** Period of a periodic item, ns. */
   "workload[].every": ns(MIN_PERIOD_NS, MAX_DURATION_NS, "a period of at least 1 µs (the kernel entry and exit alone cost ~300 ns) and at most a run; a firing whose previous one has not started is skipped, as an overrun hrtimer fires once"),
+  /** First firing of a periodic item, ns. */
   "workload[].at": ns(0, MAX_DURATION_NS, "the first firing, within the longest run"),
+  /** Largest random delay of a firing, ns. */
   "workload[].jitter": ns(0, MAX_DURATION_NS, "a random delay per firing, within the longest run"),
+  /** Pages per syscall or per vmalloc(). */
   "workload[].pages": int(1, MAX_PAGES, "pages per call or per vmalloc(): at most 1 GiB of 4 KiB pages"),
+  /** Time a wakeup kthread runs or a kernel-loop stays in the kernel, ns. */
   "workload[].run": ns(0, MAX_DURATION_NS, "time in the kernel per firing, within the longest run"),
+  /** Busy user tasks per CPU of a user-loop. */
   "workload[].tasks": int(1, 64, "busy tasks per CPU: a few make the point (2 keep the SCHED tick); 64 is plenty"),
+  /** RT priority of a fifo/rr user-loop. */
   "workload[].priority": int(1, 99, "SCHED_FIFO/SCHED_RR priorities (MAX_USER_RT_PRIO - 1 = 99, include/linux/sched/prio.h)"),
 } as const satisfies Readonly<Record<string, IntegerLimit>>;
 
@@ -180,9 +193,8 @@ export const paramLimits: Readonly<Record<keyof Params, Limit>> = {
   threadSizeBytes: int(4096, 65_536, "THREAD_SIZE: PAGE_SIZE << THREAD_SIZE_ORDER, 4 KiB (x86_32 4KSTACKS) to 64 KiB"),
 };
 
-/** A time of ns in the largest unit that divides it: `1000` → `1us`, `3600000000000` → `1h`. */
+/** A time of ns in the largest scenario-file unit that divides it: `1000` → `1us`, `3600000000000` → `3600s`. */
 export function formatNs(v: number): string {
-  if (v !== 0 && v % HOUR === 0) return `${v / HOUR}h`;
   for (const [unit, scale] of [["s", SECOND], ["ms", 1e6], ["us", 1e3]] as const) {
     if (v !== 0 && v % scale === 0) return `${v / scale}${unit}`;
   }
