@@ -95,6 +95,10 @@ describe("the CLI reads the limits table", { timeout: 30_000 }, () => {
 
   it("refuses contradictions: kernel.hz against params.hz, a priority with policy other", () => {
     expectBadInput(scenario("two-hz", small({ hz: 1000, params: { hz: 250 } })), "kernel.params.hz: 250 conflicts with kernel.hz 1000");
+    // Two parameters valid only together are checked together, in either order.
+    const rt = isolsim("validate", scenario("rt", small({ params: { sched_rt_period_ns: 500_000_000, sched_rt_runtime_ns: 400_000_000 } })));
+    expect(rt.stderr).toBe("");
+    expect(rt.status).toBe(0);
     expectBadInput(scenario("priority", small({}, [{ type: "user-loop", cpus: "0", policy: "other", priority: 10 }])), "workload[1].priority: 10 is not valid with policy other");
   });
 

@@ -73,6 +73,8 @@ describe("simulate() checks its input against the limits table", () => {
     expect(inputError(withParams({ tick_handler_ns: 9007199254740991 })).field).toBe("kernel.params.tick_handler_ns");
     expect(inputError(withParams({ vmstat_interval_ns: 0 })).field).toBe("kernel.params.vmstat_interval_ns");
     expect(inputError(withParams({ sched_rt_runtime_ns: 2_000_000_000 })).message).toMatch(/^kernel\.params\.sched_rt_runtime_ns: runtime 2000000000 ns exceeds period 1000000000 ns/);
+    expect(() => buildKernel(withParams({ sched_rt_period_ns: 500 * MS, sched_rt_runtime_ns: 400 * MS }))).not.toThrow();
+    expect(inputError(withParams({ sched_rt_period_ns: 500 * MS })).field).toBe("kernel.params.sched_rt_period_ns");
     expect(inputError(withParams({ clockevent_oneshot_stopped: "false" })).message).toBe('kernel.params.clockevent_oneshot_stopped: "false" is not valid (valid: true, false)');
   });
 

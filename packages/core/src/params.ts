@@ -287,13 +287,5 @@ export function resolveParams(base: Params, overrides: Record<string, unknown> |
     checkLimit(`${field}.${name}`, value, paramLimits[key]);
     (out as unknown as Record<string, unknown>)[key] = value;
   }
-  // kernel/sched/core.c sched_rt_global_validate(): a runtime longer than its period is -EINVAL.
-  if (out.schedRtRuntimeNs > out.schedRtPeriodNs) {
-    const name = "sched_rt_runtime_ns" in overrides ? "sched_rt_runtime_ns" : "sched_rt_period_ns";
-    throw new InputError(
-      `${field}.${name}`,
-      `runtime ${out.schedRtRuntimeNs} ns exceeds period ${out.schedRtPeriodNs} ns (valid: sched_rt_runtime_ns -1 (off) or at most sched_rt_period_ns, as sched_rt_global_validate() requires)`,
-    );
-  }
   return out;
 }

@@ -8,6 +8,7 @@ import { housekeepingSetup } from "./machine/housekeeping.js";
 import { mergeMechanismEntries, resolveMechanisms } from "./mechanism.js";
 import type { Mechanism, MechanismRegistry } from "./mechanism.js";
 import { InputError, defaultParams, resolveParams } from "./params.js";
+import type { Params } from "./params.js";
 import { getPreset } from "./presets/index.js";
 import type { ScenarioSpec } from "./scenario.js";
 import { validateScenario } from "./scenario.js";
@@ -49,6 +50,19 @@ function asInput<T>(field: string, f: () => T): T {
   }
 }
 
+/**
+ * kernel/sched/core.c sched_rt_global_validate(): an RT runtime longer than its period is -EINVAL.
+ * Checked on the resolved parameters, so the two may be given in either order.
+ */
+function checkRtBandwidth(params: Params, given: Record<string, unknown>, field = "kernel.params"): void {
+  if (params.schedRtRuntimeNs <= params.schedRtPeriodNs) return;
+  const name = "sched_rt_runtime_ns" in given ? "sched_rt_runtime_ns" : "sched_rt_period_ns";
+  throw new InputError(
+    `${field}.${name}`,
+    `runtime ${params.schedRtRuntimeNs} ns exceeds period ${params.schedRtPeriodNs} ns (valid: sched_rt_runtime_ns -1 (off) or at most sched_rt_period_ns, as sched_rt_global_validate() requires)`,
+  );
+}
+
 /** Parses a workload or kernel cpu list against the machine, naming the field in errors. */
 export function parseCpus(list: string, nrCpus: number, field: string): CpuMask {
   return asInput(field, () => CpuMask.parse(list, nrCpus, field));
@@ -66,6 +80,7 @@ export function buildKernel(spec: ScenarioSpec, opts: SimulateOptions = {}): Ker
   const base = { ...defaultParams, ...preset.params };
   if (ks.hz !== undefined) base.hz = ks.hz;
   const params = resolveParams(base, ks.params);
+  checkRtBandwidth(params, ks.params ?? {});
   let boot: BootParams;
   if (ks.cmdline !== undefined) boot = asInput("kernel.cmdline", () => parseKernelCmdline(ks.cmdline!, ks.cpus));
   else {
