@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkOptions, describeLimit, formatNs, paramLimits, scenarioLimits, withinLimit } from "./limits.js";
+import { checkOptions, describeLimit, formatNs, paramLimits, scenarioLimits, showValue, withinLimit } from "./limits.js";
 import { defaultParams, paramCatalogue, InputError } from "./params.js";
 import type { Params } from "./params.js";
 import { presets } from "./presets/index.js";
@@ -63,6 +63,10 @@ describe("the limits table", () => {
     expect(describeLimit(paramLimits.schedRtRuntimeNs)).toBe("-1 (off) or an integer >= 0 and <= 3600000000000 ns (0ns to 3600s)");
     expect(describeLimit(scenarioLimits["workload[].every"])).toBe("an integer >= 1000 and <= 3600000000000 ns (1us to 3600s)");
     expect(formatNs(1500)).toBe("1500ns");
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(showValue(deep)).toBe("(a list)");
+    expect(showValue("x".repeat(100))).toBe(`"${"x".repeat(56)}...`);
   });
 });
 
@@ -116,6 +120,9 @@ describe("simulate() checks its input against the limits table", () => {
     expect(inputError(withItem({ type: "syscall", cpus: "1", every: MS, call: "getpidd" })).field).toBe("workload[1].call");
     expect(inputError(withItem({ type: "syscall", cpus: "1", every: MS, call: "getpid", pages: 4 })).field).toBe("workload[1].pages");
     expect(inputError({ ...base(), extra: 1 } as unknown as ScenarioSpec).field).toBe("extra");
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(inputError(base({ name: deep as string })).message).toBe("name: (a list) is not valid (valid: a string)");
     expect(inputError(base({ kernel: { preset: "linux-4.9", cpus: 4, mechanisms: [{ name: "" }] } })).field).toBe("kernel.mechanisms[0].name");
     expect(inputError(base({ kernel: { preset: "linux-4.9", cpus: 4, mechanisms: [{ name: "x", options: [] as unknown as Record<string, unknown> }] } })).field).toBe("kernel.mechanisms[0].options");
   });

@@ -236,7 +236,7 @@ export function limitMessage(value: unknown, limit: Limit): string {
   return `${showValue(value)} is not valid (valid: ${describeLimit(limit)})`;
 }
 
-/** A value as a message shows it: JSON, shortened; `undefined` as `missing`. */
+/** A value as a message shows it: JSON, shortened; `undefined` as `missing`; a value JSON cannot show (too deep, cyclic, a function) by its type. */
 export function showValue(value: unknown): string {
   if (value === undefined) return "missing";
   let s: string | undefined;
@@ -245,7 +245,7 @@ export function showValue(value: unknown): string {
   } catch {
     s = undefined;
   }
-  if (s === undefined) s = String(value);
+  if (s === undefined) s = Array.isArray(value) ? "(a list)" : `(a ${typeof value})`;
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
