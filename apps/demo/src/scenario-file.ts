@@ -1,8 +1,24 @@
 import { basename } from "node:path";
 import { readFileSync } from "node:fs";
 import * as z from "zod";
-import { MAX_CPUS, buildKernel, defaultParams, getPreset, parseCpus, resolveMechanisms, resolveParams } from "@isolsim/core";
-import type { KernelSpec, MechanismEntry, MechanismRegistry, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
+import {
+  MAX_WORKLOAD_ITEMS,
+  buildKernel,
+  defaultParams,
+  describeLimit,
+  formatNs,
+  getPreset,
+  limitMessage,
+  parseCpus,
+  resolveMechanisms,
+  resolveParams,
+  scenarioLimits,
+  syscallNames,
+  bpfAttachPoints,
+  userLoopPolicies,
+  withinLimit,
+} from "@isolsim/core";
+import type { KernelSpec, MechanismEntry, MechanismRegistry, ScenarioLimitPath, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
 import { BadInput, collect, sortProblems } from "./problems.js";
 import type { Problem } from "./problems.js";
 
@@ -22,18 +38,21 @@ export function parseDuration(v: unknown): number | null {
   return Math.abs(ns - rounded) < 1e-6 && Number.isSafeInteger(rounded) ? rounded : null;
 }
 
-/** A zod duration field (converted to ns); `positive` rejects 0. */
-function duration(positive: boolean) {
+/** What a valid duration of the limits table's `path` is: its range, then the syntax. */
+function durationHelp(path: ScenarioLimitPath): string {
+  const l = scenarioLimits[path];
+  return `${l.min > 0 ? "a positive duration" : "a duration"} from ${formatNs(l.min)} to ${formatNs(l.max)}: ${DURATION_HELP}`;
+}
+
+/** A zod duration field (converted to ns) within the limits table's range for `path`. */
+function duration(path: ScenarioLimitPath) {
   return z.unknown().transform((v, ctx) => {
     const ns = v === undefined ? null : parseDuration(v);
-    if (ns === null || (positive && ns === 0)) {
+    if (ns === null || !withinLimit(ns, scenarioLimits[path])) {
       ctx.addIssue({
         code: "custom",
         input: v,
-        message:
-          v === undefined
-            ? `required (valid: ${DURATION_HELP})`
-            : `${JSON.stringify(v)} is not a valid duration (valid: ${positive ? "a positive duration: " : ""}${DURATION_HELP})`,
+        message: v === undefined ? `required (valid: ${durationHelp(path)})` : `${JSON.stringify(v)} is not a valid duration (valid: ${durationHelp(path)})`,
       });
       return z.NEVER;
     }
@@ -41,34 +60,47 @@ function duration(positive: boolean) {
   });
 }
 
+/** A zod integer field checked against the limits table's row for `path` (the core checks the same row). */
+function limited(path: ScenarioLimitPath) {
+  return z.unknown().transform((v, ctx) => {
+    if (!withinLimit(v, scenarioLimits[path])) {
+      const l = scenarioLimits[path];
+      // A missing field is told its type and minimum; a given one out of range, the whole range.
+      ctx.addIssue({ code: "custom", input: v, message: v === undefined ? `required (valid: an integer >= ${l.min})` : limitMessage(v, l) });
+      return z.NEVER;
+    }
+    return v as number;
+  });
+}
+
 const cpuList = z.string();
-const periodic = { every: duration(true), at: duration(false).optional(), jitter: duration(false).optional() };
+const periodic = { every: duration("workload[].every"), at: duration("workload[].at").optional(), jitter: duration("workload[].jitter").optional() };
 
 const workloadSchemas = {
   "user-loop": z.strictObject({
     type: z.literal("user-loop"),
     cpus: cpuList,
-    tasks: z.number().int().min(1).max(64).optional(),
-    policy: z.enum(["other", "fifo", "rr"]).optional(),
-    priority: z.number().int().min(1).max(99).optional(),
+    tasks: limited("workload[].tasks").optional(),
+    policy: z.enum(userLoopPolicies).optional(),
+    priority: limited("workload[].priority").optional(),
   }),
   syscall: z.strictObject({
     type: z.literal("syscall"),
     cpus: cpuList,
     ...periodic,
-    call: z.enum(["getpid", "file-write", "page-fault", "mlock", "call-rcu"]),
-    pages: z.number().int().min(1).optional(),
+    call: z.enum(syscallNames),
+    pages: limited("workload[].pages").optional(),
   }),
-  "vmalloc-churn": z.strictObject({ type: z.literal("vmalloc-churn"), cpus: cpuList, ...periodic, pages: z.number().int().min(1) }),
+  "vmalloc-churn": z.strictObject({ type: z.literal("vmalloc-churn"), cpus: cpuList, ...periodic, pages: limited("workload[].pages") }),
   "lru-drain-all": z.strictObject({ type: z.literal("lru-drain-all"), cpus: cpuList, ...periodic, pcp: z.boolean().optional() }),
-  wakeup: z.strictObject({ type: z.literal("wakeup"), cpus: cpuList, ...periodic, run: duration(false) }),
-  "kernel-loop": z.strictObject({ type: z.literal("kernel-loop"), cpus: cpuList, ...periodic, run: duration(false) }),
+  wakeup: z.strictObject({ type: z.literal("wakeup"), cpus: cpuList, ...periodic, run: duration("workload[].run") }),
+  "kernel-loop": z.strictObject({ type: z.literal("kernel-loop"), cpus: cpuList, ...periodic, run: duration("workload[].run") }),
   bpf: z.strictObject({
     type: z.literal("bpf"),
     cpus: cpuList,
     ...periodic,
-    attach: z.enum(["sys_enter", "kprobe"]).optional(),
-    pages: z.number().int().min(1).optional(),
+    attach: z.enum(bpfAttachPoints).optional(),
+    pages: limited("workload[].pages").optional(),
   }),
 } as const;
 
@@ -79,8 +111,8 @@ const mechanismEntry = z.preprocess(
 
 const kernelSchema = z.strictObject({
   preset: z.string().optional(),
-  cpus: z.number().int().min(1).max(MAX_CPUS),
-  hz: z.number().int().optional(),
+  cpus: limited("kernel.cpus"),
+  hz: limited("kernel.hz").optional(),
   nohz_full: cpuList.optional(),
   cmdline: z.string().optional(),
   mechanisms: z.array(mechanismEntry).optional(),
@@ -90,9 +122,9 @@ const kernelSchema = z.strictObject({
 const scenarioSchema = z.strictObject({
   name: z.string().min(1).optional(),
   description: z.string().optional(),
-  seed: z.number().int().min(0).max(0xffffffff).optional(),
-  duration: duration(true),
-  warmup: duration(false).optional(),
+  seed: limited("seed").optional(),
+  duration: duration("duration"),
+  warmup: duration("warmup").optional(),
   kernel: kernelSchema,
   workload: z.array(z.discriminatedUnion("type", Object.values(workloadSchemas) as unknown as [typeof workloadSchemas.wakeup])),
 });
@@ -104,15 +136,15 @@ export const DEFAULT_PRESET = "linux-4.9";
 const VALID: Record<string, string> = {
   name: "a non-empty string",
   description: "a string",
-  seed: "an integer 0-4294967295",
+  seed: describeLimit(scenarioLimits.seed),
   cpus: 'a CPU list string such as "1-7" or "0,2-3" (kernel bitmap_parselist() syntax)',
   nohz_full: 'a CPU list string such as "1-7" (kernel bitmap_parselist() syntax)',
   cmdline: 'a kernel command line string such as "nohz_full=1-7 isolcpus=1-7"',
   preset: "a preset name (isolsim presets lists them)",
-  hz: "100, 250, 300 or 1000",
-  tasks: "an integer 1-64",
-  priority: "an integer 1-99",
-  pages: "an integer >= 1",
+  hz: describeLimit(scenarioLimits["kernel.hz"]),
+  tasks: describeLimit(scenarioLimits["workload[].tasks"]),
+  priority: describeLimit(scenarioLimits["workload[].priority"]),
+  pages: describeLimit(scenarioLimits["workload[].pages"]),
   mechanisms: 'a list of mechanism names or { "name", "variant"?, "options"? }',
   params: "an object of parameter overrides",
   options: "an object",
@@ -123,7 +155,7 @@ const VALID: Record<string, string> = {
 
 /** What is valid for fields whose last key means something else elsewhere, by path (`[]` for any index). */
 const VALID_AT: Record<string, string> = {
-  "kernel.cpus": `an integer 1-${MAX_CPUS}`,
+  "kernel.cpus": describeLimit(scenarioLimits["kernel.cpus"]),
   "kernel.mechanisms[]": 'a mechanism name (isolsim mechanisms lists them) or { "name", "variant"?, "options"? }',
   "kernel.mechanisms[].name": "a mechanism name (isolsim mechanisms lists them)",
 };
@@ -261,7 +293,7 @@ function semanticProblems(raw: Record<string, unknown>, schemaProblems: readonly
   const reported = new Set(schemaProblems.map((p) => p.field));
   const kernel = (raw.kernel ?? {}) as Record<string, unknown>;
   const cpus = kernel.cpus;
-  const cpusOk = typeof cpus === "number" && Number.isInteger(cpus) && cpus >= 1 && cpus <= MAX_CPUS;
+  const cpusOk = typeof cpus === "number" && withinLimit(cpus, scenarioLimits["kernel.cpus"]);
   if (cpusOk) {
     if (typeof kernel.nohz_full === "string" && kernel.nohz_full !== "") collect(out, () => parseCpus(kernel.nohz_full as string, cpus, "kernel.nohz_full"));
     const workload = Array.isArray(raw.workload) ? raw.workload : [];
@@ -361,6 +393,10 @@ export function scenarioFromObject(raw: unknown, opts: { registry: MechanismRegi
     if (o.mechanisms !== undefined) k.mechanisms = o.mechanisms;
     if (o.preset !== undefined) k.preset = o.preset;
     obj.kernel = k;
+  }
+  // Checked before the schema: a list of 100 000 items is refused without parsing each one.
+  if (Array.isArray(obj.workload) && obj.workload.length > MAX_WORKLOAD_ITEMS) {
+    throw new BadInput([{ field: "workload", message: `${obj.workload.length} items is not valid (valid: at most ${MAX_WORKLOAD_ITEMS} items: ${scenarioLimits.workload.why})` }]);
   }
   const parsed = scenarioSchema.safeParse(obj);
   const problems = parsed.success ? [] : zodProblems(obj, parsed.error.issues);

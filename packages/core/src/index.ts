@@ -3,6 +3,7 @@ export * from "./engine/prng.js";
 export * from "./engine/digest.js";
 export * from "./engine/queue.js";
 export * from "./params.js";
+export * from "./limits.js";
 export * from "./accounting/sources.js";
 export * from "./accounting/noise.js";
 export * from "./machine/cpu.js";

@@ -1,5 +1,7 @@
 import type { Kernel } from "./kernel.js";
 import { InputError } from "./params.js";
+import { checkOptions } from "./limits.js";
+import type { OptionLimits } from "./limits.js";
 
 /**
  * A mechanism: a plain value that changes the simulated kernel through its extension points.
@@ -18,6 +20,8 @@ export interface Mechanism {
   readonly requires?: readonly string[];
   /** Names of mechanisms it cannot be composed with. */
   readonly conflicts?: readonly string[];
+  /** The options it takes (camelCase names) with their type, range and why (the limits table's rows for it); absent when none. */
+  readonly options?: OptionLimits;
   /** Installs it into a kernel under construction, through the kernel's hooks and policies. */
   install(kernel: Kernel): void;
 }
@@ -111,24 +115,15 @@ export function checkComposition(mechanisms: readonly Mechanism[], field = "kern
 }
 
 /**
- * Resolves a mechanism's numeric options over its defaults: each given value must be an integer
- * at least `minimum(key)` (0 unless said), else an InputError naming `<mechanism>.options.<key>`.
+ * Resolves a mechanism's numeric options over its defaults after {@link checkOptions} against its
+ * table `limits` (unknown keys, types, ranges; errors name `<mechanism>.options.<key>`).
  */
-export function resolveFigures<F extends Record<string, number>>(
-  mechanism: string,
-  options: Partial<Record<keyof F, unknown>>,
-  defaults: Readonly<F>,
-  minimum: (key: keyof F & string) => number = () => 0,
-): F {
+export function resolveFigures<F extends Record<string, number>>(mechanism: string, options: object, defaults: Readonly<F>, limits: OptionLimits): F {
+  checkOptions(mechanism, options, limits);
   const out = { ...defaults } as F;
+  const given = options as Record<string, unknown>;
   for (const key of Object.keys(defaults) as (keyof F & string)[]) {
-    const v = options[key];
-    if (v === undefined) continue;
-    const min = minimum(key);
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
-      throw new InputError(`${mechanism}.options.${key}`, `${JSON.stringify(v)} is not valid (valid: an integer >= ${min})`);
-    }
-    (out as Record<string, number>)[key] = v;
+    if (given[key] !== undefined) (out as Record<string, number>)[key] = given[key] as number;
   }
   return out;
 }

@@ -1,7 +1,9 @@
 /**
  * Named, documented, overridable model parameters (defaults from shared/kernel-model.md §9).
  * Scenario files name them in snake_case (`tick_handler_ns`); the TypeScript API in camelCase.
+ * Their valid ranges live in the limits table (limits.ts {@link paramLimits}).
  */
+import { checkLimit, describeLimit, paramLimits } from "./limits.js";
 
 /** Every parameter of the simulated kernel. */
 export interface Params {
@@ -122,7 +124,7 @@ export interface Params {
   rcuCallbackInvokeBoundNs: number;
 }
 
-/** Parameter metadata: default value and one-line documentation. */
+/** Parameter metadata: default value, one-line documentation and valid range (from the limits table). */
 export interface ParamInfo {
   /** snake_case name used in scenario files. */
   name: string;
@@ -130,8 +132,14 @@ export interface ParamInfo {
   default: number | boolean;
   /** What the parameter is. */
   doc: string;
-  /** Smallest valid value for numeric parameters. */
+  /** Smallest valid value for numeric parameters (besides `off`, when the parameter has one). */
   min?: number;
+  /** Largest valid value for numeric parameters. */
+  max?: number;
+  /** What is valid, as error messages say it (`an integer >= 0 and <= 1000000000 ns (0ns to 1s)`, `true, false`). */
+  valid: string;
+  /** Why the range is what it is, in one line. */
+  why: string;
 }
 
 /** Default parameters: a 2016 (linux-4.9) x86 machine, bare metal. */
@@ -259,8 +267,12 @@ export function paramName(key: keyof Params): string {
 export function paramCatalogue(): ParamInfo[] {
   return (Object.keys(defaultParams) as (keyof Params)[]).map((k) => {
     const v = defaultParams[k];
-    const info: ParamInfo = { name: paramName(k), default: v, doc: docs[k] };
-    if (typeof v === "number") info.min = k === "schedRtRuntimeNs" ? -1 : k === "hz" || k === "pagevecSize" ? 1 : 0;
+    const limit = paramLimits[k];
+    const info: ParamInfo = { name: paramName(k), default: v, doc: docs[k], valid: limit ? describeLimit(limit) : "", why: limit?.why ?? "" };
+    if (limit?.type === "integer") {
+      info.min = limit.min;
+      info.max = limit.max;
+    }
     return info;
   });
 }
@@ -288,18 +300,8 @@ export function resolveParams(base: Params, overrides: Record<string, unknown> |
     if (!info) {
       throw new InputError(`${field}.${name}`, `unknown parameter (valid: ${[...byName.keys()].join(", ")})`);
     }
-    if (typeof info.default === "boolean") {
-      if (typeof value !== "boolean") throw new InputError(`${field}.${name}`, `${JSON.stringify(value)} is not valid (valid: true or false)`);
-      (out as unknown as Record<string, unknown>)[key] = value;
-    } else {
-      if (typeof value !== "number" || !Number.isInteger(value) || value < (info.min ?? 0)) {
-        throw new InputError(`${field}.${name}`, `${JSON.stringify(value)} is not valid (valid: an integer >= ${info.min ?? 0})`);
-      }
-      if (name === "hz" && ![100, 250, 300, 1000].includes(value)) {
-        throw new InputError(`${field}.${name}`, `${value} is not valid (valid: 100, 250, 300, 1000)`);
-      }
-      (out as unknown as Record<string, unknown>)[key] = value;
-    }
+    checkLimit(`${field}.${name}`, value, paramLimits[key]);
+    (out as unknown as Record<string, unknown>)[key] = value;
   }
   return out;
 }

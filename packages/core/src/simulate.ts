@@ -8,15 +8,14 @@ import { housekeepingSetup } from "./machine/housekeeping.js";
 import { mergeMechanismEntries, resolveMechanisms } from "./mechanism.js";
 import type { Mechanism, MechanismRegistry } from "./mechanism.js";
 import { InputError, defaultParams, resolveParams } from "./params.js";
+import type { Params } from "./params.js";
 import { getPreset } from "./presets/index.js";
 import type { ScenarioSpec } from "./scenario.js";
+import { validateScenario } from "./scenario.js";
 import type { TraceSink } from "./trace.js";
 import { workloadInstallers } from "./workload/workload.js";
 import { buildReport } from "./report.js";
 import type { Report } from "./report.js";
-
-/** Largest machine the model accepts. */
-export const MAX_CPUS = 8192;
 
 /** Options of a simulation beyond the scenario. */
 export interface SimulateOptions {
@@ -51,31 +50,37 @@ function asInput<T>(field: string, f: () => T): T {
   }
 }
 
+/**
+ * kernel/sched/core.c sched_rt_global_validate(): an RT runtime longer than its period is -EINVAL.
+ * Checked on the resolved parameters, so the two may be given in either order.
+ */
+function checkRtBandwidth(params: Params, given: Record<string, unknown>, field = "kernel.params"): void {
+  if (params.schedRtRuntimeNs <= params.schedRtPeriodNs) return;
+  const name = "sched_rt_runtime_ns" in given ? "sched_rt_runtime_ns" : "sched_rt_period_ns";
+  throw new InputError(
+    `${field}.${name}`,
+    `runtime ${params.schedRtRuntimeNs} ns exceeds period ${params.schedRtPeriodNs} ns (valid: sched_rt_runtime_ns -1 (off) or at most sched_rt_period_ns, as sched_rt_global_validate() requires)`,
+  );
+}
+
 /** Parses a workload or kernel cpu list against the machine, naming the field in errors. */
 export function parseCpus(list: string, nrCpus: number, field: string): CpuMask {
   return asInput(field, () => CpuMask.parse(list, nrCpus, field));
 }
 
-/** Builds the kernel a scenario describes, with its workload installed, booted at time 0. */
+/**
+ * Builds the kernel a scenario describes, with its workload installed, booted at time 0. The whole
+ * spec is checked first (validateScenario(): types and ranges from the limits table, conflicts),
+ * then what resolving finds (preset, parameters, CPU lists, mechanisms); an InputError names the field.
+ */
 export function buildKernel(spec: ScenarioSpec, opts: SimulateOptions = {}): Kernel {
+  validateScenario(spec);
   const ks = spec.kernel;
   const preset = getPreset(ks.preset);
-  if (!Number.isInteger(ks.cpus) || ks.cpus < 1 || ks.cpus > MAX_CPUS) {
-    throw new InputError("kernel.cpus", `${JSON.stringify(ks.cpus)} is not valid (valid: an integer 1-${MAX_CPUS})`);
-  }
-  if (ks.cmdline !== undefined && ks.nohzFull !== undefined) {
-    throw new InputError("kernel.cmdline", "give either kernel.cmdline or kernel.nohz_full, not both");
-  }
-  if (!(spec.duration > 0)) throw new InputError("duration", `${spec.duration} is not valid (valid: a positive duration)`);
-  if (!(spec.warmup >= 0) || spec.warmup >= spec.duration) {
-    throw new InputError("warmup", `${spec.warmup} ns is not valid (valid: 0 <= warmup < duration ${spec.duration} ns)`);
-  }
   const base = { ...defaultParams, ...preset.params };
   if (ks.hz !== undefined) base.hz = ks.hz;
   const params = resolveParams(base, ks.params);
-  if (ks.hz !== undefined && ![100, 250, 300, 1000].includes(ks.hz)) {
-    throw new InputError("kernel.hz", `${ks.hz} is not valid (valid: 100, 250, 300, 1000)`);
-  }
+  checkRtBandwidth(params, ks.params ?? {});
   let boot: BootParams;
   if (ks.cmdline !== undefined) boot = asInput("kernel.cmdline", () => parseKernelCmdline(ks.cmdline!, ks.cpus));
   else {

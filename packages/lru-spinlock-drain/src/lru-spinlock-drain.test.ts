@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Context, EventPriority, LruList, buildKernel, buildReport, segment, simulate, syscall } from "@isolsim/core";
 import type { Kernel, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
-import { lruBatchLock, lruSpinlockDrain } from "./index.js";
+import { lruBatchLock, lruSpinlockDrain, lruSpinlockDrainDefaults, lruSpinlockDrainOptionLimits } from "./index.js";
 
 const S = 1_000_000_000;
 const MS = 1_000_000;
@@ -254,7 +254,16 @@ describe("lru-spinlock-drain, variant drain-on-return (pre-2016 task isolation)"
 
 describe("lru-spinlock-drain options", () => {
   it("rejects an invalid figure, naming it and what is valid", () => {
-    expect(() => lruSpinlockDrain({ spinPollNs: 0 })).toThrow(/spinPollNs: 0 is not valid \(valid: an integer >= 1\)/);
+    expect(() => lruSpinlockDrain({ spinPollNs: 0 })).toThrow(/spinPollNs: 0 is not valid \(valid: an integer >= 1 and <= 1000000000 ns \(1ns to 1s\)\)/);
     expect(() => lruSpinlockDrain({ movePageNs: 1.5 })).toThrow(/movePageNs: 1.5 is not valid/);
+    expect(() => lruSpinlockDrain({ checkCpuNs: 1e30 })).toThrow("lru-spinlock-drain.options.checkCpuNs: 1e+30 is not valid (valid: an integer >= 0 and <= 1000000000 ns (0ns to 1s))");
+    expect(() => lruSpinlockDrain({ cpuMhz: "3000" as unknown as number })).toThrow(/cpuMhz: "3000" is not valid/);
+    expect(() => lruSpinlockDrain({ colour: 1 } as never)).toThrow(/lru-spinlock-drain\.options\.colour: unknown option of lru-spinlock-drain \(valid: spinLockExtraCycles, /);
+  });
+
+  it("has a row of the limits table for every option, and every default lies within it", () => {
+    expect(Object.keys(lruSpinlockDrainOptionLimits).sort()).toEqual(Object.keys(lruSpinlockDrainDefaults).sort());
+    expect(() => lruSpinlockDrain({ ...lruSpinlockDrainDefaults })).not.toThrow();
+    expect(lruSpinlockDrain().options).toBe(lruSpinlockDrainOptionLimits);
   });
 });

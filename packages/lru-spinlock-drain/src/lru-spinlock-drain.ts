@@ -1,5 +1,5 @@
-import { Context, kernelStep, resolveFigures, segment } from "@isolsim/core";
-import type { Cpu, Kernel, LruBatchOps, LruListId, Mechanism, Nanoseconds, Segment, Task } from "@isolsim/core";
+import { Context, costLimit, integerLimit, kernelStep, nsLimit, resolveFigures, segment } from "@isolsim/core";
+import type { Cpu, Kernel, LruBatchOps, LruListId, Limit, Mechanism, Nanoseconds, Segment, Task } from "@isolsim/core";
 import { BatchLock } from "./spinlock.js";
 import type { BatchLockStats } from "./spinlock.js";
 
@@ -57,11 +57,23 @@ export const lruSpinlockDrainDefaults: Readonly<LruSpinlockDrainFigures> = Objec
   returnLoopLimit: 1000,
 });
 
+/** The valid range of each option of {@link LruSpinlockDrainOptions}, with why (the limits table's rows for lru-spinlock-drain). */
+export const lruSpinlockDrainOptionLimits: Readonly<Record<keyof LruSpinlockDrainFigures, Limit>> = Object.freeze({
+  spinLockExtraCycles: integerLimit(0, 100_000, "cycles an uncontended spin_lock() adds: tens in practice; 100 000 is a cache-miss storm"),
+  cpuMhz: integerLimit(100, 10_000, "CPU clocks, 100 MHz to 10 GHz"),
+  checkCpuNs: costLimit(),
+  remoteLockNs: costLimit(),
+  movePageNs: costLimit(),
+  addHoldNs: costLimit(),
+  spinPollNs: nsLimit(1, 1_000_000_000, "one cpu_relax() poll: at least 1 ns (a waiter must advance), at most 1 s"),
+  returnDrainNs: costLimit(),
+  returnLoopLimit: integerLimit(1, 1_000_000, "iterations before the model stops the return-path loop: at least one pass, at most a million"),
+});
+
 type Figures = LruSpinlockDrainFigures;
 
 function resolveOptions(options: LruSpinlockDrainOptions): Figures {
-  const atLeastOne = new Set<string>(["cpuMhz", "spinPollNs", "returnLoopLimit"]);
-  return resolveFigures("lru-spinlock-drain", options, lruSpinlockDrainDefaults, (key) => (atLeastOne.has(key) ? 1 : 0));
+  return resolveFigures("lru-spinlock-drain", options, lruSpinlockDrainDefaults, lruSpinlockDrainOptionLimits);
 }
 
 /** The owner's side of one CPU's batch lock. */
@@ -411,6 +423,7 @@ export function lruSpinlockDrain(options: LruSpinlockDrainOptions = {}): Mechani
     description: "per-CPU LRU batches under a per-CPU spinlock: lru_add_drain_all()'s caller drains remote batches itself, no kworker on isolated CPUs",
     variants: lruSpinlockDrainVariants,
     variant,
+    options: lruSpinlockDrainOptionLimits,
     install(k: Kernel): void {
       if (variant === "drain-on-return") installDrainOnReturn(k, f);
       else installSpinlock(k, f, faults);

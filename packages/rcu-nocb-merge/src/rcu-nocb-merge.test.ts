@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildKernel, buildReport, simulate } from "@isolsim/core";
 import type { Mechanism, NocbLayout, ScenarioSpec } from "@isolsim/core";
-import { observeNocb, rcuNocbMerge } from "./index.js";
+import { observeNocb, rcuNocbMerge, rcuNocbMergeOptionLimits } from "./index.js";
 import type { NocbFigures } from "./index.js";
 
 const MS = 1_000_000;
@@ -182,5 +182,20 @@ describe("rcu-nocb-merge: a broken layout is caught", () => {
   it("a layout that drops rcu_bh's queues is refused at boot", () => {
     const noBh = breakLayout("no-bh", (inner) => (k, f, cpus) => inner(k, f, cpus).map((s) => ({ ...s, cb: s.cb.filter((r) => f[r.flavour]!.name !== "rcu_bh") })));
     expect(() => buildKernel(scenario(8, "1-7", "1-7", 10 * MS), { mechanisms: [rcuNocbMerge(), noBh] })).toThrow(/\(rcu_bh\) has no callback-invoking kthread/);
+  });
+});
+
+describe("rcu-nocb-merge options are typed", () => {
+  it("takes all_cpus only as a boolean: \"yes\", \"false\", 1 and null are errors, not switches", () => {
+    for (const v of ["yes", "false", 1, null]) {
+      expect(() => rcuNocbMerge({ variant: "gp-groups", allCpus: v as unknown as boolean })).toThrow(`rcu-nocb-merge.options.allCpus: ${JSON.stringify(v)} is not valid (valid: true, false)`);
+    }
+    expect(rcuNocbMerge({ variant: "gp-groups", allCpus: false }).variant).toBe("gp-groups");
+  });
+
+  it("bounds gp_stride by the largest machine and rejects unknown options, naming the valid ones", () => {
+    expect(() => rcuNocbMerge({ variant: "gp-groups", gpStride: 1e30 })).toThrow("rcu-nocb-merge.options.gpStride: 1e+30 is not valid (valid: an integer 1-8192)");
+    expect(() => rcuNocbMerge({ colour: 1 } as never)).toThrow("rcu-nocb-merge.options.colour: unknown option of rcu-nocb-merge (valid: gpStride, allCpus)");
+    expect(rcuNocbMerge().options).toBe(rcuNocbMergeOptionLimits);
   });
 });

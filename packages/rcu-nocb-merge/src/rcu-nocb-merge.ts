@@ -1,5 +1,5 @@
-import { InputError } from "@isolsim/core";
-import type { Kernel, Mechanism } from "@isolsim/core";
+import { InputError, MAX_CPUS, booleanLimit, checkOptions, integerLimit } from "@isolsim/core";
+import type { Kernel, Limit, Mechanism } from "@isolsim/core";
 import { gpGroupsNocbLayout, mergedNocbLayout } from "./layouts.js";
 import { observeNocb } from "./observe.js";
 
@@ -19,6 +19,12 @@ export interface RcuNocbMergeOptions {
   allCpus?: boolean;
 }
 
+/** The valid values of each option of {@link RcuNocbMergeOptions}, with why (the limits table's rows for rcu-nocb-merge). */
+export const rcuNocbMergeOptionLimits: Readonly<Record<"gpStride" | "allCpus", Limit>> = Object.freeze({
+  gpStride: integerLimit(1, MAX_CPUS, "rcu_nocb_gp_stride: CPUs per rcuog group, at least 1, at most the largest machine"),
+  allCpus: booleanLimit("a kernel version difference: 6.1 spawns rcuop/N for every CPU, v5.4 for offloaded ones"),
+});
+
 /**
  * rcu-nocb-merge: one callback kthread per offloaded CPU for all RCU flavours instead of 4.9's one per
  * flavour (rcu_spawn_all_nocb_kthreads() → for_each_rcu_flavor()). `merged` is the 2016 proposal as
@@ -28,18 +34,20 @@ export interface RcuNocbMergeOptions {
  */
 export function rcuNocbMerge(options: RcuNocbMergeOptions = {}): Mechanism {
   const variant = options.variant ?? "merged";
+  checkOptions("rcu-nocb-merge", options, rcuNocbMergeOptionLimits);
   const { gpStride, allCpus } = options;
-  if (gpStride !== undefined && (!Number.isInteger(gpStride) || gpStride < 1)) {
-    throw new InputError("options.gpStride", `${JSON.stringify(gpStride)} is not valid (valid: an integer >= 1)`);
-  }
   if (variant !== "gp-groups" && (gpStride !== undefined || allCpus !== undefined)) {
-    throw new InputError(gpStride !== undefined ? "options.gpStride" : "options.allCpus", `applies only to variant "gp-groups" (variant is ${JSON.stringify(variant)})`);
+    throw new InputError(
+      gpStride !== undefined ? "rcu-nocb-merge.options.gpStride" : "rcu-nocb-merge.options.allCpus",
+      `applies only to variant "gp-groups" (variant is ${JSON.stringify(variant)})`,
+    );
   }
   return {
     name: "rcu-nocb-merge",
     description: "one rcuo callback kthread per offloaded CPU for all RCU flavours (merged, v4.20) or rcuog grace-period groups (gp-groups, v5.4)",
     variants: rcuNocbMergeVariants,
     variant,
+    options: rcuNocbMergeOptionLimits,
     install(k: Kernel): void {
       const groups: { gpStride?: number; allCpus?: boolean } = {};
       if (gpStride !== undefined) groups.gpStride = gpStride;

@@ -206,3 +206,10 @@ describe("remote-tick-staleness invariant", () => {
     expect(v[0]!.detail).toMatch(/offline CPU 2/);
   });
 });
+
+describe("remote-stats options", () => {
+  it("takes none: an unknown option is an error, not ignored", () => {
+    expect(() => remoteStats({ period_ns: 5 } as never)).toThrow("remote-stats.options.period_ns: unknown option of remote-stats (valid: none)");
+    expect(remoteStats().options).toBeUndefined();
+  });
+});

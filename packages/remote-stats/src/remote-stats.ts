@@ -1,4 +1,4 @@
-import { WORK_CPU_UNBOUND } from "@isolsim/core";
+import { WORK_CPU_UNBOUND, checkOptions } from "@isolsim/core";
 import type { DelayedWork, Kernel, Mechanism, Nanoseconds } from "@isolsim/core";
 import { CalcLoad } from "./loadavg.js";
 import { StalenessChecker } from "./staleness.js";
@@ -139,6 +139,7 @@ export function tickWorkOf(k: Kernel, cpu: number): TickWork | undefined {
  * (scheduler_tick_max_deferment() is gone: the max-deferment policy returns Infinity).
  */
 export function remoteStats(options: RemoteStatsOptions = {}): Mechanism {
+  checkOptions("remote-stats", options, {});
   const variant = options.variant ?? "mainline";
   const faults = options.faults ?? {};
   return {

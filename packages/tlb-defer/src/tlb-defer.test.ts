@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CompositionError, InputError, attachEntryBpfProg, buildKernel, buildReport, simulate } from "@isolsim/core";
 import type { BpfAttach, KernelEntryStep, Mechanism, Report, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
-import { tlbDefer, tlbDeferFromFile } from "./index.js";
+import { tlbDefer, tlbDeferFromFile, tlbDeferOptionLimits } from "./index.js";
 
 const MS = 1_000_000;
 const ISOLATED = [1, 2, 3, 4, 5, 6, 7];
@@ -206,6 +206,9 @@ describe("options", () => {
     );
     expect(() => tlbDeferFromFile({ vfree_rcu: "yes" })).toThrow(/vfree_rcu: "yes" is not valid \(valid: true, false\)/);
     expect(() => tlbDeferFromFile({ variant: "ipi" })).toThrow(/"ipi" is not valid \(valid: ct-work, cr3-switch\)/);
+    for (const v of ["false", 0, null]) expect(() => tlbDefer({ vfreeRcu: v as unknown as boolean })).toThrow(`tlb-defer.options.vfreeRcu: ${JSON.stringify(v)} is not valid (valid: true, false)`);
+    expect(() => tlbDefer({ colour: 1 } as never)).toThrow("tlb-defer.options.colour: unknown option of tlb-defer (valid: flushStep, vfreeRcu)");
+    expect(tlbDefer().options).toBe(tlbDeferOptionLimits);
   });
 
   it("takes scenario-file options in snake_case", () => {

@@ -1,5 +1,5 @@
-import { CT_WORK_SHIFT, CT_WORK_TLBI, CompositionError, InputError, checkTlbDeferOnlyUser, kernelEntrySteps } from "@isolsim/core";
-import type { Kernel, KernelEntryStep, KernelFlush, Mechanism, Nanoseconds } from "@isolsim/core";
+import { CT_WORK_SHIFT, CT_WORK_TLBI, CompositionError, InputError, booleanLimit, checkOptions, checkTlbDeferOnlyUser, choiceLimit, kernelEntrySteps } from "@isolsim/core";
+import type { Kernel, KernelEntryStep, KernelFlush, Limit, Mechanism, Nanoseconds } from "@isolsim/core";
 import { PAGE_BYTES, vfreeAccounting } from "./vfree-rcu.js";
 
 /** The variants of tlb-defer, the default first: Schneider's series v3 (the 2016 idea) and v7 (2025). */
@@ -38,6 +38,12 @@ export interface TlbDeferOptions {
   /** Deliberate faults (tests of `tlb-defer-only-user` only). */
   faults?: TlbDeferFaults;
 }
+
+/** The valid values of each option of {@link TlbDeferOptions}, with why (the limits table's rows for tlb-defer). */
+export const tlbDeferOptionLimits: Readonly<Record<"flushStep" | "vfreeRcu", Limit>> = Object.freeze({
+  flushStep: choiceLimit(kernelEntrySteps, "the kernel-entry steps of arch/x86/entry (KernelEntry): where the deferred flush can run"),
+  vfreeRcu: booleanLimit("a switch: vfree() through an RCU grace period or not"),
+});
 
 /** Options as scenario files spell them (`kernel.mechanisms[].options`): snake_case, values unchecked. */
 export interface TlbDeferFileOptions {
@@ -88,14 +94,9 @@ export function tlbDefer(options: TlbDeferOptions = {}): Mechanism {
   if (!(tlbDeferVariants as readonly string[]).includes(variant)) {
     throw new InputError("tlb-defer.variant", `${JSON.stringify(variant)} is not valid (valid: ${tlbDeferVariants.join(", ")})`);
   }
+  checkOptions("tlb-defer", options, tlbDeferOptionLimits);
   const givenStep = options.flushStep;
-  if (givenStep !== undefined && !(kernelEntrySteps as readonly string[]).includes(givenStep)) {
-    throw new InputError("tlb-defer.options.flush_step", `${JSON.stringify(givenStep)} is not valid (valid: ${kernelEntrySteps.join(", ")})`);
-  }
   const vfreeRcu = options.vfreeRcu ?? false;
-  if (typeof vfreeRcu !== "boolean") {
-    throw new InputError("tlb-defer.options.vfree_rcu", `${JSON.stringify(vfreeRcu)} is not valid (valid: true, false)`);
-  }
   const deferInKernel = options.faults?.deferInKernel ?? false;
   const skipFlush = options.faults?.skipFlush ?? false;
   return {
@@ -103,6 +104,7 @@ export function tlbDefer(options: TlbDeferOptions = {}): Mechanism {
     description: "kernel TLB flushes skip nohz_full CPUs in user/idle: deferred to their next kernel entry (ct-work) or a flush at every entry (cr3-switch)",
     variants: tlbDeferVariants,
     variant,
+    options: tlbDeferOptionLimits,
     install(k: Kernel): void {
       // The CR3 switch exists only with page-table isolation (v4.15+): 4.9 has none.
       if (!k.entry.has("cr3_switch")) {
@@ -260,5 +262,12 @@ export function tlbDeferFromFile(o: TlbDeferFileOptions = {}): Mechanism {
   if (o.variant !== undefined) opts.variant = o.variant as TlbDeferVariant;
   if (o.flush_step !== undefined) opts.flushStep = o.flush_step as KernelEntryStep;
   if (o.vfree_rcu !== undefined) opts.vfreeRcu = o.vfree_rcu as boolean;
-  return tlbDefer(opts);
+  try {
+    return tlbDefer(opts);
+  } catch (e) {
+    // Name the option as the file spells it.
+    if (e instanceof InputError && e.field === "tlb-defer.options.flushStep") throw new InputError("tlb-defer.options.flush_step", e.message.slice(e.field.length + 2));
+    if (e instanceof InputError && e.field === "tlb-defer.options.vfreeRcu") throw new InputError("tlb-defer.options.vfree_rcu", e.message.slice(e.field.length + 2));
+    throw e;
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TraceRecorder, buildKernel, buildReport, simulate } from "@isolsim/core";
 import type { Mechanism, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
-import { vmstatQuiesce } from "./index.js";
+import { vmstatQuiesce, vmstatQuiesceDefaults, vmstatQuiesceOptionLimits } from "./index.js";
 
 const S = 1_000_000_000;
 const MS = 1_000_000;
@@ -139,6 +139,16 @@ describe("vmstat-quiesce, variant shepherd-skip (mainline v6.5)", () => {
 
 describe("vmstat-quiesce options", () => {
   it("rejects an invalid figure, naming it and what is valid", () => {
-    expect(() => vmstatQuiesce({ foldItemNs: -1 })).toThrow(/foldItemNs: -1 is not valid \(valid: an integer >= 0\)/);
+    expect(() => vmstatQuiesce({ foldItemNs: -1 })).toThrow(/foldItemNs: -1 is not valid \(valid: an integer >= 0 and <= 1000000000 ns \(0ns to 1s\)\)/);
+  });
+});
+
+describe("vmstat-quiesce option limits", () => {
+  it("has a row of the limits table for every option; costs above a second and unknown options are errors", () => {
+    expect(Object.keys(vmstatQuiesceOptionLimits).sort()).toEqual(Object.keys(vmstatQuiesceDefaults).sort());
+    expect(() => vmstatQuiesce({ ...vmstatQuiesceDefaults })).not.toThrow();
+    expect(() => vmstatQuiesce({ cancelNs: 2_000_000_000 })).toThrow(/vmstat-quiesce\.options\.cancelNs: 2000000000 is not valid/);
+    expect(() => vmstatQuiesce({ colour: 1 } as never)).toThrow("vmstat-quiesce.options.colour: unknown option of vmstat-quiesce (valid: foldBaseNs, foldItemNs, cancelNs)");
+    expect(vmstatQuiesce().options).toBe(vmstatQuiesceOptionLimits);
   });
 });

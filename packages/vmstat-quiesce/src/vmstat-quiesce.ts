@@ -1,5 +1,5 @@
-import { Context, resolveFigures, segment } from "@isolsim/core";
-import type { Kernel, Mechanism, Nanoseconds, Task } from "@isolsim/core";
+import { Context, costLimit, resolveFigures, segment } from "@isolsim/core";
+import type { Kernel, Limit, Mechanism, Nanoseconds, Task } from "@isolsim/core";
 
 /** The variants of vmstat-quiesce, the default first. */
 export const vmstatQuiesceVariants = ["fold-on-exit", "shepherd-skip"] as const;
@@ -37,8 +37,15 @@ export const vmstatQuiesceDefaults: Readonly<VmstatQuiesceFigures> = Object.free
   cancelNs: 100,
 });
 
+/** The valid range of each option of {@link VmstatQuiesceOptions}, with why (the limits table's rows for vmstat-quiesce). */
+export const vmstatQuiesceOptionLimits: Readonly<Record<keyof VmstatQuiesceFigures, Limit>> = Object.freeze({
+  foldBaseNs: costLimit(),
+  foldItemNs: costLimit(),
+  cancelNs: costLimit(),
+});
+
 function resolveOptions(options: VmstatQuiesceOptions): VmstatQuiesceFigures {
-  return resolveFigures("vmstat-quiesce", options, vmstatQuiesceDefaults);
+  return resolveFigures("vmstat-quiesce", options, vmstatQuiesceDefaults, vmstatQuiesceOptionLimits);
 }
 
 /**
@@ -157,6 +164,7 @@ export function vmstatQuiesce(options: VmstatQuiesceOptions = {}): Mechanism {
     description: "fold and cancel an isolated CPU's vmstat work before it returns to user (or let the shepherd skip it): no vmstat_update kworker there",
     variants: vmstatQuiesceVariants,
     variant,
+    options: vmstatQuiesceOptionLimits,
     install(k: Kernel): void {
       if (variant === "shepherd-skip") installShepherdSkip(k);
       else installFoldOnExit(k, f, faults);

@@ -241,10 +241,17 @@ export class NoiseAccounting {
     times[at + LAST_LEN] = now - start;
   }
 
-  /** Adds (sign 1) or takes back (-1) a noise interval of `cpu` from `start` to `end`, if it started in the window. */
+  /**
+   * Adds (sign 1) or takes back (-1) a noise interval of `cpu` from `start` to `end`, clipped to the
+   * measured window: an interval that began before warmup adds only its part from warmup on, as
+   * osnoise accounts the noise of each sampling period (kernel/trace/trace_osnoise.c
+   * run_osnoise(): noise is measured within the period, whatever began before it). Taking back uses
+   * the same clipping, so a reopened interval is counted once.
+   */
   private account(cpu: number, start: Nanoseconds, end: Nanoseconds, sign: 1 | -1): void {
-    if (start < this.k.warmup) return;
-    const len = end - start;
+    const warmup = this.k.warmup;
+    if (start < warmup && end <= warmup) return;
+    const len = end - (start < warmup ? warmup : start);
     const times = this.times;
     const at = NOISE_SLOTS * cpu;
     times[at + NOISE_NS] = times[at + NOISE_NS]! + sign * len;

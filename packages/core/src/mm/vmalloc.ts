@@ -376,10 +376,14 @@ export const vmallocChurn: WorkloadInstaller = (k, spec, cpus, field) => {
   // Nothing references a round's segments once they complete: they come from the executor's pool.
   const pool = k.exec.segments;
   const rounds: (() => void)[] = [];
+  // Set from a firing until its round's vmalloc() starts: the next firings are overruns meanwhile
+  // (periodic()), so at most one round per CPU waits, whatever the period.
+  const pending = new Uint8Array(k.nrCpus);
   for (const cpu of cpus) {
     const t = k.sched.createTask({ name: `vmalloc-churn/${cpu}`, cpu, user: false, role: "other" });
     let area: VmapArea | null = null;
     const alloc = (): void => {
+      pending[cpu] = 0;
       area = k.vmalloc.vmalloc(pages);
     };
     const write = (): void => {
@@ -396,9 +400,17 @@ export const vmallocChurn: WorkloadInstaller = (k, spec, cpus, field) => {
       k.sched.wakeUp(t, cpu);
     };
   }
-  periodic(k, `${field}:vmalloc-churn`, spec, cpus, (cpu) => {
-    // The churn kthread sleeps on an hrtimer (usleep_range()): its expiry is a local timer interrupt
-    // that is not the tick, counted under `hrtimer` on that CPU.
-    k.irq.raise(cpu, pool.take("hrtimer_wakeup", k.params.ipiHandlerNs, Context.irq, Src.hrtimer, false, rounds[cpu]!, null, 0));
-  });
+  periodic(
+    k,
+    `${field}:vmalloc-churn`,
+    spec,
+    cpus,
+    (cpu) => {
+      pending[cpu] = 1;
+      // The churn kthread sleeps on an hrtimer (usleep_range()): its expiry is a local timer interrupt
+      // that is not the tick, counted under `hrtimer` on that CPU.
+      k.irq.raise(cpu, pool.take("hrtimer_wakeup", k.params.ipiHandlerNs, Context.irq, Src.hrtimer, false, rounds[cpu]!, null, 0));
+    },
+    pending,
+  );
 };

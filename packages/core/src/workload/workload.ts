@@ -85,11 +85,13 @@ interface SyscallSite {
   readonly runNs: number;
   /** The call's shared start effect ({@link syscallStart}). */
   readonly start: ((seg: Segment) => void) | null;
+  /** Per CPU, whether a call of this site waits deferred (periodic()'s overrun flags), or null. */
+  readonly pending: Uint8Array | null;
 }
 
 /** A {@link SyscallSite} of `call` on this kernel. */
-function syscallSite(k: Kernel, call: SyscallName | "kernel-loop", pages: number, runNs: number): SyscallSite {
-  return { call, name: SYSCALL_SEGMENT[call], pages, runNs, start: syscallStart(k, call) };
+function syscallSite(k: Kernel, call: SyscallName | "kernel-loop", pages: number, runNs: number, pending: Uint8Array | null = null): SyscallSite {
+  return { call, name: SYSCALL_SEGMENT[call], pages, runNs, start: syscallStart(k, call), pending };
 }
 
 /** Makes the current user task of `cpu` enter the kernel for `call` (now, or when it next returns to user). */
@@ -112,9 +114,22 @@ function enterSyscall(k: Kernel, cpu: number, site: SyscallSite): void {
   if (t) deferSyscall(k, t, cpu, site);
 }
 
-/** Queues the call on `waiting`'s pending entries (a closure only for a deferred call, not in every call's frame). */
+/**
+ * Queues the call on `waiting`'s pending entries (a closure only for a deferred call, not in every
+ * call's frame), flagged in the site's `pending` until it is taken up: a periodic item's next
+ * firings are overruns meanwhile, so one call per item and CPU waits at most.
+ */
 function deferSyscall(k: Kernel, waiting: Task, cpu: number, site: SyscallSite): void {
-  waiting.pendingEntries.push(() => enterSyscall(k, cpu, site));
+  const pending = site.pending;
+  if (pending === null) {
+    waiting.pendingEntries.push(() => enterSyscall(k, cpu, site));
+    return;
+  }
+  pending[cpu] = 1;
+  waiting.pendingEntries.push(() => {
+    pending[cpu] = 0;
+    enterSyscall(k, cpu, site);
+  });
 }
 
 /**
@@ -154,8 +169,9 @@ const needsUserTask = (k: Kernel, spec: WorkloadSpec, cpus: number[], field: str
 const syscallLoad: WorkloadInstaller = (k, spec, cpus, field) => {
   if (spec.type !== "syscall" && spec.type !== "kernel-loop") return;
   needsUserTask(k, spec, cpus, field);
-  const site = spec.type === "syscall" ? syscallSite(k, spec.call, spec.pages ?? 8, 0) : syscallSite(k, "kernel-loop", 0, spec.run);
-  periodic(k, spec.type === "syscall" ? `${field}:syscall:${spec.call}` : `${field}:kernel-loop`, spec, cpus, (cpu) => enterSyscall(k, cpu, site));
+  const pending = new Uint8Array(k.nrCpus);
+  const site = spec.type === "syscall" ? syscallSite(k, spec.call, spec.pages ?? 8, 0, pending) : syscallSite(k, "kernel-loop", 0, spec.run, pending);
+  periodic(k, spec.type === "syscall" ? `${field}:syscall:${spec.call}` : `${field}:kernel-loop`, spec, cpus, (cpu) => enterSyscall(k, cpu, site), pending);
 };
 
 const wakeupLoad: WorkloadInstaller = (k, spec, cpus, field) => {
@@ -166,16 +182,27 @@ const wakeupLoad: WorkloadInstaller = (k, spec, cpus, field) => {
   // Nothing references these segments once they complete: they come from the executor's pool, and
   // one start effect serves every firing (the woken task's CPU in seg.arg).
   const pool = k.exec.segments;
+  // A raised timer interrupt not yet handled makes the next firings overruns (periodic()).
+  const pending = new Uint8Array(k.nrCpus);
   const wake = (seg: Segment): void => {
+    pending[seg.arg] = 0;
     const t = tasksByCpu[seg.arg]!;
     if (t.segs.length === 0) t.segs.push(pool.take(t.name, spec.run, Context.kernel, Src.kthread, false, null, null, 0));
     k.sched.wakeUp(t, waker);
   };
-  periodic(k, `${field}:wakeup`, spec, cpus, (cpu) => {
-    // The woken thread's hrtimer expires on the housekeeping CPU (get_nohz_timer_target()): a local
-    // timer interrupt that is not the tick, counted under `hrtimer` there (docs/model.md).
-    k.irq.raise(waker, pool.take("hrtimer_interrupt", k.params.ipiHandlerNs, Context.irq, Src.hrtimer, false, wake, null, cpu));
-  });
+  periodic(
+    k,
+    `${field}:wakeup`,
+    spec,
+    cpus,
+    (cpu) => {
+      pending[cpu] = 1;
+      // The woken thread's hrtimer expires on the housekeeping CPU (get_nohz_timer_target()): a local
+      // timer interrupt that is not the tick, counted under `hrtimer` there (docs/model.md).
+      k.irq.raise(waker, pool.take("hrtimer_interrupt", k.params.ipiHandlerNs, Context.irq, Src.hrtimer, false, wake, null, cpu));
+    },
+    pending,
+  );
 };
 
 /** Installers of the contract's workload types; subsystems register the ones they model. */
