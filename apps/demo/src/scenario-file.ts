@@ -3,8 +3,9 @@ import { readFileSync } from "node:fs";
 import * as z from "zod";
 import { MAX_CPUS, buildKernel, defaultParams, getPreset, parseCpus, resolveMechanisms, resolveParams } from "@isolsim/core";
 import type { KernelSpec, MechanismEntry, MechanismRegistry, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
-import { BadInput, collect, sortProblems } from "./problems.js";
+import { BadInput, PROBLEMS_KEPT, collect, sortProblems } from "./problems.js";
 import type { Problem } from "./problems.js";
+import { MAX_FILE_DEPTH, show, tooDeep } from "./show.js";
 
 const UNIT: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
 
@@ -151,12 +152,14 @@ function knownKeys(raw: unknown, path: readonly PropertyKey[]): string[] {
   return [];
 }
 
-const show = (v: unknown): string => (v === undefined ? "missing" : JSON.stringify(v));
-
-/** Turns zod issues into problems that name the field path, the value and what is valid. */
+/**
+ * Turns zod issues into problems that name the field path, the value and what is valid; stops
+ * after {@link PROBLEMS_KEPT} problems (the caller counts the issues left).
+ */
 function zodProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
+    if (out.length >= PROBLEMS_KEPT) break;
     const path = issue.path;
     const value = valueAt(raw, path);
     const last = String(path[path.length - 1] ?? "");
@@ -230,22 +233,38 @@ function renameOverridden(problems: Problem[], o: Overrides): Problem[] {
   });
 }
 
-/** Parses JSON text, reporting a syntax error with its line and column. */
+/**
+ * Parses JSON text, reporting a syntax error with its line and column. A UTF-8 byte-order mark
+ * at the start is skipped (editors on Windows write one); a value nested deeper than
+ * {@link MAX_FILE_DEPTH} arrays/objects is bad input (no scenario needs it, and printing it
+ * would not be bounded).
+ */
 export function parseJson(text: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(body);
   } catch (e) {
     const msg = (e as Error).message;
     const pos = /position (\d+)/.exec(msg);
     let where = "";
     if (pos) {
-      const before = text.slice(0, Number(pos[1]));
-      const line = before.split("\n").length;
+      const before = body.slice(0, Number(pos[1]));
+      let line = 1;
+      for (let i = before.indexOf("\n"); i >= 0; i = before.indexOf("\n", i + 1)) line++;
       const column = before.length - before.lastIndexOf("\n");
       where = ` at line ${line}, column ${column}`;
     }
-    throw new BadInput([{ field: "(file)", message: `not valid JSON${where}: ${msg.replace(/\s*in JSON at position \d+.*$/, "")} (valid: a JSON object as in the contract's scenario file)` }]);
+    // V8 quotes the text around the error ('..."[[[[" is not valid JSON'): keep only the reason.
+    const reason = msg.replace(/\s*in JSON at position \d+.*$/s, "").replace(/^Unexpected token '(.)', .*$/s, "Unexpected token '$1'");
+    throw new BadInput([{ field: "(file)", message: `not valid JSON${where}: ${reason} (valid: a JSON object as in the contract's scenario file)` }]);
   }
+  const deep = tooDeep(value, MAX_FILE_DEPTH);
+  if (deep !== null) {
+    const field = deep.replace(/(\[\d+\])\1{2,}/g, "$1$1…");
+    throw new BadInput([{ field: field.length > 120 ? `${field.slice(0, 120)}…` : field, message: `nested more than ${MAX_FILE_DEPTH} arrays/objects deep (valid: at most ${MAX_FILE_DEPTH} levels; a scenario needs 5)` }]);
+  }
+  return value;
 }
 
 /** Checks semantics that the core knows (cpu ranges, preset, params, mechanisms), collecting every problem. */
@@ -357,9 +376,10 @@ export function scenarioFromObject(raw: unknown, opts: { registry: MechanismRegi
   }
   const parsed = scenarioSchema.safeParse(obj);
   const problems = parsed.success ? [] : zodProblems(obj, parsed.error.issues);
+  const more = parsed.success ? 0 : Math.max(0, parsed.error.issues.length - problems.length);
   problems.push(...crossFieldProblems(obj));
   problems.push(...semanticProblems(obj, problems, opts.registry));
-  if (problems.length || !parsed.success) throw new BadInput(renameOverridden(sortProblems(problems), o));
+  if (problems.length || !parsed.success) throw new BadInput(renameOverridden(sortProblems(problems), o), null, more);
   const spec = toSpec(parsed.data, fallbackName);
   const late: Problem[] = [];
   collect(late, () => buildKernel(spec, { registry: opts.registry }));
@@ -378,7 +398,7 @@ export function loadScenario(file: string, opts: { registry: MechanismRegistry; 
   try {
     return scenarioFromObject(parseJson(text), { ...opts, name: basename(file).replace(/\.json$/, "") });
   } catch (e) {
-    if (e instanceof BadInput) throw new BadInput(e.problems, file);
+    if (e instanceof BadInput) throw new BadInput(e.problems, file, e.more);
     throw e;
   }
 }
