@@ -153,13 +153,18 @@ function knownKeys(raw: unknown, path: readonly PropertyKey[]): string[] {
 }
 
 /**
- * Turns zod issues into problems that name the field path, the value and what is valid; stops
- * after {@link PROBLEMS_KEPT} problems (the caller counts the issues left).
+ * Turns zod issues into problems that name the field path, the value and what is valid. Keeps at
+ * most {@link PROBLEMS_KEPT} problems and counts the rest in `more`, so a file of a million bad
+ * items or unknown keys is printed (and held) in bounded space.
  */
-function zodProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Problem[] {
+function zodProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): { problems: Problem[]; more: number } {
   const out: Problem[] = [];
+  let more = 0;
   for (const issue of issues) {
-    if (out.length >= PROBLEMS_KEPT) break;
+    if (out.length >= PROBLEMS_KEPT) {
+      more += issue.code === "unrecognized_keys" ? issue.keys.length : 1;
+      continue;
+    }
     const path = issue.path;
     const value = valueAt(raw, path);
     const last = String(path[path.length - 1] ?? "");
@@ -167,8 +172,12 @@ function zodProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Problem
     switch (issue.code) {
       case "unrecognized_keys":
         for (const key of issue.keys) {
+          if (out.length >= PROBLEMS_KEPT) {
+            more++;
+            continue;
+          }
           const known = knownKeys(raw, path);
-          out.push({ field: fieldPath([...path, key]), message: `unknown field (valid: ${known.join(", ") || "none"})` });
+          out.push({ field: fieldPath([...path, key.length > 80 ? `${key.slice(0, 80)}…` : key]), message: `unknown field (valid: ${known.join(", ") || "none"})` });
         }
         break;
       case "invalid_union": {
@@ -199,7 +208,7 @@ function zodProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Problem
         out.push({ field: fieldPath(path), message: `${show(value)} is not valid (${issue.message})` });
     }
   }
-  return out;
+  return { problems: out, more };
 }
 
 /** Replacements of scenario fields given on the command line (`--seed`, `--mechanisms`, ...). */
@@ -375,8 +384,7 @@ export function scenarioFromObject(raw: unknown, opts: { registry: MechanismRegi
     obj.kernel = k;
   }
   const parsed = scenarioSchema.safeParse(obj);
-  const problems = parsed.success ? [] : zodProblems(obj, parsed.error.issues);
-  const more = parsed.success ? 0 : Math.max(0, parsed.error.issues.length - problems.length);
+  const { problems, more } = parsed.success ? { problems: [], more: 0 } : zodProblems(obj, parsed.error.issues);
   problems.push(...crossFieldProblems(obj));
   problems.push(...semanticProblems(obj, problems, opts.registry));
   if (problems.length || !parsed.success) throw new BadInput(renameOverridden(sortProblems(problems), o), null, more);
