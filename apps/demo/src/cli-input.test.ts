@@ -129,6 +129,10 @@ describe("scenario text", () => {
     expect(r.stdout).toContain("scenario evil\\u001b[2J\\u0007name (seed 1): two\\nlines\\u009b31m");
     expect(r.stdout).not.toMatch(RAW_CONTROL);
     expect(r.stdout).not.toContain("\u009b");
+    const val = isolsim("validate", f);
+    expect(val.status).toBe(0);
+    expect(val.stdout).toContain("valid: scenario evil\\u001b[2J\\u0007name,");
+    expect(val.stdout).not.toMatch(RAW_CONTROL);
     const bad = isolsim("validate", file("control-bad", { ...small(), seed: "\u001b]0;pwned\u0007", "k\u001bey": 1 }));
     expectBadInput(bad, 'seed: "\\u001b]0;pwned\\u0007" is not valid', "k\\u001bey: unknown field");
     expect(bad.stderr).not.toMatch(RAW_CONTROL);

@@ -197,7 +197,7 @@ function cmdRun(file: string, v: Values, io: CliIo, registry: MechanismRegistry)
   }
   const recorder = fd !== null ? new TraceRecorder() : null;
   const json = v.json === true;
-  const progress = progressFor(io, json, spec.name);
+  const progress = progressFor(io, json, safeMessage(clip(spec.name, 60)));
   let result;
   try {
     result = simulate(spec, { registry, trace: recorder, onProgress: (done, total) => progress.update(done, total) });
@@ -234,7 +234,7 @@ function cmdCompare(file: string, v: Values, io: CliIo, registry: MechanismRegis
   }
   warnCmdline(spec, "compare", io);
   const json = v.json === true;
-  const progress = progressFor(io, json, `compare ${spec.name}`);
+  const progress = progressFor(io, json, `compare ${safeMessage(clip(spec.name, 60))}`);
   let out;
   try {
     out = runComparison(spec, compareConfigs(spec, registry, names), registry, (done, total) => progress.update(done, total));
@@ -290,7 +290,7 @@ function cmdValidate(file: string, io: CliIo, registry: MechanismRegistry): numb
   warnCmdline(spec, "validate", io);
   const k = spec.kernel;
   io.stdout.write(
-    `${file}: valid: scenario ${spec.name}, ${k.preset}, ${k.cpus} CPUs, ${spec.workload.length} workload item${spec.workload.length === 1 ? "" : "s"}, ${spec.duration} ns\n`,
+    `${safeMessage(file)}: valid: scenario ${safeMessage(spec.name)}, ${k.preset}, ${k.cpus} CPUs, ${spec.workload.length} workload item${spec.workload.length === 1 ? "" : "s"}, ${spec.duration} ns\n`,
   );
   return Exit.ok;
 }
