@@ -178,6 +178,14 @@ describe("kernel.cmdline words the model does not parse", () => {
   });
 });
 
+describe("output closed early", () => {
+  it("exits quietly with the run's code when the reader goes away (| head), no EPIPE stack", () => {
+    const r = spawnSync("bash", ["-c", `"${process.execPath}" "${bin}" compare "${residual}" --json --duration 2s | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("0\n");
+  });
+});
+
 describe("exit codes in --help", () => {
   it("lists exit code 3 and --version", () => {
     const h = isolsim("--help").stdout;
