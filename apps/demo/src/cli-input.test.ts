@@ -151,6 +151,15 @@ describe("scenario text", () => {
   });
 });
 
+describe("objects of too many keys", () => {
+  it("are exit 2 naming the object, before any per-key check (a million unknown params stay cheap)", () => {
+    const params = Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`p${i}`, i]));
+    const r = isolsim("validate", file("many-keys", { ...small(), kernel: { cpus: 4, params } }));
+    expectBadInput(r, "kernel.params: an object of 200000 keys (valid: at most 1000 keys in any object of a scenario)");
+    expect(r.stderr.split("\n")).toHaveLength(2);
+  });
+});
+
 describe("kernel.cmdline words the model does not parse", () => {
   it("accepts them as the kernel would, with one warning line per word on stderr in validate, run and compare", () => {
     const f = file("cmdline", { ...small(), kernel: { cpus: 4, cmdline: "nohz_full = 1-3 NOHZ_FULL=1-3 nohz_full quiet -- single" } });

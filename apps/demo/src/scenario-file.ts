@@ -5,7 +5,7 @@ import { MAX_CPUS, buildKernel, defaultParams, getPreset, parseCpus, resolveMech
 import type { KernelSpec, MechanismEntry, MechanismRegistry, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
 import { BadInput, PROBLEMS_KEPT, collect, sortProblems } from "./problems.js";
 import type { Problem } from "./problems.js";
-import { MAX_FILE_DEPTH, show, tooDeep } from "./show.js";
+import { MAX_FILE_DEPTH, MAX_FILE_KEYS, fileShapeProblem, show } from "./show.js";
 
 const UNIT: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
 
@@ -245,8 +245,8 @@ function renameOverridden(problems: Problem[], o: Overrides): Problem[] {
 /**
  * Parses JSON text, reporting a syntax error with its line and column. A UTF-8 byte-order mark
  * at the start is skipped (editors on Windows write one); a value nested deeper than
- * {@link MAX_FILE_DEPTH} arrays/objects is bad input (no scenario needs it, and printing it
- * would not be bounded).
+ * {@link MAX_FILE_DEPTH} arrays/objects, or an object of more than {@link MAX_FILE_KEYS} keys, is
+ * bad input (no scenario needs them, and checking and printing them would not be bounded).
  */
 export function parseJson(text: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -268,11 +268,8 @@ export function parseJson(text: string): unknown {
     const reason = msg.replace(/\s*in JSON at position \d+.*$/s, "").replace(/^Unexpected token '(.)', .*$/s, "Unexpected token '$1'");
     throw new BadInput([{ field: "(file)", message: `not valid JSON${where}: ${reason} (valid: a JSON object as in the contract's scenario file)` }]);
   }
-  const deep = tooDeep(value, MAX_FILE_DEPTH);
-  if (deep !== null) {
-    const field = deep.replace(/(\[\d+\])\1{2,}/g, "$1$1…");
-    throw new BadInput([{ field: field.length > 120 ? `${field.slice(0, 120)}…` : field, message: `nested more than ${MAX_FILE_DEPTH} arrays/objects deep (valid: at most ${MAX_FILE_DEPTH} levels; a scenario needs 5)` }]);
-  }
+  const shape = fileShapeProblem(value, MAX_FILE_DEPTH, MAX_FILE_KEYS);
+  if (shape !== null) throw new BadInput([{ field: shape.path.length > 120 ? `${shape.path.slice(0, 120)}…` : shape.path, message: shape.message }]);
   return value;
 }
 

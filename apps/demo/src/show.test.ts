@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MESSAGE_MAX_CHARS, SHOW_MAX_CHARS, clip, escapeControl, safeMessage, show, tooDeep } from "./show.js";
+import { MESSAGE_MAX_CHARS, SHOW_MAX_CHARS, clip, escapeControl, fileShapeProblem, safeMessage, show } from "./show.js";
 
 describe("bounded, inert echo of user values", () => {
   it("prints small values as JSON, undefined as missing", () => {
@@ -31,10 +31,14 @@ describe("bounded, inert echo of user values", () => {
     expect(m).toContain("cut from 5000000 characters");
   });
 
-  it("finds the first value nested too deep, without recursion", () => {
+  it("finds the first value nested too deep, without recursion, and objects of too many keys", () => {
     let deep: unknown = 1;
     for (let i = 0; i < 1_000_000; i++) deep = [deep];
-    expect(tooDeep({ name: "x", workload: [{ cpus: deep }] }, 32)).toBe(`workload[0].cpus${"[0]".repeat(29)}`);
-    expect(tooDeep({ kernel: { params: { a: [[1]] } } }, 32)).toBeNull();
+    expect(fileShapeProblem({ name: "x", workload: [{ cpus: deep }] }, 32)?.path).toBe("workload[0].cpus[0][0]…");
+    expect(fileShapeProblem({ name: "x", workload: [{ cpus: deep }] }, 32)?.message).toContain("nested more than 32");
+    expect(fileShapeProblem({ kernel: { params: { a: [[1]] } } }, 32)).toBeNull();
+    const params = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`p${i}`, i]));
+    expect(fileShapeProblem({ kernel: { params } }, 32, 1000)).toEqual({ path: "kernel.params", message: "an object of 1001 keys (valid: at most 1000 keys in any object of a scenario)" });
+    expect(fileShapeProblem({ kernel: { params } }, 32, 1001)).toBeNull();
   });
 });

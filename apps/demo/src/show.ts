@@ -90,22 +90,45 @@ export function show(v: unknown): string {
   return text.length > SHOW_MAX_CHARS ? `${text.slice(0, SHOW_MAX_CHARS)}…` : text;
 }
 
+/** Most keys an object of a scenario file may have (the params object, the largest, has about 60). */
+export const MAX_FILE_KEYS = 1000;
+
+/** Where a parsed file breaks a shape limit, and how. */
+export interface ShapeProblem {
+  /** Path of the offending value (`name[0][0]…`, `kernel.params`). */
+  path: string;
+  /** What is wrong and what is valid. */
+  message: string;
+}
+
 /**
- * The path of the first value nested deeper than `limit` arrays/objects in `v` (`name[0][0]…`),
- * or null. Iterative, so a file of a million `[` cannot overflow the stack.
+ * The first value of a parsed file nested deeper than `maxDepth` arrays/objects, or an object
+ * with more than `maxKeys` keys; null when there is none. Iterative, so a file of a million `[`
+ * cannot overflow the stack, and it stops at the first problem, so the checks after it (the
+ * schema, the core) never see a million unknown keys.
  */
-export function tooDeep(v: unknown, limit: number = MAX_FILE_DEPTH): string | null {
+export function fileShapeProblem(v: unknown, maxDepth: number = MAX_FILE_DEPTH, maxKeys: number = MAX_FILE_KEYS): ShapeProblem | null {
   const stack: { value: unknown; depth: number; path: string }[] = [{ value: v, depth: 0, path: "" }];
   while (stack.length) {
     const { value, depth, path } = stack.pop()!;
     if (value === null || typeof value !== "object") continue;
-    if (depth >= limit) return path || "(scenario)";
-    const entries: [string, unknown][] = Array.isArray(value)
-      ? value.map((x, i) => [`${path}[${i}]`, x] as [string, unknown])
-      : Object.keys(value).map((k) => [`${path ? `${path}.` : ""}${k}`, (value as Record<string, unknown>)[k]] as [string, unknown]);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [p, x] = entries[i]!;
-      if (x !== null && typeof x === "object") stack.push({ value: x, depth: depth + 1, path: p });
+    const at = path || "(scenario)";
+    if (depth >= maxDepth) {
+      return { path: at.replace(/(\[\d+\])\1{2,}/g, "$1$1…"), message: `nested more than ${maxDepth} arrays/objects deep (valid: at most ${maxDepth} levels; a scenario needs 5)` };
+    }
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) {
+        const x: unknown = value[i];
+        if (x !== null && typeof x === "object") stack.push({ value: x, depth: depth + 1, path: `${path}[${i}]` });
+      }
+      continue;
+    }
+    const keys = Object.keys(value);
+    if (keys.length > maxKeys) return { path: at, message: `an object of ${keys.length} keys (valid: at most ${maxKeys} keys in any object of a scenario)` };
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const x = (value as Record<string, unknown>)[keys[i]!];
+      const key = keys[i]!.length > 80 ? `${keys[i]!.slice(0, 80)}…` : keys[i]!;
+      if (x !== null && typeof x === "object") stack.push({ value: x, depth: depth + 1, path: `${path ? `${path}.` : ""}${key}` });
     }
   }
   return null;
