@@ -31,6 +31,7 @@ const KINDS = [
   "deep",
   "control",
   "unknown-key",
+  "many-keys",
   "long-string",
   "many-items",
   "mechanism",
@@ -83,9 +84,18 @@ const scenarios: { file: string; body: { [k: string]: Json } }[] = readdirSync(d
   });
 
 const PARAMS = Object.keys(defaultParams).map((k) => paramName(k as keyof Params));
-const MECHANISMS = ["remote-stats", "lru-spinlock-drain", "vmstat-quiesce", "tlb-defer", "rcu-nocb-merge", "oneshot-stopped", "nope"];
+/** Mechanisms and the options each takes (snake_case, as in files), plus one it does not. */
+const MECHANISM_OPTIONS: Record<string, string[]> = {
+  "remote-stats": ["colour"],
+  "lru-spinlock-drain": ["spin_lock_extra_cycles", "cpu_mhz", "check_cpu_ns", "remote_lock_ns", "move_page_ns", "add_hold_ns", "spin_poll_ns", "return_drain_ns", "return_loop_limit", "colour"],
+  "vmstat-quiesce": ["fold_base_ns", "fold_item_ns", "cancel_ns", "colour"],
+  "tlb-defer": ["flush_step", "vfree_rcu", "colour"],
+  "rcu-nocb-merge": ["gp_stride", "all_cpus", "colour"],
+  "oneshot-stopped": ["colour"],
+  nope: ["colour"],
+};
+const MECHANISMS = Object.keys(MECHANISM_OPTIONS);
 const VARIANTS = ["mainline", "spinlock", "drain-on-return", "fold-on-exit", "shepherd-skip", "ct-work", "cr3-switch", "merged", "gp-groups", "", "x"];
-const OPTIONS = ["flush_step", "vfree_rcu", "gp_stride", "all_cpus", "fold_item_ns", "check_cpu_ns", "spin_ns", "colour"];
 const CMDLINE_WORDS = ["nohz_full=1-7", "nohz_full = 1-7", "NOHZ_FULL=1-7", "nohz_full", "isolcpus=managed_irq,1-7", "isolcpus=nohz,domain,1-3", "isolcpus=bad!,1", "rcu_nocbs", "rcu_nocbs=1-7", "irqaffinity=0", "nohz_full=9-3", "nohz_full=0-1023:1/2", "quiet", "--", "\u001b[2J", '"nohz_full=1-3"'];
 const CONTROL = "\u0000\u0007\b\t\n\r\u001b[2J\u001b]0;x\u0007\u007f\u009b\u202e\u2028";
 
@@ -121,7 +131,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.constantFrom(...KINDS.filter((k) => 
       : kind === "zero" ? zero
       : kind === "tiny" ? tiny
       : kind === "control" || kind === "cmdline" ? control
-      : kind === "mechanism" ? fc.record({ name: fc.constantFrom(...MECHANISMS), variant: fc.constantFrom(...VARIANTS), option: fc.constantFrom(...OPTIONS), value: fc.oneof(huge, anyValue), form: fc.nat({ max: 3 }) }) as fc.Arbitrary<Json>
+      : kind === "mechanism" ? fc.constantFrom(...MECHANISMS).chain((name) => fc.record({ name: fc.constant(name), variant: fc.constantFrom(...VARIANTS), option: fc.constantFrom(...MECHANISM_OPTIONS[name]!), value: fc.oneof(huge, anyValue), form: fc.nat({ max: 3 }) })) as fc.Arbitrary<Json>
       : kind === "param" ? fc.record({ name: fc.constantFrom(...PARAMS, "no_such_param"), value: fc.oneof(huge, anyValue) }) as fc.Arbitrary<Json>
       : anyValue,
   }),
@@ -191,6 +201,12 @@ function mutate(base: { [k: string]: Json }, ms: readonly Mutation[]): string {
         (target as { [k: string]: Json })[m.n % 2 ? `k${m.n}` : `k\u001b${m.n}`] = m.value;
         break;
       }
+      case "many-keys": {
+        const objects = all.filter((p) => { const v = valueAt(s, p); return v !== null && typeof v === "object" && !Array.isArray(v); });
+        const target = (objects.length ? valueAt(s, objects[m.at % objects.length]!) : s) as { [k: string]: Json };
+        for (let i = 0; i < 900 + (m.n % 300); i++) target[`k${i}`] = i;
+        break;
+      }
       case "long-string":
         setAt(s, path, "x".repeat(1000 + (m.n % 10_000) * 10));
         break;
@@ -203,7 +219,9 @@ function mutate(base: { [k: string]: Json }, ms: readonly Mutation[]): string {
         const v = m.value as { name: string; variant: string; option: string; value: Json; form: number };
         const entry: Json = v.form === 0 ? v.name : v.form === 1 ? { name: v.name, variant: v.variant } : { name: v.name, options: { [v.option]: v.value } };
         const k = kernelOf(s);
-        k.mechanisms = [...(Array.isArray(k.mechanisms) ? k.mechanisms : []), entry];
+        // Replaces an entry of the same name (a name twice is a plain exit 2, found often enough).
+        const named = (e: Json): boolean => e === v.name || (e !== null && typeof e === "object" && !Array.isArray(e) && e.name === v.name);
+        k.mechanisms = [...(Array.isArray(k.mechanisms) ? k.mechanisms.filter((e) => !named(e)) : []), entry];
         break;
       }
       case "param": {
