@@ -129,6 +129,9 @@ describe("scenario text", () => {
     expect(r.stdout).toContain("scenario evil\\u001b[2J\\u0007name (seed 1): two\\nlines\\u009b31m");
     expect(r.stdout).not.toMatch(RAW_CONTROL);
     expect(r.stdout).not.toContain("\u009b");
+    const json = isolsim("run", f, "--json");
+    expect(json.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(JSON.parse(json.stdout).scenario).toBe("evil\u001b[2J\u0007name");
     const val = isolsim("validate", f);
     expect(val.status).toBe(0);
     expect(val.stdout).toContain("valid: scenario evil\\u001b[2J\\u0007name,");

@@ -13,7 +13,7 @@ import { DelayedProgress, progressAllowed } from "./progress.js";
 import type { ProgressStream } from "./progress.js";
 import { describeMechanisms, registry as knownMechanisms } from "./registry.js";
 import { DURATION_HELP, loadScenario, parseDuration } from "./scenario-file.js";
-import { clip, safeMessage, show } from "./show.js";
+import { clip, inertJson, safeMessage, show } from "./show.js";
 import type { Overrides } from "./scenario-file.js";
 import { TRACE_FORMATS, completeTrace, formatTrace } from "./trace-file.js";
 import type { TraceFormat } from "./trace-file.js";
@@ -211,7 +211,7 @@ function cmdRun(file: string, v: Values, io: CliIo, registry: MechanismRegistry)
   }
   for (const w of result.kernel.hk.warnings) io.stderr.write(`isolsim: kernel: ${safeMessage(w)}\n`);
   const report = result.report;
-  if (json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  if (json) io.stdout.write(inertJson(report) + "\n");
   else {
     const opts: { description?: string; allCpus?: boolean } = { allCpus: v["all-cpus"] === true };
     if (spec.description !== undefined) opts.description = spec.description;
@@ -248,7 +248,7 @@ function cmdCompare(file: string, v: Values, io: CliIo, registry: MechanismRegis
   const skipped = [...out.skipped, ...out.crashed.map((c) => ({ config: c.config, reason: "crashed: an internal error of isolsim (on stderr)" }))];
   if (json) {
     for (const s of out.skipped) io.stderr.write(`isolsim compare: ${s.config}: skipped: ${safeMessage(s.reason)}\n`);
-    io.stdout.write(JSON.stringify(out.entries.map((e) => ({ config: e.config, mechanisms: e.mechanisms, report: e.report })), null, 2) + "\n");
+    io.stdout.write(inertJson(out.entries.map((e) => ({ config: e.config, mechanisms: e.mechanisms, report: e.report }))) + "\n");
   } else io.stdout.write(formatComparison(out.entries, skipped, spec.description !== undefined ? { description: spec.description } : {}));
   return out.crashed.length ? Exit.internal : exitCodeOf(out.entries.map((e) => e.report));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MESSAGE_MAX_CHARS, SHOW_MAX_CHARS, clip, escapeControl, fileShapeProblem, safeMessage, show } from "./show.js";
+import { MESSAGE_MAX_CHARS, SHOW_MAX_CHARS, clip, escapeControl, fileShapeProblem, inertJson, safeMessage, show } from "./show.js";
 
 describe("bounded, inert echo of user values", () => {
   it("prints small values as JSON, undefined as missing", () => {
@@ -40,5 +40,13 @@ describe("bounded, inert echo of user values", () => {
     const params = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`p${i}`, i]));
     expect(fileShapeProblem({ kernel: { params } }, 32, 1000)).toEqual({ path: "kernel.params", message: "an object of 1001 keys (valid: at most 1000 keys in any object of a scenario)" });
     expect(fileShapeProblem({ kernel: { params } }, 32, 1001)).toBeNull();
+  });
+
+  it("writes JSON whose every control character is escaped, with the same value", () => {
+    const v = { name: "a\u001b[2J\u007f\u009b31m\u2028\u202e", n: 1 };
+    const text = inertJson(v);
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u202e]/);
+    expect(JSON.parse(text)).toEqual(v);
+    expect(inertJson({ a: [1, "x"] })).toBe(JSON.stringify({ a: [1, "x"] }, null, 2));
   });
 });

@@ -133,3 +133,13 @@ export function fileShapeProblem(v: unknown, maxDepth: number = MAX_FILE_DEPTH, 
   }
   return null;
 }
+
+// What JSON.stringify leaves raw although a terminal may act on it: DEL, C1 controls (0x9b is CSI),
+// the line/paragraph separators and the bidi overrides.
+// eslint-disable-next-line no-control-regex
+const JSON_RAW = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** JSON text (2-space indent) with every control character escaped, so `--json` on a terminal stays inert; the same value when parsed. */
+export function inertJson(v: unknown): string {
+  return JSON.stringify(v, null, 2).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
