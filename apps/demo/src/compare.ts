@@ -50,24 +50,44 @@ export function runComparison(
   configs: readonly CompareConfig[],
   registry: MechanismRegistry,
   onProgress?: (done: number, total: number) => void,
-): { entries: ComparisonEntry[]; skipped: SkippedConfig[] } {
+): { entries: ComparisonEntry[]; skipped: SkippedConfig[]; crashed: CrashedConfig[] } {
   const runnable: CompareConfig[] = [];
   const skipped: SkippedConfig[] = [];
+  const crashed: CrashedConfig[] = [];
   for (const c of configs) {
     try {
       buildKernel(configScenario(spec, c), { registry });
       runnable.push(c);
     } catch (e) {
-      if (!(e instanceof CompositionError)) throw e;
-      const p = fromInputError(e);
-      skipped.push({ config: c.config, reason: `${p.message}` });
+      if (e instanceof CompositionError) skipped.push({ config: c.config, reason: fromInputError(e).message });
+      else crashed.push(crashOf(c, e));
     }
   }
   const total = runnable.length * spec.duration;
-  const entries: ComparisonEntry[] = runnable.map((c, i) => {
+  const entries: ComparisonEntry[] = [];
+  runnable.forEach((c, i) => {
     const opts = onProgress ? { registry, onProgress: (done: number) => onProgress(i * spec.duration + done, total) } : { registry };
-    const { report } = simulate(configScenario(spec, c), opts);
-    return { config: c.config, mechanisms: c.mechanisms.map(entryOut), report, baseline: c.baseline };
+    try {
+      const { report } = simulate(configScenario(spec, c), opts);
+      entries.push({ config: c.config, mechanisms: c.mechanisms.map(entryOut), report, baseline: c.baseline });
+    } catch (e) {
+      crashed.push(crashOf(c, e));
+    }
   });
-  return { entries, skipped };
+  return { entries, skipped, crashed };
+}
+
+/** A configuration that crashed (an internal error of isolsim), with how to run it alone. */
+export interface CrashedConfig {
+  /** Configuration name. */
+  config: string;
+  /** What was thrown. */
+  error: unknown;
+  /** Options of `isolsim run FILE` that run this configuration alone. */
+  reproduce: string[];
+}
+
+function crashOf(c: CompareConfig, error: unknown): CrashedConfig {
+  const mech = c.mechanisms.map((m) => (m.variant !== undefined ? `${m.name}:${m.variant}` : m.name)).join(",");
+  return { config: c.config, error, reproduce: ["--preset", c.preset, "--mechanisms", mech] };
 }

@@ -13,9 +13,11 @@ commands:
   real FILE         (not available yet: a later issue runs a scenario on a real kernel under qemu)
 
 exit codes: 0 ran, no invariant violated; 1 ran, an invariant was violated (the report is still printed);
-            2 bad input (the problems on stderr, each naming the field, the value and what is valid; nothing on stdout)
+            2 bad input (the problems on stderr, each naming the field, the value and what is valid; nothing on stdout);
+            3 internal error: a bug of isolsim, never bad input (one line on stderr with the version and the
+              command to reproduce; ISOLSIM_DEBUG=1 adds the stack)
 
-isolsim <command> --help shows the options of a command.
+isolsim --version prints the version. isolsim <command> --help shows the options of a command.
 `,
   run: `usage: isolsim run FILE [options]
 
@@ -31,7 +33,8 @@ into min / median / max rows (each column on its own). --all-cpus lists every CP
 options:
   --json                   print the contract's report (JSON) instead of the table
   --seed N                 replace the scenario's seed (an integer 0-4294967295)
-  --duration D             replace the scenario's duration (ns, or "10s", "500ms", "20us", "100ns")
+  --duration D             replace the scenario's duration (an integer of ns such as 2000000000, or "10s",
+                           "500ms", "20us", "100ns")
   --mechanisms a,b         replace kernel.mechanisms (the preset's stay); name or name:variant;
                            an empty string means none
   --preset P               replace kernel.preset
@@ -57,13 +60,18 @@ options:
   --json             print a JSON array, one element per configuration that ran, in order:
                      { "config": name, "mechanisms": [entries added to the preset's], "report": <run --json report> }
                      (skipped configurations are reported on stderr)
-  --presets a,b      run every configuration under each named preset (names become preset/config)
+  --presets a,b      run every configuration under each named preset (names become preset/config;
+                     each preset once)
   --seed N           replace the scenario's seed
   --duration D       replace the scenario's duration
   --real             (not available yet: a later issue adds a real kernel beside the simulation)
   -h, --help         this help
 
-exit: 1 if any configuration violated an invariant, 2 on bad input, else 0.
+A configuration that crashes (an internal error of isolsim) is shown as skipped, its error is one line
+on stderr with the command that runs it alone, and the exit code is 3.
+
+exit: 3 if any configuration crashed, else 1 if any configuration violated an invariant, 2 on bad
+input, else 0.
 `,
   mechanisms: `usage: isolsim mechanisms [--json]
 
@@ -79,7 +87,10 @@ Lists the kernel presets: name, description and the mechanisms built in.
 
 Checks a scenario file without running it: JSON syntax, every field (unknown fields are errors),
 CPU lists against the machine, the preset, parameters, mechanisms and their composition, and the
-workload (a syscall needs a user-loop task on its CPU). Prints every problem at once; exit 2 if any.
+workload (a syscall needs a user-loop task on its CPU). Prints every problem at once (the first 50,
+then how many more); exit 2 if any. A word of kernel.cmdline the model does not parse (a typo such as
+NOHZ_FULL=1-7 or a bare nohz_full) is accepted, as the kernel accepts it, with one warning line on
+stderr each; run and compare print the same warnings.
 `,
   real: `usage: isolsim real FILE [--json] [--kernel PATH]
 

@@ -58,3 +58,45 @@ describe("exit codes", () => {
     expect(c.out()).toMatch(/^rival-stats\s/m);
   });
 });
+
+/** A registry with a mechanism whose install() throws: a bug of isolsim, not bad input. */
+const crashing = { ...registry, boom: () => ({ name: "boom", description: "a mechanism that crashes", install: (): void => { throw new TypeError("boom: cannot read x of undefined"); } }) };
+
+describe("internal errors (exit 3)", () => {
+  it("run exits 3 with one line naming the version and the command, nothing on stdout, no stack", () => {
+    const c = capture();
+    expect(main(["run", residual, "--mechanisms", "boom"], c.io, crashing)).toBe(Exit.internal);
+    expect(c.out()).toBe("");
+    const lines = c.err().trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^isolsim: internal error of isolsim \d+\.\d+\.\d+ \(a bug, not bad input\): TypeError: boom: cannot read x of undefined; reproduce with: isolsim run \S+residual-tick\.json --mechanisms boom/);
+    expect(c.err()).not.toMatch(/^\s+at /m);
+  });
+
+  it("prints the stack with ISOLSIM_DEBUG=1", () => {
+    const before = process.env.ISOLSIM_DEBUG;
+    process.env.ISOLSIM_DEBUG = "1";
+    try {
+      const d = capture();
+      expect(main(["run", residual, "--mechanisms", "boom"], d.io, crashing)).toBe(Exit.internal);
+      expect(d.err()).toMatch(/^\s+at /m);
+    } finally {
+      if (before === undefined) delete process.env.ISOLSIM_DEBUG;
+      else process.env.ISOLSIM_DEBUG = before;
+    }
+  });
+
+  it("compare exits 3 when a configuration crashes, still showing the others (3 beats 1)", () => {
+    const c = capture();
+    expect(main(["compare", residual, "--duration", "2s"], c.io, crashing)).toBe(Exit.internal);
+    expect(c.out()).toMatch(/^baseline\s/m);
+    expect(c.out()).toMatch(/^boom: skipped: crashed: an internal error of isolsim/m);
+    expect(c.err()).toMatch(/^isolsim compare: boom: isolsim: internal error of isolsim .*reproduce with: isolsim run \S+ --preset linux-4\.9 --mechanisms boom --duration 2s/m);
+    expect(c.err()).toMatch(/^isolsim compare: all: isolsim: internal error/m);
+    const j = capture();
+    expect(main(["compare", residual, "--json", "--duration", "2s"], j.io, { ...faulty, boom: crashing.boom })).toBe(Exit.internal);
+    const out = JSON.parse(j.out()) as { config: string }[];
+    expect(out.map((e) => e.config)).toContain("remote-stats");
+    expect(out.map((e) => e.config)).not.toContain("boom");
+  });
+});

@@ -8,15 +8,23 @@ export interface Problem {
   message: string;
 }
 
+/** How many problems the CLI prints; the rest are counted ("… and N more"). */
+export const PROBLEMS_SHOWN = 50;
+
+/** How many problems are kept at most; beyond it they are only counted, so a huge bad file stays cheap. */
+export const PROBLEMS_KEPT = 1000;
+
 /** Bad input (exit 2): one or more problems, all reported at once. */
 export class BadInput extends Error {
   constructor(
-    /** Every problem found. */
+    /** The problems found (at most {@link PROBLEMS_KEPT} when the finder capped them). */
     readonly problems: readonly Problem[],
     /** File the problems are in, when there is one. */
     readonly file: string | null = null,
+    /** Problems found beyond `problems` and not kept. */
+    readonly more: number = 0,
   ) {
-    super(problems.map((p) => `${p.field}: ${p.message}`).join("\n"));
+    super(problems.slice(0, PROBLEMS_SHOWN).map((p) => `${p.field}: ${p.message}`).join("\n"));
     this.name = "BadInput";
   }
 }

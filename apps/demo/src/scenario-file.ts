@@ -19,8 +19,9 @@ import {
   withinLimit,
 } from "@isolsim/core";
 import type { KernelSpec, MechanismEntry, MechanismRegistry, ScenarioLimitPath, ScenarioSpec, WorkloadSpec } from "@isolsim/core";
-import { BadInput, collect, sortProblems } from "./problems.js";
+import { BadInput, PROBLEMS_KEPT, collect, sortProblems } from "./problems.js";
 import type { Problem } from "./problems.js";
+import { MAX_FILE_DEPTH, MAX_FILE_KEYS, fileShapeProblem, show } from "./show.js";
 
 const UNIT: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
 
@@ -190,12 +191,19 @@ function knownKeys(raw: unknown, path: readonly PropertyKey[]): string[] {
   return [];
 }
 
-const show = (v: unknown): string => (v === undefined ? "missing" : JSON.stringify(v));
-
-/** Turns zod issues into problems that name the field path, the value and what is valid. */
-function zodProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Problem[] {
+/**
+ * Turns zod issues into problems that name the field path, the value and what is valid. Keeps at
+ * most {@link PROBLEMS_KEPT} problems and counts the rest in `more`, so a file of a million bad
+ * items or unknown keys is printed (and held) in bounded space.
+ */
+function zodProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): { problems: Problem[]; more: number } {
   const out: Problem[] = [];
+  let more = 0;
   for (const issue of issues) {
+    if (out.length >= PROBLEMS_KEPT) {
+      more += issue.code === "unrecognized_keys" ? issue.keys.length : 1;
+      continue;
+    }
     const path = issue.path;
     const value = valueAt(raw, path);
     const last = String(path[path.length - 1] ?? "");
@@ -203,8 +211,12 @@ function zodProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Problem
     switch (issue.code) {
       case "unrecognized_keys":
         for (const key of issue.keys) {
+          if (out.length >= PROBLEMS_KEPT) {
+            more++;
+            continue;
+          }
           const known = knownKeys(raw, path);
-          out.push({ field: fieldPath([...path, key]), message: `unknown field (valid: ${known.join(", ") || "none"})` });
+          out.push({ field: fieldPath([...path, key.length > 80 ? `${key.slice(0, 80)}…` : key]), message: `unknown field (valid: ${known.join(", ") || "none"})` });
         }
         break;
       case "invalid_union": {
@@ -235,7 +247,7 @@ function zodProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Problem
         out.push({ field: fieldPath(path), message: `${show(value)} is not valid (${issue.message})` });
     }
   }
-  return out;
+  return { problems: out, more };
 }
 
 /** Replacements of scenario fields given on the command line (`--seed`, `--mechanisms`, ...). */
@@ -269,22 +281,35 @@ function renameOverridden(problems: Problem[], o: Overrides): Problem[] {
   });
 }
 
-/** Parses JSON text, reporting a syntax error with its line and column. */
+/**
+ * Parses JSON text, reporting a syntax error with its line and column. A UTF-8 byte-order mark
+ * at the start is skipped (editors on Windows write one); a value nested deeper than
+ * {@link MAX_FILE_DEPTH} arrays/objects, or an object of more than {@link MAX_FILE_KEYS} keys, is
+ * bad input (no scenario needs them, and checking and printing them would not be bounded).
+ */
 export function parseJson(text: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(body);
   } catch (e) {
     const msg = (e as Error).message;
     const pos = /position (\d+)/.exec(msg);
     let where = "";
     if (pos) {
-      const before = text.slice(0, Number(pos[1]));
-      const line = before.split("\n").length;
+      const before = body.slice(0, Number(pos[1]));
+      let line = 1;
+      for (let i = before.indexOf("\n"); i >= 0; i = before.indexOf("\n", i + 1)) line++;
       const column = before.length - before.lastIndexOf("\n");
       where = ` at line ${line}, column ${column}`;
     }
-    throw new BadInput([{ field: "(file)", message: `not valid JSON${where}: ${msg.replace(/\s*in JSON at position \d+.*$/, "")} (valid: a JSON object as in the contract's scenario file)` }]);
+    // V8 quotes the text around the error ('..."[[[[" is not valid JSON'): keep only the reason.
+    const reason = msg.replace(/\s*in JSON at position \d+.*$/s, "").replace(/^Unexpected token '(.)', .*$/s, "Unexpected token '$1'");
+    throw new BadInput([{ field: "(file)", message: `not valid JSON${where}: ${reason} (valid: a JSON object as in the contract's scenario file)` }]);
   }
+  const shape = fileShapeProblem(value, MAX_FILE_DEPTH, MAX_FILE_KEYS);
+  if (shape !== null) throw new BadInput([{ field: shape.path.length > 120 ? `${shape.path.slice(0, 120)}…` : shape.path, message: shape.message }]);
+  return value;
 }
 
 /** Checks semantics that the core knows (cpu ranges, preset, params, mechanisms), collecting every problem. */
@@ -399,10 +424,10 @@ export function scenarioFromObject(raw: unknown, opts: { registry: MechanismRegi
     throw new BadInput([{ field: "workload", message: `${obj.workload.length} items is not valid (valid: at most ${MAX_WORKLOAD_ITEMS} items: ${scenarioLimits.workload.why})` }]);
   }
   const parsed = scenarioSchema.safeParse(obj);
-  const problems = parsed.success ? [] : zodProblems(obj, parsed.error.issues);
+  const { problems, more } = parsed.success ? { problems: [], more: 0 } : zodProblems(obj, parsed.error.issues);
   problems.push(...crossFieldProblems(obj));
   problems.push(...semanticProblems(obj, problems, opts.registry));
-  if (problems.length || !parsed.success) throw new BadInput(renameOverridden(sortProblems(problems), o));
+  if (problems.length || !parsed.success) throw new BadInput(renameOverridden(sortProblems(problems), o), null, more);
   const spec = toSpec(parsed.data, fallbackName);
   const late: Problem[] = [];
   collect(late, () => buildKernel(spec, { registry: opts.registry }));
@@ -421,7 +446,7 @@ export function loadScenario(file: string, opts: { registry: MechanismRegistry; 
   try {
     return scenarioFromObject(parseJson(text), { ...opts, name: basename(file).replace(/\.json$/, "") });
   } catch (e) {
-    if (e instanceof BadInput) throw new BadInput(e.problems, file);
+    if (e instanceof BadInput) throw new BadInput(e.problems, file, e.more);
     throw e;
   }
 }

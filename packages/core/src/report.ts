@@ -82,6 +82,8 @@ export interface Report {
     rcu_gp: number;
     /** kworkers. */
     kworker: number;
+    /** Every other kernel thread (workload kthreads such as `wakeup/N`, workqueue rescuers, ...): total minus the roles above. */
+    other: number;
     /** All kernel threads. */
     total: number;
   };
@@ -131,11 +133,12 @@ export function buildReport(k: Kernel, spec: ScenarioSpec): Report {
       tick: { stopped_pct: round((100 * ts.stoppedNs) / measured, 4), stops: ts.stops, restarts: ts.restarts, kept_by: keptBy },
     };
   });
-  const roles = { rcu_callback: 0, rcu_gp: 0, kworker: 0, total: 0 };
+  const roles = { rcu_callback: 0, rcu_gp: 0, kworker: 0, other: 0, total: 0 };
   for (const t of k.sched.tasks) {
     if (t.user) continue;
     roles.total++;
     if (t.role === "rcu_callback" || t.role === "rcu_gp" || t.role === "kworker") roles[t.role]++;
+    else roles.other++;
   }
   const stats: Record<string, Record<string, unknown>> = {};
   for (const [name, f] of k.mechanismStats) stats[name] = f();

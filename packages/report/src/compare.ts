@@ -1,6 +1,6 @@
 import type { Report } from "@isolsim/core";
 import { sourceHeader } from "./table.js";
-import { layoutTable, us } from "./text.js";
+import { layoutTable, printable, us } from "./text.js";
 import type { Column } from "./text.js";
 
 /** One configuration of a comparison: its name, the mechanisms asked for, and its report. */
@@ -88,7 +88,7 @@ export function change(value: number, base: number): string {
 }
 
 const mechLabel = (m: ComparisonEntry["mechanisms"][number]): string =>
-  typeof m === "string" ? m : m.variant !== undefined ? `${m.name}(${m.variant})` : m.name;
+  printable(typeof m === "string" ? m : m.variant !== undefined ? `${m.name}(${m.variant})` : m.name);
 
 /** Formats a comparison side by side: one row per configuration, three tables (sums, change vs baseline, means). */
 export function formatComparison(entries: readonly ComparisonEntry[], skipped: readonly SkippedConfig[] = [], opts: { description?: string } = {}): string {
@@ -96,10 +96,10 @@ export function formatComparison(entries: readonly ComparisonEntry[], skipped: r
   const first = entries[0]?.report;
   if (first) {
     lines.push(
-      `compare ${first.scenario} (seed ${first.seed}): ${first.kernel.cpus} CPUs, nohz_full=${first.kernel.nohz_full || "(none)"}, ` +
+      `compare ${printable(first.scenario)} (seed ${first.seed}): ${first.kernel.cpus} CPUs, nohz_full=${first.kernel.nohz_full || "(none)"}, ` +
         `measured ${first.measured_ns / 1e9} s; figures over isolated CPUs (time in us)`,
     );
-    if (opts.description) lines.push(opts.description);
+    if (opts.description) lines.push(printable(opts.description));
   }
   const keys = Object.keys(first?.cpus[0]?.interruptions ?? {});
   const sums = new Map(entries.map((e) => [e.config, summariseIsolated(e.report)]));
@@ -158,11 +158,11 @@ export function formatComparison(entries: readonly ComparisonEntry[], skipped: r
   lines.push(`sources: ${keys.map((k) => `${sourceHeader(k)}=${k}`).join(" ")}`);
   lines.push("");
   for (const e of entries) lines.push(`${e.config}: ${e.report.kernel.preset} + ${e.mechanisms.length ? e.mechanisms.map(mechLabel).join(", ") : "no added mechanism"}`);
-  for (const s of skipped) lines.push(`${s.config}: skipped: ${s.reason}`);
+  for (const s of skipped) lines.push(`${printable(s.config)}: skipped: ${printable(s.reason)}`);
   const violated = entries.filter((e) => e.report.invariants.violations.length > 0);
   for (const e of violated) {
     const v = e.report.invariants.violations[0]!;
-    lines.push(`VIOLATED in ${e.config}: ${e.report.invariants.violations.length} (first: ${v.invariant} at ${(v.time_ns / 1e9).toFixed(9)} s on CPU ${v.cpu}: ${v.detail})`);
+    lines.push(`VIOLATED in ${e.config}: ${e.report.invariants.violations.length} (first: ${v.invariant} at ${(v.time_ns / 1e9).toFixed(9)} s on CPU ${v.cpu}: ${printable(v.detail)})`);
   }
   return lines.join("\n") + "\n";
 }

@@ -27,7 +27,7 @@ function report(n: number, ticks: (cpu: number) => number): Report {
     events: 1,
     cpus,
     housekeeping: { remote_ticks: 0, lru_drains: 0, tlb_flushes: 0, noise_ns: 0 },
-    kthreads: { rcu_callback: 0, rcu_gp: 0, kworker: 0, total: 0 },
+    kthreads: { rcu_callback: 0, rcu_gp: 0, kworker: 0, other: 0, total: 0 },
     mechanism_stats: {},
     invariants: { checked: ["tick-deps"], violations: [] },
     digest: "0",
@@ -57,6 +57,23 @@ describe("the rtla-style table", () => {
     const all = formatReport(r, { allCpus: true });
     expect(all.split("\n").filter((l) => /^\s*\d+\s+9000000\.000/.test(l))).toHaveLength(1024);
     expect(all).toMatch(/^\s*1023\s+9000000\.000\s+52\.900\s/m);
+  });
+
+  it("names every part of the kthreads total", () => {
+    const r = { ...report(8, () => 9), kthreads: { rcu_callback: 21, rcu_gp: 3, kworker: 17, other: 3, total: 44 } };
+    expect(formatReport(r)).toContain("kthreads: 44 (rcu callback 21, rcu gp 3, kworker 17, other 3)");
+  });
+
+  it("escapes control characters of the scenario's name, description, mechanisms and skipped reasons", () => {
+    const r = { ...report(8, () => 9), scenario: "a\u001b[2Jb\nc", kernel: { ...report(8, () => 9).kernel, mechanisms: [{ name: "x", variant: "v\r" }] } };
+    const t = formatReport(r, { description: "line\u0007one\u202e" });
+    expect(t).toContain("scenario a\\u001b[2Jb\\nc (seed 1): line\\u0007one\\u202e");
+    expect(t).toContain("mechanisms: x(v\\r)");
+    expect(t).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\u202e]/);
+    const c = formatComparison([{ config: "baseline", mechanisms: [], report: r, baseline: "baseline" }], [{ config: "all", reason: "bad\u001b]0;x\u0007" }], { description: "d\u001b" });
+    expect(c).toContain("d\\u001b");
+    expect(c).toContain("all: skipped: bad\\u001b]0;x\\u0007");
+    expect(c).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
   });
 
   it("lists violations clearly", () => {

@@ -1,5 +1,5 @@
 import type { CpuReport, Report } from "@isolsim/core";
-import { cpuList, cpuListShort, human, layoutTable, median, us } from "./text.js";
+import { cpuList, cpuListShort, human, layoutTable, median, printable, us } from "./text.js";
 import type { Column } from "./text.js";
 
 /** Short column headers of the interruption sources (report `interruptions` keys). */
@@ -144,7 +144,7 @@ function tickLines(r: Report, opts: TableOptions): string[] {
   ];
 }
 
-const fmtValue = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
+const fmtValue = (v: unknown): string => printable(typeof v === "string" ? v : JSON.stringify(v));
 
 /** The invariant lines: what was checked and each violation (at most `limit` listed). */
 export function invariantLines(r: Report, limit = 20): string[] {
@@ -155,7 +155,7 @@ export function invariantLines(r: Report, limit = 20): string[] {
     return out;
   }
   out.push(`VIOLATED: ${v.length} violation${v.length > 1 ? "s" : ""}`);
-  for (const x of v.slice(0, limit)) out.push(`  ${x.invariant} at ${(x.time_ns / 1e9).toFixed(9)} s on CPU ${x.cpu}: ${x.detail}`);
+  for (const x of v.slice(0, limit)) out.push(`  ${x.invariant} at ${(x.time_ns / 1e9).toFixed(9)} s on CPU ${x.cpu}: ${printable(x.detail)}`);
   if (v.length > limit) out.push(`  ... and ${v.length - limit} more (--json lists all)`);
   return out;
 }
@@ -163,11 +163,11 @@ export function invariantLines(r: Report, limit = 20): string[] {
 /** Formats a report as the readable table of `isolsim run`, following `rtla osnoise top`. */
 export function formatReport(r: Report, opts: TableOptions = {}): string {
   const keys = sourceKeys(r);
-  const mech = r.kernel.mechanisms.map((m) => (m.variant !== undefined ? `${m.name}(${m.variant})` : m.name));
+  const mech = r.kernel.mechanisms.map((m) => printable(m.variant !== undefined ? `${m.name}(${m.variant})` : m.name));
   const lines: string[] = [];
-  lines.push(`scenario ${r.scenario} (seed ${r.seed})${opts.description ? `: ${opts.description}` : ""}`);
+  lines.push(`scenario ${printable(r.scenario)} (seed ${r.seed})${opts.description ? `: ${printable(opts.description)}` : ""}`);
   lines.push(
-    `kernel ${r.kernel.preset}, ${r.kernel.cpus} CPUs, HZ=${r.kernel.hz}, nohz_full=${r.kernel.nohz_full || "(none)"}, mechanisms: ${mech.length ? mech.join(", ") : "none"}`,
+    `kernel ${printable(r.kernel.preset)}, ${r.kernel.cpus} CPUs, HZ=${r.kernel.hz}, nohz_full=${r.kernel.nohz_full || "(none)"}, mechanisms: ${mech.length ? mech.join(", ") : "none"}`,
   );
   lines.push(`simulated ${human(r.simulated_ns)}, measured ${human(r.measured_ns)} (after warmup ${human(r.simulated_ns - r.measured_ns)}), ${r.events} events, digest ${r.digest}`);
   lines.push("");
@@ -193,7 +193,7 @@ export function formatReport(r: Report, opts: TableOptions = {}): string {
     `housekeeping: ${h.remote_ticks} remote ticks, ${h.lru_drains} lru_add_drain_all() calls, ${h.tlb_flushes} kernel TLB flushes, ${us(h.noise_ns)} us spent for isolated CPUs`,
   );
   const k = r.kthreads;
-  lines.push(`kthreads: ${k.total} (rcu callback ${k.rcu_callback}, rcu gp ${k.rcu_gp}, kworker ${k.kworker})`);
+  lines.push(`kthreads: ${k.total} (rcu callback ${k.rcu_callback}, rcu gp ${k.rcu_gp}, kworker ${k.kworker}, other ${k.other})`);
   const stats = Object.entries(r.mechanism_stats);
   if (stats.length === 0) lines.push("mechanism stats: none");
   for (const [name, s] of stats) {

@@ -75,3 +75,12 @@ export function cpuListShort(cpus: readonly number[]): string {
   }
   return plain;
 }
+
+// C0 controls, DEL, C1 controls, the line/paragraph separators and the bidi overrides.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** A user string (scenario name, description, ...) made inert on a terminal: control characters escaped (`\n`, `\u001b`). */
+export function printable(s: string): string {
+  return s.replace(CONTROL, (c) => (c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}

@@ -71,6 +71,16 @@ describe("parseKernelCmdline", () => {
     expect(boot.unknown).toEqual(["nohz_full", "isolcpus"]);
   });
 
+  it("passes malformed isolation words to init as 4.9 does (parameqn() is case-sensitive; spaces split words)", () => {
+    // init/main.c obsolete_checksetup() matches "nohz_full=" over its 10 characters only.
+    const spaced = parse("nohz_full = 1-7");
+    expect(spaced.nohzFull).toBeUndefined();
+    expect(spaced.unknown).toEqual(["nohz_full", "=", "1-7"]);
+    const upper = parse("NOHZ_FULL=1-7");
+    expect(upper.nohzFull).toBeUndefined();
+    expect(upper.unknown).toEqual(["NOHZ_FULL=1-7"]);
+  });
+
   it("reads an empty nohz_full= as the empty mask", () => {
     expect(parse("nohz_full=").nohzFull?.isEmpty()).toBe(true);
   });
