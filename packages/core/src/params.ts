@@ -124,7 +124,7 @@ export interface Params {
   rcuCallbackInvokeBoundNs: number;
   /** PREEMPT_RT lazy preemption (v6.13 "sched: Add Lazy preemption model"; in 6.12-rt): a CFS wakeup sets TIF_NEED_RESCHED_LAZY, no reschedule IPI. */
   preemptLazy: boolean;
-  /** rcutree.use_softirq (v5.2 "rcu: Allow to eliminate softirq processing from rcutree"; default !PREEMPT_RT since v5.13): false = RCU core work in rcuc/N kthreads. */
+  /** rcutree.use_softirq (v5.2 "rcu: Allow to eliminate softirq processing from rcutree"; default !PREEMPT_RT): false = RCU core work in rcuc/N kthreads. */
   rcuUseSoftirq: boolean;
   /** CONFIG_RCU_BOOST (`default y if PREEMPT_RT`): one rcub/N kthread per leaf rcu_node; rcuc/N run SCHED_FIFO (kthread_prio 1). */
   rcuBoost: boolean;
@@ -268,7 +268,7 @@ const docs: Record<keyof Params, string> = {
   preemptLazy:
     "PREEMPT_LAZY (v6.13 \"sched: Add Lazy preemption model\", in the 6.12 PREEMPT_RT build): a CFS task woken onto a CFS task's CPU sets TIF_NEED_RESCHED_LAZY and sends no reschedule IPI; the switch comes at the next return to user mode or the next tick (4.9/6.1/6.12: false)",
   rcuUseSoftirq:
-    "rcutree.use_softirq (v5.2 \"rcu: Allow to eliminate softirq processing from rcutree\"; default !PREEMPT_RT since v5.13 \"rcu: Use rcuc threads on PREEMPT_RT as we did\"): false = invoke_rcu_core() wakes the CPU's rcuc/N kthread (SCHED_FIFO with RCU_BOOST) instead of raising RCU_SOFTIRQ (6.12-rt: false)",
+    "rcutree.use_softirq (v5.2 \"rcu: Allow to eliminate softirq processing from rcutree\"; default off with PREEMPT_RT: 6.12 kernel/rcu/tree.c `use_softirq = !IS_ENABLED(CONFIG_PREEMPT_RT)`): false = invoke_rcu_core() wakes the CPU's rcuc/N kthread (SCHED_FIFO with RCU_BOOST) instead of raising RCU_SOFTIRQ (6.12-rt: false)",
   rcuBoost:
     "CONFIG_RCU_BOOST (kernel/rcu/Kconfig: `default y if PREEMPT_RT`; needs PREEMPT_RCU): an rcub/N priority-boost kthread per leaf rcu_node (rcu_spawn_one_boost_kthread()) (6.12-rt: true)",
 };
