@@ -193,6 +193,9 @@ export const paramLimits: Readonly<Record<keyof Params, Limit>> = {
   threadSizeBytes: int(4096, 65_536, "THREAD_SIZE: PAGE_SIZE << THREAD_SIZE_ORDER, 4 KiB (x86_32 4KSTACKS) to 64 KiB"),
   pti: bool("a kernel configuration switch (CONFIG_PAGE_TABLE_ISOLATION, v4.15+)"),
   rcuCallbackInvokeBoundNs: ns(10_000_000, 300 * SECOND, "a checker bound: at least a jiffy at HZ 100 (invocation takes a few jiffies), at most the longest RCU stall timeout"),
+  preemptLazy: bool("a kernel configuration switch (CONFIG_PREEMPT_LAZY / PREEMPT_RT, v6.13)"),
+  rcuUseSoftirq: bool("a kernel boot parameter (rcutree.use_softirq)"),
+  rcuBoost: bool("a kernel configuration switch (CONFIG_RCU_BOOST)"),
 };
 
 /** A time of ns in the largest scenario-file unit that divides it: `1000` → `1us`, `3600000000000` → `3600s`. */

@@ -122,6 +122,12 @@ export interface Params {
    * softirq or rcuo wakeup, within a few jiffies plus a CFS latency).
    */
   rcuCallbackInvokeBoundNs: number;
+  /** PREEMPT_RT lazy preemption (v6.13 "sched: Add Lazy preemption model"; in 6.12-rt): a CFS wakeup sets TIF_NEED_RESCHED_LAZY, no reschedule IPI. */
+  preemptLazy: boolean;
+  /** rcutree.use_softirq (v5.2 "rcu: Allow to eliminate softirq processing from rcutree"; default !PREEMPT_RT): false = RCU core work in rcuc/N kthreads. */
+  rcuUseSoftirq: boolean;
+  /** CONFIG_RCU_BOOST (`default y if PREEMPT_RT`): one rcub/N kthread per leaf rcu_node; rcuc/N run SCHED_FIFO (kthread_prio 1). */
+  rcuBoost: boolean;
 }
 
 /** Parameter metadata: default value, one-line documentation and valid range (from the limits table). */
@@ -198,6 +204,9 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   threadSizeBytes: 16384,
   pti: false,
   rcuCallbackInvokeBoundNs: 1_000_000_000,
+  preemptLazy: false,
+  rcuUseSoftirq: true,
+  rcuBoost: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -256,6 +265,12 @@ const docs: Record<keyof Params, string> = {
   pti: "page-table isolation (v4.15+): kernel entry switches to the kernel CR3 first; 4.9: none",
   rcuCallbackInvokeBoundNs:
     "rcu-callbacks-invoked: a callback not invoked this long after its grace period ended is lost, and at the end every callback queued this long before must have run, ns (checker bound: invocation takes a few jiffies plus a CFS latency; 1 s is far below the 21 s stall timeout)",
+  preemptLazy:
+    "PREEMPT_LAZY (v6.13 \"sched: Add Lazy preemption model\", in the 6.12 PREEMPT_RT build): a CFS task woken onto a CFS task's CPU sets TIF_NEED_RESCHED_LAZY and sends no reschedule IPI; the switch comes at the next return to user mode or the next tick (4.9/6.1/6.12: false)",
+  rcuUseSoftirq:
+    "rcutree.use_softirq (v5.2 \"rcu: Allow to eliminate softirq processing from rcutree\"; default off with PREEMPT_RT: 6.12 kernel/rcu/tree.c `use_softirq = !IS_ENABLED(CONFIG_PREEMPT_RT)`): false = invoke_rcu_core() wakes the CPU's rcuc/N kthread (SCHED_FIFO with RCU_BOOST) instead of raising RCU_SOFTIRQ (6.12-rt: false)",
+  rcuBoost:
+    "CONFIG_RCU_BOOST (kernel/rcu/Kconfig: `default y if PREEMPT_RT`; needs PREEMPT_RCU): an rcub/N priority-boost kthread per leaf rcu_node (rcu_spawn_one_boost_kthread()) (6.12-rt: true)",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */

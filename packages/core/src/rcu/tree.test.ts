@@ -5,6 +5,7 @@ import { CtState, CT_STATE_MASK } from "../machine/cpu.js";
 import { Src } from "../accounting/sources.js";
 import type { TraceSink } from "../trace.js";
 import { wheelExpiry } from "../time/timer.js";
+import { Policy } from "../sched/task.js";
 
 const S = 1_000_000_000;
 const MS = 1_000_000;
@@ -198,5 +199,94 @@ describe("RCU grace periods and offloaded callbacks (linux-4.9)", () => {
   it("gives the same digest for the same seed", () => {
     const spec = scenario([userLoop, { type: "syscall", cpus: "1-7", call: "call-rcu", every: 30 * MS, jitter: 5 * MS }], {}, S / 2);
     expect(simulate(spec).report.digest).toBe(simulate(spec).report.digest);
+  });
+});
+
+describe("PREEMPT_RT RCU kthreads (params.rcuUseSoftirq false: rcuc/N; params.rcuBoost: rcub/N)", () => {
+  const rcuc = { rcu_use_softirq: false };
+  const rt = { rcu_use_softirq: false, rcu_boost: true };
+
+  it("runs RCU core work in CPU 0's rcuc/0 kthread instead of RCU_SOFTIRQ: the same callbacks invoked, each kthread run one rcu count", () => {
+    const segs = new Map<string, number>();
+    const trace: TraceSink = {
+      slice: () => {},
+      instant: () => {},
+      flow: () => {},
+      segment: (cpu, seg) => {
+        const key = `${cpu}:${seg.name}`;
+        segs.set(key, (segs.get(key) ?? 0) + 1);
+      },
+    };
+    const work: WorkloadSpec[] = [{ type: "user-loop", cpus: "0-7" }, { type: "syscall", cpus: "0", call: "call-rcu", every: 100 * MS }];
+    const soft = simulate(scenario(work));
+    const { report, kernel: k } = simulate(scenario(work, { params: rcuc }), { trace });
+    expect(segs.get("0:softirq:RCU")).toBeUndefined();
+    const rcuc0 = k.rcu.rcucTasks[0]!;
+    expect(rcuc0.name).toBe("rcuc/0");
+    expect(rcuc0.wakeups).toBeGreaterThanOrEqual(18);
+    expect(segs.get("0:rcu_cpu_kthread:rcu_core")).toBe(rcuc0.wakeups);
+    // One count per wakeup of rcuc/0, under `rcu` (the contract's RCU core work), none under `kthread`.
+    expect(report.cpus[0]!.interruptions.rcu).toBe(rcuc0.wakeups);
+    expect(report.cpus[0]!.interruptions.kthread).toBe(soft.report.cpus[0]!.interruptions.kthread);
+    expect(k.rcu.stats.callbacksInvoked).toBe(soft.kernel.rcu.stats.callbacksInvoked);
+    expect(k.rcu.stats.callbacksInvoked).toBeGreaterThanOrEqual(19);
+    // Without RCU_BOOST the rcuc kthreads stay SCHED_OTHER.
+    expect(rcuc0.policy).toBe(Policy.other);
+    for (const c of report.cpus.slice(1)) expect(c.interruptions.rcu).toBe(0);
+    expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("wakes rcuc/3 on a nohz_full CPU where the softirq would run there (a grace period it holds past HZ jiffies, seen at its residual tick), counted under rcu, not kthread", () => {
+    const work: WorkloadSpec[] = [
+      userLoop,
+      { type: "kernel-loop", cpus: "3", at: 500 * MS, every: 10 * S, run: 3 * S },
+      { type: "syscall", cpus: "1", call: "call-rcu", at: 520 * MS, every: 10 * S },
+    ];
+    // No resched_cpu() while the loop runs (jiffies_till_sched_qs 5 s): the grace period waits for its end.
+    const slow = { rcu_jiffies_till_sched_qs_ns: 5 * S };
+    const soft = simulate(scenario(work, { params: slow }, 4 * S));
+    const { report, kernel: k } = simulate(scenario(work, { params: { ...rt, ...slow } }, 4 * S));
+    const softRcu = soft.report.cpus[3]!.interruptions.rcu;
+    expect(softRcu).toBeGreaterThan(0);
+    const rcuc3 = k.rcu.rcucTasks[3]!;
+    expect(rcuc3.cpu).toBe(3);
+    expect(rcuc3.policy).toBe(Policy.fifo);
+    expect(rcuc3.wakeups).toBe(softRcu);
+    expect(report.cpus[3]!.interruptions.rcu).toBe(softRcu);
+    expect(report.cpus[3]!.interruptions.kthread).toBe(soft.report.cpus[3]!.interruptions.kthread);
+    expect(k.rcu.stats.callbacksInvoked).toBe(1);
+    expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("creates rcuc/N on every CPU (role rcu_callback) and one rcub per leaf rcu_node (role rcu_gp); busy nohz_full CPUs never run them", () => {
+    const { report, kernel: k } = simulate(scenario([userLoop], { params: rt }, 100 * MS));
+    const base = simulate(scenario([userLoop], {}, 100 * MS)).report;
+    expect(k.rcu.rcucTasks.map((t) => t!.name)).toEqual(["rcuc/0", "rcuc/1", "rcuc/2", "rcuc/3", "rcuc/4", "rcuc/5", "rcuc/6", "rcuc/7"]);
+    expect(k.rcu.rcubTasks.map((t) => t.name)).toEqual(["rcub/0"]);
+    expect(k.rcu.rcubTasks[0]!.cpu).toBe(0);
+    expect(report.kthreads.rcu_callback).toBe(base.kthreads.rcu_callback + 8);
+    expect(report.kthreads.rcu_gp).toBe(base.kthreads.rcu_gp + 1);
+    expect(report.kthreads.total).toBe(base.kthreads.total + 9);
+    for (const c of report.cpus.slice(1)) {
+      expect(c.interruptions.rcu).toBe(0);
+      expect(c.interruptions.kthread).toBe(0);
+    }
+    for (const t of k.rcu.rcubTasks) expect(t.wakeups).toBe(0);
+  });
+
+  it("numbers rcub by rcu_node index: 40 CPUs have 3 leaves under a root, rcub/1-3, each on its leaf's first housekeeping CPU or a housekeeping one", () => {
+    const { kernel: k } = simulate({
+      ...scenario([{ type: "user-loop", cpus: "1-39" }], { cpus: 40, nohzFull: "1-15,17-39", params: rt }, 10 * MS),
+    });
+    expect(k.rcu.rcubTasks.map((t) => `${t.name}@${t.cpu}`)).toEqual(["rcub/1@0", "rcub/2@16", "rcub/3@0"]);
+    expect(k.rcu.rcucTasks).toHaveLength(40);
+  });
+
+  it("has no rcub without CONFIG_PREEMPT_RCU, and no rcuc with use_softirq", () => {
+    const noPreempt = simulate(scenario([userLoop], { params: { ...rt, preempt_rcu: false } }, 10 * MS)).kernel;
+    expect(noPreempt.rcu.rcubTasks).toEqual([]);
+    const boostOnly = simulate(scenario([userLoop], { params: { rcu_boost: true } }, 10 * MS)).kernel;
+    expect(boostOnly.rcu.rcucTasks.every((t) => t === null)).toBe(true);
+    expect(boostOnly.rcu.rcubTasks).toHaveLength(1);
   });
 });

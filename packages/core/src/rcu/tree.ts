@@ -11,6 +11,7 @@ import { CT_RCU_WATCHING, CT_STATE_MASK, Context, CtState, segmentOf } from "../
 import type { Cpu } from "../machine/cpu.js";
 import { Src } from "../accounting/sources.js";
 import type { Task } from "../sched/task.js";
+import { Policy } from "../sched/task.js";
 import { timerSetup } from "../time/timer.js";
 import type { TimerList } from "../time/timer.js";
 import { SOFTIRQ_RCU, TickDep } from "../time/tick-sched.js";
@@ -308,6 +309,14 @@ export class Rcu {
   private readonly gpFqsEnd: (() => void)[];
   /** Per flavour, the end of the GP kthread's rcu_gp_cleanup() work (made once). */
   private readonly gpCleanupEnd: (() => void)[];
+  /** Per CPU, its rcuc/N kthread (rdp->rcu_cpu_kthread_task; params.rcuUseSoftirq false), null until spawned. */
+  readonly rcucTasks: (Task | null)[];
+  /** The rcub/N priority-boost kthreads, one per leaf rcu_node (rnp->boost_kthread_task; params.rcuBoost). */
+  readonly rcubTasks: Task[] = [];
+  /** Per CPU, rdp->rcu_cpu_has_work. */
+  private readonly rcucHasWork: Uint8Array;
+  /** Per CPU, the end of its rcuc kthread's rcu_core() pass (made once). */
+  private readonly rcucCoreEnd: (() => void)[];
 
   constructor(private readonly k: Kernel) {
     this.flavours = rcuFlavours(k.params.preemptRcu);
@@ -356,8 +365,12 @@ export class Rcu {
     this.kickCpu = (rsp, rdp) => (k.params.tickDepRcu ? this.kickCpu61(rsp, rdp) : this.kickCpu49(rsp, rdp));
     this.nocb = new NocbOffload(k, this);
     this.checker = new RcuChecker(k, this);
+    this.rcucTasks = new Array<Task | null>(n).fill(null);
+    this.rcucHasWork = new Uint8Array(n);
+    this.rcucCoreEnd = Array.from({ length: n }, (_, cpu) => () => this.rcucCore(cpu));
 
-    k.irq.openSoftirq(SOFTIRQ_RCU, { name: "RCU", source: Src.rcu, costNs: k.params.rcuSoftirqNs, action: (cpu) => this.processCallbacks(cpu) });
+    // rcu_init(): open_softirq(RCU_SOFTIRQ, rcu_core_si) only if use_softirq.
+    if (k.params.rcuUseSoftirq) k.irq.openSoftirq(SOFTIRQ_RCU, { name: "RCU", source: Src.rcu, costNs: k.params.rcuSoftirqNs, action: (cpu) => this.processCallbacks(cpu) });
     k.hooks.boot.push(() => this.spawnKthreads());
     k.hooks.tick.push((cpu) => this.checkCallbacks(cpu));
     k.hooks.contextSwitch.push((cpu) => this.noteContextSwitch(cpu));
@@ -435,14 +448,108 @@ export class Rcu {
     t.segs.push(segmentOf(name, ns, Context.kernel, counted ? -1 : source, false, null, end, 0));
   }
 
-  /** rcu_spawn_gp_kthread() (early_initcall) then rcu_spawn_all_nocb_kthreads(). */
+  /**
+   * rcu_spawn_gp_kthread() (early_initcall), with rcu_spawn_one_boost_kthread() per leaf rcu_node
+   * under CONFIG_RCU_BOOST; rcu_spawn_core_kthreads() (rcuc/N, unless use_softirq); then
+   * rcu_spawn_all_nocb_kthreads().
+   */
   private spawnKthreads(): void {
     for (const rsp of this.states) {
       const t = this.k.sched.createTask({ name: rsp.flavour.name, cpu: this.gpCpu, user: false, role: "rcu_gp" });
       t.onIdle = () => this.gpKthreadStep(rsp, t);
       rsp.gpKthread = t;
     }
+    if (this.k.params.rcuBoost && this.k.params.preemptRcu) this.spawnBoostKthreads();
+    if (!this.k.params.rcuUseSoftirq) this.spawnCoreKthreads();
     this.nocb.spawn(this.nocbLayout(this.k, this.flavours, this.k.hk.rcuNocbs.toArray()));
+  }
+
+  /**
+   * rcu_spawn_one_boost_kthread() (kernel/rcu/tree_plugin.h, CONFIG_RCU_BOOST, preemptible RCU only)
+   * for each leaf rcu_node: `rcub/<rnp - rcu_get_root()>`, SCHED_FIFO kthread_prio, affined by
+   * rcutree_affinity_setting() to the leaf's CPUs that are housekeeping (HK_TYPE_RCU), else to every
+   * housekeeping CPU. Leaves hold RCU_FANOUT_LEAF (16) CPUs, interior nodes RCU_FANOUT (64) children
+   * (rcu_init_geometry()); one node is root and leaf at once. The model has no preempted readers to
+   * boost (no rcu_read_lock() sections), so rcub kthreads exist (report `kthreads.rcu_gp`: they serve
+   * grace periods) and sleep.
+   */
+  private spawnBoostKthreads(): void {
+    const k = this.k;
+    const leafFanout = 16;
+    const fanout = 64;
+    const leaves = Math.ceil(k.nrCpus / leafFanout);
+    let above = 0;
+    for (let level = leaves; level > 1; ) {
+      level = Math.ceil(level / fanout);
+      above += level;
+    }
+    for (let i = 0; i < leaves; i++) {
+      let cpu = -1;
+      for (let c = i * leafFanout; c < Math.min(k.nrCpus, (i + 1) * leafFanout); c++) {
+        if (k.hk.housekeeping.has(c)) {
+          cpu = c;
+          break;
+        }
+      }
+      const t = k.sched.createTask({ name: `rcub/${above + i}`, cpu: cpu < 0 ? this.gpCpu : cpu, user: false, role: "rcu_gp", policy: Policy.fifo, rtPriority: 1 });
+      this.rcubTasks.push(t);
+    }
+  }
+
+  /**
+   * rcu_spawn_core_kthreads() (kernel/rcu/tree.c, !use_softirq): smpboot per-CPU `rcuc/N`, bound to
+   * CPU N, isolated ones included; rcu_cpu_kthread_setup() makes it SCHED_FIFO kthread_prio (1)
+   * under CONFIG_RCU_BOOST, else it stays SCHED_OTHER. Report role `rcu_callback`: it is "the per-CPU
+   * kernel thread that invokes RCU callbacks" in place of RCU_SOFTIRQ (rcu_cpu_kthread()'s comment).
+   */
+  private spawnCoreKthreads(): void {
+    const k = this.k;
+    const fifo = k.params.rcuBoost;
+    for (let cpu = 0; cpu < k.nrCpus; cpu++) {
+      const t = k.sched.createTask({ name: `rcuc/${cpu}`, cpu, user: false, role: "rcu_callback", policy: fifo ? Policy.fifo : Policy.other, rtPriority: fifo ? 1 : 0 });
+      t.onIdle = () => this.rcucStep(cpu, t);
+      this.rcucTasks[cpu] = t;
+    }
+  }
+
+  /**
+   * invoke_rcu_core() (kernel/rcu/tree.c): raise RCU_SOFTIRQ, or without use_softirq
+   * invoke_rcu_core_kthread(): set rdp->rcu_cpu_has_work and wake this CPU's rcuc kthread.
+   */
+  private invokeRcuCore(cpu: number): void {
+    if (this.k.params.rcuUseSoftirq) {
+      this.k.irq.raiseSoftirq(cpu, SOFTIRQ_RCU);
+      return;
+    }
+    const t = this.rcucTasks[cpu];
+    this.rcucHasWork[cpu] = 1;
+    if (t) this.k.sched.wakeUp(t, cpu);
+  }
+
+  /**
+   * One pass of rcu_cpu_kthread() (kernel/rcu/tree.c), run whenever rcuc has nothing queued: take
+   * rcu_cpu_has_work and run rcu_core() (the work of RCU_SOFTIRQ, costed like it); no work left puts
+   * it to sleep (RCU_KTHREAD_WAITING). Each wakeup counts one `rcu` interruption of its CPU, as a
+   * softirq run would: the same RCU core work, in another context. The 10-pass spin limit and
+   * RCU_KTHREAD_YIELDING are not modelled.
+   */
+  private rcucStep(cpu: number, t: Task): void {
+    if (!this.rcucHasWork[cpu]) return;
+    this.rcucHasWork[cpu] = 0;
+    this.kthreadWork(t, "rcu_cpu_kthread:rcu_core", this.k.params.rcuSoftirqNs, Src.rcu, this.rcucCoreEnd[cpu]!);
+  }
+
+  /** rcu_core() in rcuc/N: as the softirq, but ready callbacks run in the kthread (rcu_do_batch()). */
+  private rcucCore(cpu: number): void {
+    const batch = this.rcuCore(cpu);
+    if (!batch) return;
+    const t = this.rcucTasks[cpu]!;
+    t.segs.push(segmentOf("rcu_do_batch", batch.length * this.k.params.rcuCallbackNs, Context.kernel, -1, false, null, () => this.invokeBatch(batch), 0));
+  }
+
+  /** Invokes a batch rcu_do_batch() took off a CPU's list, in order. */
+  private invokeBatch(cbs: RcuCallback[]): void {
+    for (const cb of cbs) this.invokeCallback(cb);
   }
 
   /**
@@ -598,7 +705,7 @@ export class Rcu {
     const tables = this.tables;
     // rdp->cpu_no_qs is flags[2 * cpu].
     for (let f = 0; f < tables.length; f++) if (userOrIdle || f !== this.schedIndex) tables[f]!.flags[2 * cpu] = 0;
-    if (this.rcuPending(cpu)) this.k.irq.raiseSoftirq(cpu, SOFTIRQ_RCU);
+    if (this.rcuPending(cpu)) this.invokeRcuCore(cpu);
   }
 
   /**
@@ -633,7 +740,17 @@ export class Rcu {
    * contract's "RCU softirq"); the callbacks it invokes are part of that run, not another count.
    */
   private processCallbacks(cpu: number): void {
-    const k = this.k;
+    const batch = this.rcuCore(cpu);
+    if (!batch) return;
+    const cbs = batch;
+    const end = (): void => {
+      for (const cb of cbs) this.invokeCallback(cb);
+    };
+    this.k.cpus[cpu]!.irqQueue.push(segmentOf("rcu_do_batch", cbs.length * this.k.params.rcuCallbackNs, Context.softirq, -1, false, null, end, 0));
+  }
+
+  /** rcu_core() (reduced): the work of {@link processCallbacks}; returns the callbacks ready to invoke, or null. */
+  private rcuCore(cpu: number): RcuCallback[] | null {
     const states = this.states, tables = this.tables;
     let batch: RcuCallback[] | null = null;
     for (let f = 0; f < states.length; f++) {
@@ -657,12 +774,7 @@ export class Rcu {
       }
       rdp.cbs.length = keep;
     }
-    if (!batch) return;
-    const cbs = batch;
-    const end = (): void => {
-      for (const cb of cbs) this.invokeCallback(cb);
-    };
-    k.cpus[cpu]!.irqQueue.push(segmentOf("rcu_do_batch", cbs.length * k.params.rcuCallbackNs, Context.softirq, -1, false, null, end, 0));
+    return batch;
   }
 
   /**

@@ -221,6 +221,8 @@ export class Scheduler {
   private readonly rtRuntime: Float64Array;
   private readonly kRtPeriod: number;
   private readonly kIdlePollExit: number;
+  /** Per CPU, TIF_NEED_RESCHED_LAZY of its current task (params.preemptLazy; cleared at every switch). */
+  private readonly reschedLazy: Uint8Array;
 
   constructor(private readonly k: Kernel) {
     this.rqs = Array.from({ length: k.nrCpus }, () => ({ tasks: UNUSED_RQ, rtTime: 0, rtThrottled: false, rtClock: 0 }));
@@ -229,6 +231,8 @@ export class Scheduler {
     this.kRtPeriod = k.engine.register("sched_rt_period_timer", () => this.rtPeriodTimer());
     // Registered only when used, so kernels without polling idle keep the same event kinds.
     this.kIdlePollExit = k.params.idlePoll ? k.engine.register("idle_poll_exit", (cpu) => this.idlePollExit(cpu)) : -1;
+    this.reschedLazy = new Uint8Array(k.nrCpus);
+    if (k.params.preemptLazy) k.hooks.exitToUserMode.push((cpu) => this.exitToUserLazy(cpu));
   }
 
   /** Scaled sysctl_sched_latency (SCHED_TUNABLESCALING_LOG). */
@@ -313,7 +317,10 @@ export class Scheduler {
     this.k.trace?.instant(from, `sched_wakeup: comm=${task.name} pid=${task.pid} target_cpu=${cpu}`, this.k.engine.now);
     for (const h of this.k.hooks.schedWakeup) h(task, from);
     this.updateTickDependency(cpu);
-    if (this.shouldPreempt(cpu, task)) this.reschedCurr(cpu, from);
+    if (this.shouldPreempt(cpu, task)) {
+      if (this.k.params.preemptLazy && !isRt(task) && this.k.cpus[cpu]!.curr !== null && !isRt(this.k.cpus[cpu]!.curr!)) this.reschedCurrLazy(cpu, from);
+      else this.reschedCurr(cpu, from);
+    }
     return true;
   }
 
@@ -337,6 +344,27 @@ export class Scheduler {
       if (this.idlePolling(cpu)) this.wakeIdleWithoutIpi(from, cpu);
       else this.k.irq.sendReschedule(from, cpu);
     } else if (!c.inIrq && !c.running) this.k.exec.dispatch(c);
+  }
+
+  /**
+   * resched_curr_lazy() (v6.13 kernel/sched/core.c, "sched: Add Lazy preemption model"; in the
+   * 6.12 PREEMPT_RT build; shared/kernel-model.md §11): check_preempt_wakeup_fair() of a CFS task
+   * over a CFS task only sets TIF_NEED_RESCHED_LAZY — __resched_curr() sends smp_send_reschedule()
+   * for TIF_NEED_RESCHED alone, so no reschedule IPI. The switch comes at the CPU's next return to
+   * user mode (EXIT_TO_USER_MODE_WORK includes _TIF_NEED_RESCHED_LAZY) or at its next tick, which
+   * promotes the bit (sched_tick()).
+   */
+  private reschedCurrLazy(cpu: number, from: number): void {
+    if (this.k.cpus[cpu]!.needResched || this.reschedLazy[cpu]) return;
+    this.reschedLazy[cpu] = 1;
+    this.k.trace?.instant(from, `sched_resched_lazy: cpu=${cpu}`, this.k.engine.now);
+  }
+
+  /** exit_to_user_mode_loop() (kernel/entry/common.c, v6.13): _TIF_NEED_RESCHED_LAZY makes the return to user call schedule(). */
+  private exitToUserLazy(cpu: number): void {
+    if (!this.reschedLazy[cpu]) return;
+    this.reschedLazy[cpu] = 0;
+    this.k.cpus[cpu]!.needResched = true;
   }
 
   /** wake_up_idle_cpu(): an idle CPU re-evaluates its next event (a reschedule IPI unless it polls). */
@@ -429,6 +457,7 @@ export class Scheduler {
     const k = this.k;
     const c = k.cpus[cpu]!;
     c.needResched = false;
+    this.reschedLazy[cpu] = 0;
     this.updateCurr(cpu);
     const prev = c.curr;
     const next = this.pickNext(cpu);
@@ -494,6 +523,8 @@ export class Scheduler {
     const c = this.k.cpus[cpu]!;
     const t = c.curr;
     if (!t) return;
+    // sched_tick() (v6.13): a pending TIF_NEED_RESCHED_LAZY becomes TIF_NEED_RESCHED at the CPU's own tick.
+    if (from === cpu && this.reschedLazy[cpu]) this.reschedCurr(cpu, cpu);
     this.updateCurr(cpu);
     const rq = this.rqs[cpu]!;
     if (isRt(t)) {
