@@ -122,6 +122,29 @@ export interface Params {
    * softirq or rcuo wakeup, within a few jiffies plus a CFS latency).
    */
   rcuCallbackInvokeBoundNs: number;
+  /**
+   * CONFIG_RCU_LAZY (v6.2 "rcu: Make call_rcu() lazy to save power"; on in Debian's 6.12): call_rcu()
+   * on an offloaded CPU queues to the rdp's bypass list as a lazy callback and, instead of waking
+   * the GP kthread, arms its `nocb_timer` for jiffies_lazy_flush (rcu_nocb_try_bypass(),
+   * wake_nocb_gp_defer(RCU_NOCB_WAKE_LAZY) in kernel/rcu/tree_nocb.h). 4.9/6.1: false.
+   */
+  rcuLazy: boolean;
+  /** jiffies_lazy_flush (LAZY_FLUSH_JIFFIES = 10 * HZ, kernel/rcu/tree_nocb.h): longest a lazy bypass list waits before it is flushed, ns (used only with rcuLazy). */
+  rcuLazyFlushNs: number;
+  /**
+   * The expedited-GP kthread workers (v6.0 "rcu: Move expedited grace period (GP) work to RT
+   * kthread_worker"; one per leaf rcu_node from v6.9 "rcu/exp: Make parallel exp gp kworker per rcu
+   * node"; 6.12 tree.c rcu_start_exp_gp_kworker(), rcu_spawn_exp_par_gp_kworker()):
+   * `rcu_exp_gp_kthread_worker` and `rcu_exp_par_gp_kthread_worker/N` (N: the leaf's index in the
+   * rcu_node array). 4.9 runs expedited GPs in the caller and workqueues: false.
+   */
+  rcuExpKthreadWorkers: boolean;
+  /**
+   * The tasks-RCU kthreads (kernel/rcu/tasks.h rcu_spawn_tasks_kthread_generic(): `rcu_tasks_kthread`,
+   * `rcu_tasks_rude_kthread`, `rcu_tasks_trace_kthread`; v5.8 "rcu-tasks: Add an RCU Tasks Trace
+   * to simplify protection of tracing hooks" completes the three). 4.9: false.
+   */
+  rcuTasksKthreads: boolean;
 }
 
 /** Parameter metadata: default value, one-line documentation and valid range (from the limits table). */
@@ -198,6 +221,10 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   threadSizeBytes: 16384,
   pti: false,
   rcuCallbackInvokeBoundNs: 1_000_000_000,
+  rcuLazy: false,
+  rcuLazyFlushNs: 10_000_000_000,
+  rcuExpKthreadWorkers: false,
+  rcuTasksKthreads: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -256,6 +283,10 @@ const docs: Record<keyof Params, string> = {
   pti: "page-table isolation (v4.15+): kernel entry switches to the kernel CR3 first; 4.9: none",
   rcuCallbackInvokeBoundNs:
     "rcu-callbacks-invoked: a callback not invoked this long after its grace period ended is lost, and at the end every callback queued this long before must have run, ns (checker bound: invocation takes a few jiffies plus a CFS latency; 1 s is far below the 21 s stall timeout)",
+  rcuLazy: "CONFIG_RCU_LAZY (v6.2 \"rcu: Make call_rcu() lazy to save power\"): call_rcu() on an offloaded CPU is batched in a lazy bypass list flushed after rcu_lazy_flush_ns, no rcuo/rcuog wakeup per call (4.9/6.1: false; 6.12: true)",
+  rcuLazyFlushNs: "jiffies_lazy_flush (LAZY_FLUSH_JIFFIES = 10 s): longest a lazy bypass list waits before its grace period is requested, ns (only with rcu_lazy)",
+  rcuExpKthreadWorkers: "expedited RCU kthread workers rcu_exp_gp_kthread_worker and rcu_exp_par_gp_kthread_worker/N per leaf rcu_node exist (6.12 tree.c; 4.9/6.1: false)",
+  rcuTasksKthreads: "tasks-RCU kthreads rcu_tasks_kthread, rcu_tasks_rude_kthread, rcu_tasks_trace_kthread exist (kernel/rcu/tasks.h, v5.8+; 4.9: false)",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */
