@@ -136,7 +136,9 @@ export interface Params {
    * kthread_worker"; one per leaf rcu_node from v6.9 "rcu/exp: Make parallel exp gp kworker per rcu
    * node"; 6.12 tree.c rcu_start_exp_gp_kworker(), rcu_spawn_exp_par_gp_kworker()):
    * `rcu_exp_gp_kthread_worker` and `rcu_exp_par_gp_kthread_worker/N` (N: the leaf's index in the
-   * rcu_node array). 4.9 runs expedited GPs in the caller and workqueues: false.
+   * rcu_node array), unconditionally in 6.12. 4.9 runs expedited GPs in the caller and workqueues,
+   * and 6.1 spawns its two workers only under CONFIG_RCU_EXP_KTHREAD (RCU_BOOST && RCU_EXPERT, off
+   * in Debian's generic 6.1): false.
    */
   rcuExpKthreadWorkers: boolean;
   /**
@@ -285,7 +287,7 @@ const docs: Record<keyof Params, string> = {
     "rcu-callbacks-invoked: a callback not invoked this long after its grace period ended is lost, and at the end every callback queued this long before must have run, ns (checker bound: invocation takes a few jiffies plus a CFS latency; 1 s is far below the 21 s stall timeout)",
   rcuLazy: "CONFIG_RCU_LAZY (v6.2 \"rcu: Make call_rcu() lazy to save power\"): call_rcu() on an offloaded CPU is batched in a lazy bypass list flushed after rcu_lazy_flush_ns, no rcuo/rcuog wakeup per call (4.9/6.1: false; 6.12: true)",
   rcuLazyFlushNs: "jiffies_lazy_flush (LAZY_FLUSH_JIFFIES = 10 s): longest a lazy bypass list waits before its grace period is requested, ns (only with rcu_lazy)",
-  rcuExpKthreadWorkers: "expedited RCU kthread workers rcu_exp_gp_kthread_worker and rcu_exp_par_gp_kthread_worker/N per leaf rcu_node exist (6.12 tree.c; 4.9/6.1: false)",
+  rcuExpKthreadWorkers: "expedited RCU kthread workers rcu_exp_gp_kthread_worker and rcu_exp_par_gp_kthread_worker/N per leaf rcu_node exist (6.12 tree.c, v6.9 per node; 4.9 and Debian 6.1 without CONFIG_RCU_EXP_KTHREAD: false)",
   rcuTasksKthreads: "tasks-RCU kthreads rcu_tasks_kthread, rcu_tasks_rude_kthread, rcu_tasks_trace_kthread exist (kernel/rcu/tasks.h, v5.8+; 4.9: false)",
 };
 
