@@ -28,7 +28,7 @@ describe("expedited and tasks-RCU kthreads (6.12 tree.c rcu_start_exp_gp_kworker
     const base = simulate(spec(4, {}));
     const r = simulate(spec(4, { rcu_exp_kthread_workers: true, rcu_tasks_kthreads: true }));
     const added = names(r).filter((n) => !names(base).includes(n));
-    expect(added).toEqual(["rcu_exp_gp_kthread_worker", "rcu_exp_par_gp_kthread_worker/0", "rcu_tasks_kthread", "rcu_tasks_rude_kthread", "rcu_tasks_trace_kthread"]);
+    expect(added).toEqual(["rcu_exp_par_gp_kthread_worker/0", "rcu_exp_gp_kthread_worker", "rcu_tasks_kthread", "rcu_tasks_rude_kthread", "rcu_tasks_trace_kthread"]);
     expect(r.report.kthreads.other - base.report.kthreads.other).toBe(5);
     expect(r.report.kthreads.total - base.report.kthreads.total).toBe(5);
     const k = r.report.kthreads;
@@ -43,6 +43,6 @@ describe("expedited and tasks-RCU kthreads (6.12 tree.c rcu_start_exp_gp_kworker
 
   it("has one rcu_exp_par_gp_kthread_worker per leaf rcu_node", () => {
     const r = simulate(spec(40, { rcu_exp_kthread_workers: true }));
-    expect(names(r).filter((n) => n.startsWith("rcu_exp"))).toEqual(["rcu_exp_gp_kthread_worker", "rcu_exp_par_gp_kthread_worker/1", "rcu_exp_par_gp_kthread_worker/2", "rcu_exp_par_gp_kthread_worker/3"]);
+    expect(names(r).filter((n) => n.startsWith("rcu_exp"))).toEqual(["rcu_exp_par_gp_kthread_worker/1", "rcu_exp_gp_kthread_worker", "rcu_exp_par_gp_kthread_worker/2", "rcu_exp_par_gp_kthread_worker/3"]);
   });
 });

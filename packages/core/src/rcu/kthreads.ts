@@ -25,7 +25,7 @@ export function rcuLeafNodeIndexes(nrCpus: number): number[] {
 /**
  * Spawns, as the params ask, `rcu_exp_gp_kthread_worker` (rcu_start_exp_gp_kworker()) and one
  * `rcu_exp_par_gp_kthread_worker/N` per leaf rcu_node (rcu_spawn_exp_par_gp_kworker(), named by
- * the leaf's index), then `rcu_tasks_kthread`, `rcu_tasks_rude_kthread`, `rcu_tasks_trace_kthread`
+ * the leaf's index; the boot CPU's first), then `rcu_tasks_kthread`, `rcu_tasks_rude_kthread`, `rcu_tasks_trace_kthread`
  * (rcu_spawn_tasks_kthread_generic(): "%s_kthread" of each flavour's kname). Unbound kthreads,
  * affined to housekeeping CPUs (HK_TYPE_KTHREAD); placed on the first.
  */
@@ -35,8 +35,12 @@ export function spawnExpAndTasksKthreads(k: Kernel): void {
   const cpu = k.hk.housekeeping.isEmpty() ? k.bootCpu : k.hk.housekeeping.first();
   const names: string[] = [];
   if (p.rcuExpKthreadWorkers) {
-    names.push("rcu_exp_gp_kthread_worker");
-    for (const i of rcuLeafNodeIndexes(k.nrCpus)) names.push(`rcu_exp_par_gp_kthread_worker/${i}`);
+    // rcu_spawn_gp_kthread(): the boot CPU's leaf worker, then the expedited GP worker; the other
+    // leaves' as their CPUs come online (rcutree_online_cpu() → rcu_spawn_rnp_kthreads()).
+    const leaves = rcuLeafNodeIndexes(k.nrCpus);
+    const bootLeaf = leaves[Math.floor(k.bootCpu / RCU_FANOUT_LEAF)]!;
+    names.push(`rcu_exp_par_gp_kthread_worker/${bootLeaf}`, "rcu_exp_gp_kthread_worker");
+    for (const i of leaves) if (i !== bootLeaf) names.push(`rcu_exp_par_gp_kthread_worker/${i}`);
   }
   if (p.rcuTasksKthreads) names.push("rcu_tasks_kthread", "rcu_tasks_rude_kthread", "rcu_tasks_trace_kthread");
   for (const name of names) k.sched.createTask({ name, cpu, user: false, role: "other" });
