@@ -196,6 +196,10 @@ export const paramLimits: Readonly<Record<keyof Params, Limit>> = {
   preemptLazy: bool("a kernel configuration switch (CONFIG_PREEMPT_LAZY / PREEMPT_RT, v6.13)"),
   rcuUseSoftirq: bool("a kernel boot parameter (rcutree.use_softirq)"),
   rcuBoost: bool("a kernel configuration switch (CONFIG_RCU_BOOST)"),
+  rcuLazy: bool("a kernel configuration switch (CONFIG_RCU_LAZY, v6.2+)"),
+  rcuLazyFlushNs: ns(10_000_000, 300 * SECOND, "jiffies_lazy_flush: at least a jiffy at HZ 100, at most the longest RCU stall timeout (rcu_set_jiffies_lazy_flush() takes any jiffies)"),
+  rcuExpKthreadWorkers: bool("a kernel version difference"),
+  rcuTasksKthreads: bool("a kernel version difference"),
 };
 
 /** A time of ns in the largest scenario-file unit that divides it: `1000` → `1us`, `3600000000000` → `3600s`. */

@@ -128,6 +128,31 @@ export interface Params {
   rcuUseSoftirq: boolean;
   /** CONFIG_RCU_BOOST (`default y if PREEMPT_RT`): one rcub/N kthread per leaf rcu_node; rcuc/N run SCHED_FIFO (kthread_prio 1). */
   rcuBoost: boolean;
+  /**
+   * CONFIG_RCU_LAZY (v6.2 "rcu: Make call_rcu() lazy to save power"; on in Debian's 6.12): call_rcu()
+   * on an offloaded CPU queues to the rdp's bypass list as a lazy callback and, instead of waking
+   * the GP kthread, arms its `nocb_timer` for jiffies_lazy_flush (rcu_nocb_try_bypass(),
+   * wake_nocb_gp_defer(RCU_NOCB_WAKE_LAZY) in kernel/rcu/tree_nocb.h). 4.9/6.1: false.
+   */
+  rcuLazy: boolean;
+  /** jiffies_lazy_flush (LAZY_FLUSH_JIFFIES = 10 * HZ, kernel/rcu/tree_nocb.h): longest a lazy bypass list waits before it is flushed, ns (used only with rcuLazy). */
+  rcuLazyFlushNs: number;
+  /**
+   * The expedited-GP kthread workers (v6.0 "rcu: Move expedited grace period (GP) work to RT
+   * kthread_worker"; one per leaf rcu_node from v6.9 "rcu/exp: Make parallel exp gp kworker per rcu
+   * node"; 6.12 tree.c rcu_start_exp_gp_kworker(), rcu_spawn_exp_par_gp_kworker()):
+   * `rcu_exp_gp_kthread_worker` and `rcu_exp_par_gp_kthread_worker/N` (N: the leaf's index in the
+   * rcu_node array), unconditionally in 6.12. 4.9 runs expedited GPs in the caller and workqueues,
+   * and 6.1 spawns its two workers only under CONFIG_RCU_EXP_KTHREAD (RCU_BOOST && RCU_EXPERT, off
+   * in Debian's generic 6.1): false.
+   */
+  rcuExpKthreadWorkers: boolean;
+  /**
+   * The tasks-RCU kthreads (kernel/rcu/tasks.h rcu_spawn_tasks_kthread_generic(): `rcu_tasks_kthread`,
+   * `rcu_tasks_rude_kthread`, `rcu_tasks_trace_kthread`; v5.8 "rcu-tasks: Add an RCU Tasks Trace
+   * to simplify protection of tracing hooks" completes the three). 4.9: false.
+   */
+  rcuTasksKthreads: boolean;
 }
 
 /** Parameter metadata: default value, one-line documentation and valid range (from the limits table). */
@@ -207,6 +232,10 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   preemptLazy: false,
   rcuUseSoftirq: true,
   rcuBoost: false,
+  rcuLazy: false,
+  rcuLazyFlushNs: 10_000_000_000,
+  rcuExpKthreadWorkers: false,
+  rcuTasksKthreads: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -271,6 +300,10 @@ const docs: Record<keyof Params, string> = {
     "rcutree.use_softirq (v5.2 \"rcu: Allow to eliminate softirq processing from rcutree\"; default off with PREEMPT_RT: 6.12 kernel/rcu/tree.c `use_softirq = !IS_ENABLED(CONFIG_PREEMPT_RT)`): false = invoke_rcu_core() wakes the CPU's rcuc/N kthread (SCHED_FIFO with RCU_BOOST) instead of raising RCU_SOFTIRQ (6.12-rt: false)",
   rcuBoost:
     "CONFIG_RCU_BOOST (kernel/rcu/Kconfig: `default y if PREEMPT_RT`; needs PREEMPT_RCU): an rcub/N priority-boost kthread per leaf rcu_node (rcu_spawn_one_boost_kthread()) (6.12-rt: true)",
+  rcuLazy: "CONFIG_RCU_LAZY (v6.2 \"rcu: Make call_rcu() lazy to save power\"): call_rcu() on an offloaded CPU is batched in a lazy bypass list flushed after rcu_lazy_flush_ns, no rcuo/rcuog wakeup per call (4.9/6.1: false; 6.12: true)",
+  rcuLazyFlushNs: "jiffies_lazy_flush (LAZY_FLUSH_JIFFIES = 10 s): longest a lazy bypass list waits before its grace period is requested, ns (only with rcu_lazy)",
+  rcuExpKthreadWorkers: "expedited RCU kthread workers rcu_exp_gp_kthread_worker and rcu_exp_par_gp_kthread_worker/N per leaf rcu_node exist (6.12 tree.c, v6.9 per node; 4.9 and Debian 6.1 without CONFIG_RCU_EXP_KTHREAD: false)",
+  rcuTasksKthreads: "tasks-RCU kthreads rcu_tasks_kthread, rcu_tasks_rude_kthread, rcu_tasks_trace_kthread exist (kernel/rcu/tasks.h, v5.8+; 4.9: false)",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */

@@ -199,3 +199,25 @@ describe("rcu-nocb-merge options are typed", () => {
     expect(rcuNocbMerge().options).toBe(rcuNocbMergeOptionLimits);
   });
 });
+
+describe("gp-groups with rcu_lazy (CONFIG_RCU_LAZY, v6.2): rare call_rcu() no longer wakes rcuog each time", () => {
+  it("one call_rcu() a second on CPU 3 for 25 s: rcuog/rcuop wakeups and grace periods fall to the two lazy flushes, callbacks still run", () => {
+    const spec = (lazy: boolean): ScenarioSpec => ({
+      ...scenario(4, "1-3", "3", 25_000 * MS, 1000 * MS),
+      kernel: { preset: "linux-4.9", cpus: 4, hz: 250, nohzFull: "1-3", params: { rcu_lazy: lazy } },
+    });
+    const groups = () => [rcuNocbMerge({ variant: "gp-groups", allCpus: true })];
+    const eager = run(spec(false), groups());
+    const lazy = run(spec(true), groups());
+    expect(eager.fig.grace_periods).toBe(24);
+    expect(lazy.fig.grace_periods).toBe(2);
+    expect(eager.fig.nocb_kthread_wakeups).toBe(72);
+    expect(lazy.fig.nocb_kthread_wakeups).toBe(6);
+    expect(lazy.fig.callbacks_invoked).toBe(22);
+    // the lazy window: callbacks wait up to jiffies_lazy_flush (10 s) for their grace period
+    expect(lazy.fig.callback_latency_max_ns).toBeGreaterThan(10_000 * MS);
+    expect(lazy.report.cpus[0]!.interruptions.rcu).toBe(4);
+    expect(eager.report.cpus[0]!.interruptions.rcu).toBe(48);
+    expect(lazy.report.invariants.violations).toEqual([]);
+  });
+});

@@ -152,3 +152,68 @@ describe("vmstat-quiesce option limits", () => {
     expect(vmstatQuiesce().options).toBe(vmstatQuiesceOptionLimits);
   });
 });
+
+describe("shepherd-skip as 6.12 has it built in (issue 19 item 3): the drain cascade without vmstat_update", () => {
+  /**
+   * 4 CPUs, HZ 250, nohz_full=1-3, a busy task on each, a 32 KiB file write every 3 s on CPU 3 and
+   * lru_add_drain_all() from CPU 0 every 500 ms, with the 6.x switches this branch has (RCU_LAZY,
+   * the expedited and tasks-RCU kthreads, TICK_DEP_BIT_RCU, ONESHOT_STOPPED, folio batches of 31,
+   * ...). The residual 1 Hz tick of 4.9 (MAX_DEFERMENT) stays: remote-stats is not composed here.
+   */
+  const modern: ScenarioSpec = {
+    name: "drain-cascade-6.12",
+    seed: 1,
+    duration: 20 * S,
+    warmup: 0,
+    kernel: {
+      preset: "linux-4.9",
+      cpus: 4,
+      hz: 250,
+      nohzFull: "1-3",
+      params: {
+        tick_dep_rcu: true,
+        clockevent_oneshot_stopped: true,
+        vmstat_quiet_at_tick_stop: true,
+        vmstat_need_update_nodes: true,
+        pagevec_size: 31,
+        lru_drain_gen: true,
+        mlock_drains_all: false,
+        mlock_batch: true,
+        rcu_lazy: true,
+        rcu_exp_kthread_workers: true,
+        rcu_tasks_kthreads: true,
+      },
+    },
+    workload: [
+      { type: "user-loop", cpus: "1-3" },
+      { type: "syscall", cpus: "3", call: "file-write", pages: 8, every: 3 * S, at: S },
+      { type: "lru-drain-all", cpus: "0", every: 500 * MS },
+    ],
+  };
+  const writes = 7; // at 1, 4, ..., 19 s
+
+  it("without the skip, vmstat_update rides the restarted tick: more kworker runs and tick restarts than writes", () => {
+    const c3 = simulate(modern).report.cpus[3]!;
+    expect(c3.interruptions.kworker_lru_drain).toBe(writes);
+    expect(c3.interruptions.kworker_vmstat).toBeGreaterThan(0);
+    expect(c3.tick.restarts).toBeGreaterThan(writes);
+  });
+
+  it("with it, each write costs CPU 3 exactly the cascade: one resched IPI, one kick, one tick restart kept by SCHED, one drain kworker; CPUs 1-2 nothing", () => {
+    const { report } = simulate(modern, { mechanisms: [vmstatQuiesce({ variant: "shepherd-skip" })] });
+    const c3 = report.cpus[3]!;
+    expect(c3.interruptions.kworker_vmstat).toBe(0);
+    expect(c3.interruptions.kworker_lru_drain).toBe(writes);
+    expect(c3.interruptions.ipi_resched).toBe(writes);
+    expect(c3.interruptions.ipi_irq_work).toBe(writes);
+    expect(c3.tick.restarts).toBe(writes);
+    expect(c3.tick.kept_by.SCHED).toBe(writes);
+    for (const c of report.cpus.slice(1, 3)) {
+      const { tick, ...rest } = c.interruptions;
+      expect(Object.values(rest).every((n) => n === 0)).toBe(true);
+      expect(c.tick.restarts).toBe(0);
+      expect(tick).toBe(c.tick.kept_by.MAX_DEFERMENT + 1);
+    }
+    expect(report.invariants.violations).toEqual([]);
+  });
+});

@@ -37,6 +37,21 @@ describe("RCU invariants catch a broken subsystem", () => {
     expect(v).toContain("rcu-callbacks-invoked");
   });
 
+  it("rcu-callbacks-invoked: a lazy callback is allowed its flush window, but one dropped is still caught after it", () => {
+    // rcu_lazy with a 200 ms flush window: the allowance is 2 × (225 ms + 2 jiffies) = 454 ms.
+    const s = { ...spec([callRcu], { rcu_lazy: true, rcu_lazy_flush_ns: 200 * MS }), duration: 3 * S };
+    expect(simulate(s).report.invariants.violations).toEqual([]);
+    const drop = broken("drop-lazy", (k) => {
+      const invoke = k.rcu.invokeCallback.bind(k.rcu);
+      k.rcu.invokeCallback = (cb) => {
+        if (!(cb.lazy && cb.id === 5)) invoke(cb);
+      };
+    });
+    const v = simulate(s, { mechanisms: [drop] }).report.invariants.violations.filter((x) => x.invariant === "rcu-callbacks-invoked");
+    expect(v).toHaveLength(1);
+    expect(v[0]!.detail).toMatch(/callback 5 .* not invoked \d+ ns past its deadline \(lazy: the later of its grace period's end and 454000000 ns after call_rcu\(\), plus the bound\)/);
+  });
+
   it("rcu-callbacks-invoked: dropping every 10th callback shows in a 3 s run, each lost one counted, the first listed with CPU and time", () => {
     const s = { ...spec([callRcu]), duration: 3 * S };
     expect(simulate(s).report.invariants.violations).toEqual([]);

@@ -7,7 +7,10 @@
  *   after its call_rcu() ended and during which every CPU was seen passing a quiescent state, and
  *   no later than params.rcuCallbackInvokeBoundNs after that grace period ended (every late one
  *   counts; the first {@link MAX_LOST_LISTED} are listed, then a total); at the end, every callback
- *   queued more than that bound before the end must have run;
+ *   queued more than that bound before the end must have run. A lazy callback (CONFIG_RCU_LAZY) has
+ *   no grace period asked for it until its bypass list is flushed, up to {@link lazyAllowanceNs}
+ *   after call_rcu(): its deadline is the later of the covering grace period's end and that
+ *   allowance, plus the bound (see docs/model.md, "RCU on 6.12");
  * - `rcu-forced-tick`: a nohz_full CPU looping in the kernel that holds up a grace period is forced
  *   (4.9: resched_cpu() makes it context-switch; 6.1: TICK_DEP_BIT_RCU) by jiffies_till_sched_qs plus
  *   one FQS interval.
@@ -59,7 +62,7 @@ export class RcuChecker {
   private readonly lost = new Set<number>();
   /** Callbacks not invoked in time, all counted. */
   lostTotal = 0;
-  /** Per flavour, its callbacks in call order, with invocation deadlines. */
+  /** Per flavour f, its non-lazy callbacks in call order at f and its lazy ones at nf + f, with invocation deadlines (each list's deadlines follow its call order). */
   private readonly queues: CallbackQueue[];
   private readonly cs: Float64Array;
   private readonly lastCsAt: Float64Array;
@@ -89,7 +92,7 @@ export class RcuChecker {
       lastFullGp: 0,
       lastBogus: "",
     }));
-    this.queues = rcu.flavours.map(() => ({ cbs: [], deadline: [], head: 0, covered: 0 }));
+    this.queues = [...rcu.flavours, ...rcu.flavours].map(() => ({ cbs: [], deadline: [], head: 0, covered: 0 }));
     k.invariants.check("rcu-gp-progress");
     k.invariants.check("rcu-callbacks-invoked");
     k.invariants.check("rcu-forced-tick");
@@ -162,7 +165,7 @@ export class RcuChecker {
   /** call_rcu() queued `cb`. */
   queued(cb: RcuCallback): void {
     this.waiting.set(cb.id, cb);
-    const q = this.queues[cb.flavour]!;
+    const q = this.queues[cb.lazy ? this.rcu.flavours.length + cb.flavour : cb.flavour]!;
     q.cbs.push(cb);
     q.deadline.push(-1);
   }
@@ -170,11 +173,33 @@ export class RcuChecker {
   /** Grace period `rsp.completed` ended: the callbacks it covers (queued before it started) must run within the bound. */
   private coverCallbacks(rsp: RcuState): void {
     const q = this.queues[rsp.flavour.index]!;
-    const due = this.k.engine.now + this.k.params.rcuCallbackInvokeBoundNs;
+    const bound = this.k.params.rcuCallbackInvokeBoundNs;
+    const due = this.k.engine.now + bound;
     const cbs = q.cbs, deadline = q.deadline;
     let i = q.covered;
     while (i < cbs.length && cbs[i]!.gpnumAtQueue + 1 <= rsp.completed) deadline[i++] = due;
     q.covered = i;
+    const lq = this.queues[this.rcu.flavours.length + rsp.flavour.index]!;
+    if (lq.covered === lq.cbs.length) return;
+    const allowance = this.lazyAllowanceNs() + bound;
+    const lcbs = lq.cbs, ldeadline = lq.deadline;
+    let l = lq.covered;
+    while (l < lcbs.length && lcbs[l]!.gpnumAtQueue + 1 <= rsp.completed) {
+      ldeadline[l] = Math.max(due, lcbs[l]!.queuedAt + allowance);
+      l++;
+    }
+    lq.covered = l;
+  }
+
+  /**
+   * Longest a lazy callback may wait before its grace period is asked for: its bypass list is
+   * flushed by the GP kthread's nocb_timer (jiffies_lazy_flush ahead, late by up to its timer-wheel
+   * level's granularity, at most an eighth, and by the strict time_after() a jiffy) or, when that
+   * pass finds the list younger than jiffies_lazy_flush, by the timer it re-arms: twice that, ns.
+   */
+  private lazyAllowanceNs(): number {
+    const k = this.k;
+    return 2 * (Math.ceil((k.params.rcuLazyFlushNs * 9) / 8) + 2 * k.tickPeriod);
   }
 
   /**
@@ -193,7 +218,12 @@ export class RcuChecker {
         const cb = cbs[h]!;
         if (this.waiting.has(cb.id)) {
           if (deadline[h]! >= now) break;
-          this.declareLost(cb, `${now - deadline[h]! + this.k.params.rcuCallbackInvokeBoundNs} ns after its grace period ended`);
+          this.declareLost(
+            cb,
+            cb.lazy
+              ? `${now - deadline[h]!} ns past its deadline (lazy: the later of its grace period's end and ${this.lazyAllowanceNs()} ns after call_rcu(), plus the bound)`
+              : `${now - deadline[h]! + this.k.params.rcuCallbackInvokeBoundNs} ns after its grace period ended`,
+          );
         }
         h++;
       }
@@ -318,8 +348,9 @@ export class RcuChecker {
     this.checkDeadlines();
     const now = this.k.engine.now;
     const bound = this.k.params.rcuCallbackInvokeBoundNs;
+    const lazyBound = bound + this.lazyAllowanceNs();
     for (const cb of [...this.waiting.values()]) {
-      if (now - cb.queuedAt > bound) this.declareLost(cb, `by the end of the run, ${now - cb.queuedAt} ns after call_rcu()`);
+      if (now - cb.queuedAt > (cb.lazy ? lazyBound : bound)) this.declareLost(cb, `by the end of the run, ${now - cb.queuedAt} ns after call_rcu()`);
     }
     if (this.lostTotal > MAX_LOST_LISTED) {
       this.k.invariants.violate("rcu-callbacks-invoked", -1, `${this.lostTotal} callbacks in total were not invoked in time (the first ${MAX_LOST_LISTED} are listed)`);

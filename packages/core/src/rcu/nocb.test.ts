@@ -73,3 +73,71 @@ describe("rcuo kthreads (CONFIG_RCU_NOCB_CPU, 4.9 tree_plugin.h)", () => {
     expect(() => buildKernel(spec(8, "1-7"), { mechanisms: [withLayout(broken)] })).toThrow(/no grace-period kthread/);
   });
 });
+
+describe("CONFIG_RCU_LAZY (6.12 tree_nocb.h: rcu_nocb_try_bypass(), LAZY_FLUSH_JIFFIES)", () => {
+  /** 4 CPUs, HZ 250, nohz_full=1-3 (offloaded), a busy task on each, a rare call_rcu() on CPU 3 every second. */
+  const lazySpec = (params: Record<string, unknown>, duration = 25 * S): ScenarioSpec => ({
+    name: "rcu-lazy",
+    seed: 1,
+    duration,
+    warmup: 0,
+    kernel: { preset: "linux-4.9", cpus: 4, hz: 250, nohzFull: "1-3", params },
+    workload: [{ type: "user-loop", cpus: "1-3" }, { type: "syscall", cpus: "3", call: "call-rcu", every: S }],
+  });
+  const leaderOf3 = (k: ReturnType<typeof simulate>["kernel"]) => k.rcu.nocb.kthreads.find((kt) => kt.gpQueues.some((q) => q.ref.cpu === 3 && q.ref.flavour === k.rcu.callRcuState.flavour.index))!;
+
+  it("without it, each rare call_rcu() wakes the GP kthread of CPU 3's queue on the housekeeping CPU", () => {
+    const { kernel: k, report } = simulate(lazySpec({}));
+    const kt = leaderOf3(k);
+    expect(k.rcu.stats.callbacksQueued).toBe(24);
+    // one wakeup to collect, one after the grace period, per call
+    expect(kt.task.wakeups).toBeGreaterThanOrEqual(2 * 24);
+    expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("batches rare call_rcu() callbacks for jiffies_lazy_flush: the GP kthread wakes about once per 10 s, the callbacks still run, no rcu-callbacks-invoked violation", () => {
+    const { kernel: k, report } = simulate(lazySpec({ rcu_lazy: true }));
+    const kt = leaderOf3(k);
+    expect(k.rcu.stats.callbacksQueued).toBe(24);
+    // Two lazy flushes in 25 s (the calls of 1-11 s at ~11 s, of 12-22 s at ~22 s): each a timer
+    // wakeup and a wakeup after the grace period, instead of two wakeups per call.
+    expect(kt.task.wakeups).toBe(4);
+    // The callbacks of both flushed windows ran; the last two calls' are still in the lazy bypass.
+    expect(k.rcu.stats.callbacksInvoked).toBe(22);
+    expect(k.rcu.nocb.pending()).toBe(2);
+    expect(report.invariants.violations).toEqual([]);
+    // The housekeeping CPU sees the rcuo kthreads run a few times, not per call.
+    const eager = simulate(lazySpec({})).report.cpus[0]!.interruptions;
+    expect(report.cpus[0]!.interruptions.rcu).toBe(4);
+    expect(eager.rcu).toBe(48);
+    expect(report.cpus[3]!.interruptions.rcu).toBe(0);
+  });
+
+  it("a non-lazy grace period on the way does not make the checker expect a lazy callback early", () => {
+    // rcu_sched/rcu_bh grace periods of the housekeeping CPU's own callbacks run throughout.
+    const s = lazySpec({ rcu_lazy: true, rcu_lazy_flush_ns: 2 * S }, 12 * S);
+    s.workload = [{ type: "user-loop", cpus: "0-3" }, ...s.workload.slice(1), { type: "syscall", cpus: "0", call: "call-rcu", every: 100 * MS }];
+    let lazyInvoked = 0;
+    let longestWait = 0;
+    const watch: Mechanism = {
+      name: "test-watch-lazy",
+      description: "records when lazy callbacks run",
+      install(kk) {
+        kk.hooks.rcuInvokeCallback.push((cb) => {
+          if (!cb.lazy) return;
+          lazyInvoked++;
+          longestWait = Math.max(longestWait, kk.engine.now - cb.queuedAt);
+        });
+      },
+    };
+    const { kernel: k, report } = simulate(s, { mechanisms: [watch] });
+    // CPU 0's callbacks keep grace periods completing, so the grace period numbered after a lazy
+    // callback's call_rcu() ends long before that callback is even handed to RCU...
+    expect(k.rcu.callRcuState.completed).toBeGreaterThan(50);
+    expect(lazyInvoked).toBeGreaterThanOrEqual(8);
+    expect(longestWait).toBeGreaterThan(1.5 * S);
+    // ...which the checker allows for (bound 1 s after the later of that end and the lazy flush window).
+    expect(report.invariants.violations).toEqual([]);
+    expect(k.rcu.stats.callbacksInvoked + k.rcu.nocb.pending()).toBe(k.rcu.stats.callbacksQueued);
+  });
+});

@@ -8,6 +8,8 @@ import type { Kernel } from "../kernel.js";
 import { Src } from "../accounting/sources.js";
 import type { KthreadRole, Task } from "../sched/task.js";
 import type { Rcu, RcuCallback, RcuFlavour, RcuState } from "./tree.js";
+import { timerSetup } from "../time/timer.js";
+import type { TimerList } from "../time/timer.js";
 
 /** One offloaded callback queue: a flavour's callbacks of one CPU (one struct rcu_data's nocb lists). */
 export interface NocbQueueRef {
@@ -109,6 +111,10 @@ class NocbQueue {
   cbKt: RcuoKthread | null = null;
   /** Its position in its GP kthread's gpQueues (the order that kthread walks its queues in). */
   gpIndex = -1;
+  /** rdp->nocb_bypass holding only lazy callbacks (rdp->lazy_len = its length; CONFIG_RCU_LAZY, 6.12 tree_nocb.h). */
+  bypass: RcuCallback[] = NO_CBS;
+  /** rdp->nocb_bypass_first: jiffies when {@link bypass} got its first callback. */
+  bypassFirst = 0;
 
   constructor(
     /** Flavour index (Rcu.flavours). */
@@ -185,6 +191,10 @@ class RcuoKthread implements NocbKthread {
   invoked = 0;
   /** What its work segments act on: an {@link RcuoGpWork} from spawn for a kthread with GP duties, else null until it first invokes callbacks. */
   work: RcuoWork | null = null;
+  /** rdp_gp->nocb_timer armed RCU_NOCB_WAKE_LAZY (CONFIG_RCU_LAZY): made on the first lazy callback of its queues. */
+  lazyTimer: TimerList | null = null;
+  /** The lazy timer fired since its last pass: its next pass flushes old bypass lists even if no queue became ready. */
+  lazyDue = false;
 
   constructor(
     readonly task: Task,
@@ -287,11 +297,100 @@ export class NocbOffload {
   enqueue(rsp: RcuState, cb: RcuCallback): void {
     const queue = this.queues[rsp.flavour.index]?.[cb.cpu] ?? null;
     if (!queue || !queue.gpKt) throw new Error(`rcu: CPU ${cb.cpu} is not offloaded for ${rsp.flavour.name}`);
+    if (queue.bypass.length > 0 || cb.lazy) {
+      if (this.tryBypass(queue, cb)) return;
+    }
+    this.enqueueHead(queue, cb);
+  }
+
+  /**
+   * rcu_nocb_try_bypass() (6.12 tree_nocb.h) for a lazy callback, or a non-lazy one meeting a lazy
+   * bypass: a bypass older than jiffies_lazy_flush, or any bypass before a non-lazy callback, is
+   * flushed to the queue first (rcu_nocb_flush_bypass()) and the callback is enqueued there (returns
+   * false). Otherwise the lazy callback joins the bypass; on the first one, __call_rcu_nocb_wake()
+   * finds only lazy callbacks and wake_nocb_gp_defer(RCU_NOCB_WAKE_LAZY) arms the GP kthread's
+   * nocb_timer jiffies_lazy_flush ahead instead of waking it (returns true).
+   */
+  private tryBypass(queue: NocbQueue, cb: RcuCallback): boolean {
+    const j = this.jiffies();
+    const ncbs = queue.bypass.length;
+    if (!cb.lazy || (ncbs > 0 && j > queue.bypassFirst + this.lazyFlushJiffies())) {
+      this.flushBypass(queue);
+      return false;
+    }
+    if (ncbs === 0) {
+      queue.bypass = [cb];
+      queue.bypassFirst = j;
+      this.armLazyTimer(queue.gpKt!);
+    } else queue.bypass.push(cb);
+    return true;
+  }
+
+  /** jiffies now. */
+  private jiffies(): number {
+    return Math.floor(this.k.engine.now / this.k.tickPeriod);
+  }
+
+  /** jiffies_lazy_flush in jiffies (at least 1). */
+  private lazyFlushJiffies(): number {
+    return Math.max(1, Math.round(this.k.params.rcuLazyFlushNs / this.k.tickPeriod));
+  }
+
+  /**
+   * wake_nocb_gp_defer(RCU_NOCB_WAKE_LAZY): mod_timer(&rdp_gp->nocb_timer, jiffies + jiffies_lazy_flush)
+   * unless already deferred (pending). The timer is not pinned: armed on a nohz_full CPU it runs on a
+   * housekeeping CPU (4.9-6.8 get_nohz_timer_target(); v6.9+ the timer-migration hierarchy, where a
+   * tickless nohz_full CPU counts as idle and the migrator expires its global timers).
+   */
+  private armLazyTimer(kt: RcuoKthread): void {
+    const k = this.k;
+    const t = (kt.lazyTimer ??= timerSetup("do_nocb_deferred_wakeup_timer", () => this.lazyTimerFired(kt)));
+    if (k.timers.pending(t)) return;
+    const here = k.executingCpu;
+    const cpu = here >= 0 && (k.hk.housekeeping.has(here) || k.hk.housekeeping.isEmpty()) ? here : kt.task.cpu;
+    k.timers.addOn(t, cpu, (this.jiffies() + this.lazyFlushJiffies()) * k.tickPeriod);
+  }
+
+  /** do_nocb_deferred_wakeup_timer() → wake_nocb_gp(): wakes the GP kthread, whose next pass flushes the old lazy bypass lists. */
+  private lazyTimerFired(kt: RcuoKthread): void {
+    kt.lazyDue = true;
+    if (!kt.leaderSleep) return;
+    kt.leaderSleep = false;
+    this.k.sched.wakeUp(kt.task, this.k.executingCpu);
+  }
+
+  /** rcu_nocb_flush_bypass(): the bypass list's callbacks go to the queue (nocb_head), in order. */
+  private flushBypass(queue: NocbQueue): void {
+    const cbs = queue.bypass;
+    if (cbs.length === 0) return;
+    queue.bypass = NO_CBS;
+    for (let i = 0; i < cbs.length; i++) this.enqueueHead(queue, cbs[i]!);
+  }
+
+  /**
+   * nocb_gp_wait()'s bypass check (6.12), at the GP kthread's collection pass: a lazy bypass older
+   * than jiffies_lazy_flush is flushed; one still younger re-arms the lazy timer
+   * ("WakeLazyIsDeferred").
+   */
+  private flushOldBypasses(kt: RcuoKthread): void {
+    const j = this.jiffies();
+    const flushJ = this.lazyFlushJiffies();
+    let lazy = false;
+    for (const q of kt.gpQueues) {
+      if (q.bypass.length === 0) continue;
+      if (j > q.bypassFirst + flushJ) this.flushBypass(q);
+      else lazy = true;
+    }
+    if (lazy) this.armLazyTimer(kt);
+  }
+
+  /** __call_rcu_nocb_enqueue() of one callback on the queue proper (4.9), waking its GP kthread when the queue was empty and it sleeps. */
+  private enqueueHead(queue: NocbQueue, cb: RcuCallback): void {
     const wasEmpty = queue.head.length === 0;
     if (wasEmpty) queue.head = [cb];
     else queue.head.push(cb);
     if (!wasEmpty) return;
-    const kt = queue.gpKt;
+    const kt = queue.gpKt!;
     (kt.work as RcuoGpWork).ready.push(queue);
     if (!kt.leaderSleep) return;
     kt.leaderSleep = false;
@@ -311,7 +410,7 @@ export class NocbOffload {
   /** Callbacks waiting anywhere in offloaded queues (for tests and end checks). */
   pending(): number {
     let n = 0;
-    for (const row of this.queues) for (const q of row) if (q) n += q.head.length + q.gpHead.length;
+    for (const row of this.queues) for (const q of row) if (q) n += q.head.length + q.gpHead.length + q.bypass.length;
     for (const kt of this.kthreads) n += kt.done.length;
     return n;
   }
@@ -350,6 +449,10 @@ export class NocbOffload {
       return;
     }
     if (kt.leaderSleep) return;
+    if (kt.lazyTimer) {
+      kt.lazyDue = false;
+      this.flushOldBypasses(kt);
+    }
     // Collect every queue with new callbacks, in gpQueues order (the ready list, sorted).
     const work = kt.work as RcuoGpWork;
     const got = work.ready;
@@ -390,7 +493,7 @@ export class NocbOffload {
     const t = kt.task;
     const work = kt.work as RcuoGpWork;
     // No queue has new callbacks exactly when none became ready since the collection.
-    kt.leaderSleep = work.ready.length === 0;
+    kt.leaderSleep = work.ready.length === 0 && !kt.lazyDue;
     // The queues with a nocb_gp_head are the ones collected (only this clears it), in gpQueues order.
     const collected = work.collected;
     for (let i = 0; i < collected.length; i++) {

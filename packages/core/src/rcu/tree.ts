@@ -16,6 +16,7 @@ import { timerSetup } from "../time/timer.js";
 import type { TimerList } from "../time/timer.js";
 import { SOFTIRQ_RCU, TickDep } from "../time/tick-sched.js";
 import { onSyscall } from "../workload/workload.js";
+import { spawnExpAndTasksKthreads } from "./kthreads.js";
 import { NocbOffload, linux49NocbLayout } from "./nocb.js";
 import type { NocbLayout } from "./nocb.js";
 import { RcuChecker } from "./checks.js";
@@ -58,6 +59,8 @@ export interface RcuCallback {
   readonly queuedAt: Nanoseconds;
   /** rsp->gpnum when it was queued: only grace periods numbered above it started after it. */
   readonly gpnumAtQueue: number;
+  /** A lazy callback (CONFIG_RCU_LAZY call_rcu() on an offloaded CPU): its grace period may be requested only after jiffies_lazy_flush. */
+  readonly lazy: boolean;
   /** ->completed value after which it may be invoked (rcu_cbs_completed()), -1 until assigned. */
   c: number;
 }
@@ -410,10 +413,13 @@ export class Rcu {
   /** call_rcu() on `cpu` (__call_rcu()): offloaded CPUs queue to their rcuo kthread, others to rdp->nxtlist. */
   callRcu(cpu: number): RcuCallback {
     const rsp = this.callRcuState;
-    const cb: RcuCallback = { id: this.nextCbId++, cpu, flavour: rsp.flavour.index, queuedAt: this.k.engine.now, gpnumAtQueue: rsp.gpnum, c: -1 };
+    const nocb = this.isNocbCpu(cpu);
+    // 6.12 __call_rcu_common(): call_rcu() is lazy under CONFIG_RCU_LAZY; only offloaded CPUs batch lazily (rcu_nocb_try_bypass()).
+    const lazy = nocb && this.k.params.rcuLazy;
+    const cb: RcuCallback = { id: this.nextCbId++, cpu, flavour: rsp.flavour.index, queuedAt: this.k.engine.now, gpnumAtQueue: rsp.gpnum, lazy, c: -1 };
     this.stats.callbacksQueued++;
     this.checker.queued(cb);
-    if (this.isNocbCpu(cpu)) this.nocb.enqueue(rsp, cb);
+    if (nocb) this.nocb.enqueue(rsp, cb);
     else {
       const rdp = rsp.rda[cpu]!;
       if (rdp.cbs === NO_CBS) rdp.cbs = [cb];
@@ -462,6 +468,7 @@ export class Rcu {
     if (this.k.params.rcuBoost && this.k.params.preemptRcu) this.spawnBoostKthreads();
     if (!this.k.params.rcuUseSoftirq) this.spawnCoreKthreads();
     this.nocb.spawn(this.nocbLayout(this.k, this.flavours, this.k.hk.rcuNocbs.toArray()));
+    spawnExpAndTasksKthreads(this.k);
   }
 
   /**
