@@ -122,6 +122,25 @@ export interface Params {
    * softirq or rcuo wakeup, within a few jiffies plus a CFS latency).
    */
   rcuCallbackInvokeBoundNs: number;
+  /**
+   * rq->fair_server's dl_runtime (v6.12 "sched/fair: Add trivial fair server", "sched/deadline:
+   * Deferrable dl server"; /sys/kernel/debug/sched/fair_server/cpuN/runtime), ns: 0 = no fair server
+   * (4.9, 6.1, and the 6.12 workaround); 6.12: 50 ms.
+   */
+  fairServerRuntimeNs: number;
+  /** rq->fair_server's dl_period and dl_deadline (v6.12 "sched/fair: Fair server interface"; debugfs fair_server/cpuN/period), ns: 1 s. */
+  fairServerPeriodNs: number;
+  /**
+   * Enqueueing the fair server counts in rq->nr_running (add_nr_running() in inc_dl_tasks(), so
+   * sched_update_tick_dependency() kicks a nohz_full CPU): true up to 6.16; false from v6.17
+   * "sched/deadline: Don't count nr_running for dl_server proxy tasks". Only matters with a fair server.
+   */
+  dlServerCountsNrRunning: boolean;
+  /**
+   * dl_server_timer() charges the running fair task (update_curr()) before deciding to enqueue the
+   * server: false up to 6.18 (6.12); true from v6.19 "sched/deadline: Fix dl_server time accounting".
+   */
+  dlServerTimerUpdatesCurr: boolean;
 }
 
 /** Parameter metadata: default value, one-line documentation and valid range (from the limits table). */
@@ -198,6 +217,10 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   threadSizeBytes: 16384,
   pti: false,
   rcuCallbackInvokeBoundNs: 1_000_000_000,
+  fairServerRuntimeNs: 0,
+  fairServerPeriodNs: 1_000_000_000,
+  dlServerCountsNrRunning: true,
+  dlServerTimerUpdatesCurr: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -256,6 +279,10 @@ const docs: Record<keyof Params, string> = {
   pti: "page-table isolation (v4.15+): kernel entry switches to the kernel CR3 first; 4.9: none",
   rcuCallbackInvokeBoundNs:
     "rcu-callbacks-invoked: a callback not invoked this long after its grace period ended is lost, and at the end every callback queued this long before must have run, ns (checker bound: invocation takes a few jiffies plus a CFS latency; 1 s is far below the 21 s stall timeout)",
+  fairServerRuntimeNs: "fair server (deferred dl server for CFS tasks, v6.12) runtime per period, ns; 0 = none (4.9, 6.1; the 6.12 workaround through debugfs)",
+  fairServerPeriodNs: "fair server period and relative deadline, ns (6.12: 1 s)",
+  dlServerCountsNrRunning: "enqueueing the fair server adds to nr_running and so kicks a tickless nohz_full CPU's tick (6.12: true; v6.17: false)",
+  dlServerTimerUpdatesCurr: "the fair server's timer charges the running task (update_curr()) before enqueueing the server (6.12: false; v6.19: true)",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */
