@@ -92,6 +92,22 @@ describe("the fair server (6.12 deferred dl server)", () => {
     expect(report.cpus[3]!.interruptions.ipi_irq_work).toBeGreaterThanOrEqual(17);
   });
 
+  it("a CPU that a drain enters within each period gets no kick from the server: the kworker's switch runs update_curr()", () => {
+    const drains: WorkloadSpec[] = [
+      { type: "syscall", cpus: "3", call: "file-write", pages: 8, every: 700 * MS },
+      { type: "lru-drain-all", cpus: "0", every: 100 * MS },
+    ];
+    const { report } = run(scenario({}, drains));
+    const without = run(scenario({ fair_server_runtime_ns: 0 }, drains)).report;
+    const c3 = report.cpus[3]!;
+    expect(c3.interruptions.kworker_lru_drain).toBeGreaterThanOrEqual(26);
+    // CPU 3 sees exactly what it sees without a fair server: the drains' cascades (and 4.9's vmstat_update on their ticks).
+    expect(c3.interruptions).toEqual(without.cpus[3]!.interruptions);
+    expect(c3.tick).toEqual(without.cpus[3]!.tick);
+    // The server's hrtimer expiries on CPU 0 are CPU 1's and 2's kicks only.
+    expect(report.cpus[0]!.interruptions.hrtimer).toBe(report.cpus[1]!.interruptions.ipi_irq_work + report.cpus[2]!.interruptions.ipi_irq_work);
+  });
+
   it("a wakeup entering the CPU replaces that second's kick rather than adding one", () => {
     const quiet = run(scenario()).report.cpus[2]!.interruptions;
     const { report } = run(scenario({}, [{ type: "wakeup", cpus: "2", every: 3 * S, run: 20_000 }]));
