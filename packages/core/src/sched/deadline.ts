@@ -12,6 +12,7 @@ import type { Kernel } from "../kernel.js";
 import { Context } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import { Src } from "../accounting/sources.js";
+import { Policy } from "./task.js";
 
 /** dl_server_min_res (kernel/sched/deadline.c, 6.12): the defer timer is not pushed for less than 1 ms. */
 const DL_SERVER_MIN_RES = 1_000_000;
@@ -147,6 +148,7 @@ export class FairServers {
     if (f & THROTTLED) {
       // The fair tasks got their runtime in background: the server is not needed this period.
       if (this.k.measuring()) this.fig.backgroundRearms++;
+      this.k.trace?.instant(this.k.executingCpu, `dl_server_update: cpu=${cpu} runtime used in background, new period`, now);
       this.flags[cpu]! &= ~DEFER_RUNNING;
       this.cancelTimer(cpu);
       this.replenishNewPeriod(cpu, now);
@@ -170,14 +172,14 @@ export class FairServers {
   /** The rq of `cpu` holds an RT task (the only case where the server's picks differ from plain CFS). */
   private hasRtTask(cpu: number): boolean {
     const tasks = this.k.sched.rqs[cpu]!.tasks;
-    for (let i = 0; i < tasks.length; i++) if (tasks[i]!.policy !== 0) return true;
+    for (let i = 0; i < tasks.length; i++) if (tasks[i]!.policy !== Policy.other) return true;
     return false;
   }
 
   /** The rq of `cpu` holds a CFS task (fair_server_has_tasks(): cfs.nr_running). */
   private hasTasks(cpu: number): boolean {
     const tasks = this.k.sched.rqs[cpu]!.tasks;
-    for (let i = 0; i < tasks.length; i++) if (tasks[i]!.policy === 0) return true;
+    for (let i = 0; i < tasks.length; i++) if (tasks[i]!.policy === Policy.other) return true;
     return false;
   }
 
@@ -344,6 +346,7 @@ export class FairServers {
     this.replenish(cpu, now);
     if (this.flags[cpu]! & THROTTLED && this.startTimer(cpu, now)) return;
     if (k.measuring()) this.fig.timerEnqueues++;
+    k.trace?.instant(k.executingCpu, `dl_server_timer: cpu=${cpu} enqueue runtime=${this.runtime[cpu]} deadline=${this.deadline[cpu]}`, now);
     this.enqueue(cpu);
     k.sched.reschedCurr(cpu, k.executingCpu);
   }
