@@ -320,7 +320,7 @@ export class Scheduler {
     const startServer = this.fairServer !== null && !isRt(task) && !this.hasCfs(rq);
     if (rq.tasks === UNUSED_RQ) rq.tasks = [task];
     else rq.tasks.push(task);
-    if (startServer) this.fairServer!.start(cpu);
+    if (startServer) this.fairServer!.start(cpu, from);
     this.k.trace?.instant(from, `sched_wakeup: comm=${task.name} pid=${task.pid} target_cpu=${cpu}`, this.k.engine.now);
     for (const h of this.k.hooks.schedWakeup) h(task, from);
     this.updateTickDependency(cpu);

@@ -140,6 +140,25 @@ describe("the fair server (6.12 deferred dl server)", () => {
     expect(fig(kernel).timerEnqueues).toBe(0);
   });
 
+  it("on a CPU busy with a SCHED_FIFO task, a woken kthread costs a reschedule IPI (dl_server_start()) and is served, not starved", () => {
+    const w: WorkloadSpec[] = [
+      { type: "user-loop", cpus: "3", policy: "fifo", priority: 50 },
+      { type: "wakeup", cpus: "3", every: 500 * MS, run: 20_000 },
+    ];
+    const spec = (runtime: number): ScenarioSpec => ({ ...scenario({ fair_server_runtime_ns: runtime }), duration: 5 * S, workload: [{ type: "user-loop", cpus: "1-2" }, ...w] });
+    const on = run(spec(50 * MS)).report.cpus[3]!;
+    const off = run(spec(0)).report.cpus[3]!;
+    // Without the server, the kthread waits for RT throttling (950 ms of each second) and most wakeups are lost in overruns.
+    expect(off.interruptions.kthread).toBeLessThanOrEqual(4);
+    expect(off.max_single_noise_ns).toBeGreaterThan(500 * MS);
+    // With it, the first wakeup (in the warm-up) waits for the deferred timer, which sets dl_defer_running; from then on
+    // dl_server_start() enqueues the server at once and resched_curr()s: each wakeup is one reschedule IPI and the
+    // server picks the kthread over the RT task.
+    expect(on.interruptions.kthread).toBe(8);
+    expect(on.interruptions.ipi_resched).toBe(8);
+    expect(on.max_single_noise_ns).toBeLessThan(MS);
+  });
+
   it("serves a CFS task starved by an RT hog: it runs about runtime per period", () => {
     const spec = scenario({ fair_server_runtime_ns: 50 * MS });
     spec.duration = 4 * S;

@@ -97,10 +97,11 @@ export class FairServers {
 
   /**
    * dl_server_start() (kernel/sched/deadline.c, 6.12), from enqueue_task_fair() when the first CFS
-   * task of the rq is enqueued: idle time counts as the server's (dl_server_update_idle_time()), then
-   * enqueue_dl_entity(ENQUEUE_WAKEUP), which for a deferred server arms the defer timer.
+   * task of the rq is enqueued (from CPU `from`): idle time counts as the server's
+   * (dl_server_update_idle_time()), then enqueue_dl_entity(ENQUEUE_WAKEUP), which for a deferred
+   * server arms the defer timer, then resched_curr() — whether or not the server was enqueued.
    */
-  start(cpu: number): void {
+  start(cpu: number, from: number): void {
     const now = this.k.engine.now;
     if (!this.started[cpu]) {
       // setup_new_dl_entity(): a fresh deadline and runtime.
@@ -113,6 +114,8 @@ export class FairServers {
     if (this.deadline[cpu]! < now || this.overflow(cpu, now)) this.replenishNewPeriod(cpu, now);
     else if (!(this.flags[cpu]! & DEFER_RUNNING)) this.flags[cpu]! |= DEFER_ARMED | THROTTLED;
     this.enqueueTail(cpu);
+    // !dl_task(rq->curr) → resched_curr(), enqueued or deferred: an RT task running there gets a reschedule IPI.
+    this.k.sched.reschedCurr(cpu, from);
   }
 
   /** dl_server_stop(), from dequeue_task_fair() when the rq's last CFS task leaves: dequeue, cancel the timer, disarm. */
