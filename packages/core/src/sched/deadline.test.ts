@@ -56,6 +56,11 @@ describe("the fair server (6.12 deferred dl server)", () => {
     expect(fig(kernel).exhausted).toBe(kicks);
   });
 
+  it("refuses a runtime above the period, naming the field (exit 2 in the CLI)", () => {
+    expect(() => run(scenario({ fair_server_runtime_ns: 2 * S }))).toThrow(/^kernel\.params\.fair_server_runtime_ns: runtime 2000000000 ns exceeds period 1000000000 ns/);
+    expect(() => run(scenario({ fair_server_period_ns: 40 * MS }))).toThrow(/^kernel\.params\.fair_server_runtime_ns: runtime 50000000 ns exceeds period 40000000 ns/);
+  });
+
   it("runtime 0 (the debugfs workaround) means no fair server: no kick at all", () => {
     const { report, kernel } = run(scenario({ fair_server_runtime_ns: 0 }));
     for (const c of report.cpus.slice(1)) {

@@ -13,6 +13,21 @@ import { Context } from "../machine/cpu.js";
 import type { Segment } from "../machine/cpu.js";
 import { Src } from "../accounting/sources.js";
 import { Policy } from "./task.js";
+import { InputError } from "../params.js";
+import type { Params } from "../params.js";
+
+/**
+ * sched_fair_server_write() (kernel/sched/debug.c, 6.12): a fair server runtime above its period is
+ * -EINVAL. Checked on the resolved parameters, so the two may be given in either order.
+ */
+export function checkFairServerBandwidth(params: Params, given: Record<string, unknown>, field = "kernel.params"): void {
+  if (params.fairServerRuntimeNs <= params.fairServerPeriodNs) return;
+  const name = "fair_server_runtime_ns" in given ? "fair_server_runtime_ns" : "fair_server_period_ns";
+  throw new InputError(
+    `${field}.${name}`,
+    `runtime ${params.fairServerRuntimeNs} ns exceeds period ${params.fairServerPeriodNs} ns (valid: fair_server_runtime_ns 0 (no fair server) or at most fair_server_period_ns, as sched_fair_server_write() requires)`,
+  );
+}
 
 /** dl_server_min_res (kernel/sched/deadline.c, 6.12): the defer timer is not pushed for less than 1 ms. */
 const DL_SERVER_MIN_RES = 1_000_000;
