@@ -13,6 +13,7 @@ export * from "./machine/housekeeping.js";
 export * from "./machine/exec.js";
 export * from "./sched/task.js";
 export * from "./sched/core.js";
+export * from "./sched/deadline.js";
 export * from "./irq/irq.js";
 export * from "./time/timer.js";
 export * from "./time/clockevents.js";

@@ -200,6 +200,10 @@ export const paramLimits: Readonly<Record<keyof Params, Limit>> = {
   rcuLazyFlushNs: ns(10_000_000, 300 * SECOND, "jiffies_lazy_flush: at least a jiffy at HZ 100, at most the longest RCU stall timeout (rcu_set_jiffies_lazy_flush() takes any jiffies)"),
   rcuExpKthreadWorkers: bool("a kernel version difference"),
   rcuTasksKthreads: bool("a kernel version difference"),
+  fairServerRuntimeNs: ns(0, 4_194_304_000, "fair_server runtime: 0 (disabled) up to the largest period (sched_fair_server_write() also refuses a runtime above the period)"),
+  fairServerPeriodNs: ns(100_000, 4_194_304_000, "fair_server period: fair_server_period_min/max of sched_fair_server_write() (kernel/sched/debug.c, 6.12), 100 µs-2^22 µs"),
+  dlServerCountsNrRunning: bool("a kernel version difference"),
+  dlServerTimerUpdatesCurr: bool("a kernel version difference"),
 };
 
 /** A time of ns in the largest scenario-file unit that divides it: `1000` → `1us`, `3600000000000` → `3600s`. */

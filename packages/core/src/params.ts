@@ -153,6 +153,25 @@ export interface Params {
    * to simplify protection of tracing hooks" completes the three). 4.9: false.
    */
   rcuTasksKthreads: boolean;
+  /**
+   * rq->fair_server's dl_runtime (v6.12 "sched/fair: Add trivial fair server", "sched/deadline:
+   * Deferrable dl server"; /sys/kernel/debug/sched/fair_server/cpuN/runtime), ns: 0 = no fair server
+   * (4.9, 6.1, and the 6.12 workaround); 6.12: 50 ms.
+   */
+  fairServerRuntimeNs: number;
+  /** rq->fair_server's dl_period and dl_deadline (v6.12 "sched/fair: Fair server interface"; debugfs fair_server/cpuN/period), ns: 1 s. */
+  fairServerPeriodNs: number;
+  /**
+   * Enqueueing the fair server counts in rq->nr_running (add_nr_running() in inc_dl_tasks(), so
+   * sched_update_tick_dependency() kicks a nohz_full CPU): true up to 6.16; false from v6.17
+   * "sched/deadline: Don't count nr_running for dl_server proxy tasks". Only matters with a fair server.
+   */
+  dlServerCountsNrRunning: boolean;
+  /**
+   * dl_server_timer() charges the running fair task (update_curr()) before deciding to enqueue the
+   * server: false up to 6.18 (6.12); true from v6.19 "sched/deadline: Fix dl_server time accounting".
+   */
+  dlServerTimerUpdatesCurr: boolean;
 }
 
 /** Parameter metadata: default value, one-line documentation and valid range (from the limits table). */
@@ -236,6 +255,10 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   rcuLazyFlushNs: 10_000_000_000,
   rcuExpKthreadWorkers: false,
   rcuTasksKthreads: false,
+  fairServerRuntimeNs: 0,
+  fairServerPeriodNs: 1_000_000_000,
+  dlServerCountsNrRunning: true,
+  dlServerTimerUpdatesCurr: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -304,6 +327,10 @@ const docs: Record<keyof Params, string> = {
   rcuLazyFlushNs: "jiffies_lazy_flush (LAZY_FLUSH_JIFFIES = 10 s): longest a lazy bypass list waits before its grace period is requested, ns (only with rcu_lazy)",
   rcuExpKthreadWorkers: "expedited RCU kthread workers rcu_exp_gp_kthread_worker and rcu_exp_par_gp_kthread_worker/N per leaf rcu_node exist (6.12 tree.c, v6.9 per node; 4.9 and Debian 6.1 without CONFIG_RCU_EXP_KTHREAD: false)",
   rcuTasksKthreads: "tasks-RCU kthreads rcu_tasks_kthread, rcu_tasks_rude_kthread, rcu_tasks_trace_kthread exist (kernel/rcu/tasks.h, v5.8+; 4.9: false)",
+  fairServerRuntimeNs: "fair server (deferred dl server for CFS tasks, v6.12) runtime per period, ns; 0 = none (4.9, 6.1; the 6.12 workaround through debugfs)",
+  fairServerPeriodNs: "fair server period and relative deadline, ns (6.12: 1 s)",
+  dlServerCountsNrRunning: "enqueueing the fair server adds to nr_running and so kicks a tickless nohz_full CPU's tick (6.12: true; v6.17: false)",
+  dlServerTimerUpdatesCurr: "the fair server's timer charges the running task (update_curr()) before enqueueing the server (6.12: false; v6.19: true)",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */

@@ -8,6 +8,7 @@ import { housekeepingSetup } from "./machine/housekeeping.js";
 import { mergeMechanismEntries, resolveMechanisms } from "./mechanism.js";
 import type { Mechanism, MechanismRegistry } from "./mechanism.js";
 import { InputError, defaultParams, resolveParams } from "./params.js";
+import { checkFairServerBandwidth } from "./sched/deadline.js";
 import type { Params } from "./params.js";
 import { getPreset } from "./presets/index.js";
 import type { ScenarioSpec } from "./scenario.js";
@@ -81,6 +82,7 @@ export function buildKernel(spec: ScenarioSpec, opts: SimulateOptions = {}): Ker
   if (ks.hz !== undefined) base.hz = ks.hz;
   const params = resolveParams(base, ks.params);
   checkRtBandwidth(params, ks.params ?? {});
+  checkFairServerBandwidth(params, ks.params ?? {});
   let boot: BootParams;
   if (ks.cmdline !== undefined) boot = asInput("kernel.cmdline", () => parseKernelCmdline(ks.cmdline!, ks.cpus));
   else {

@@ -7,6 +7,7 @@ import type { Segment } from "../machine/cpu.js";
 import { TickDep } from "../time/tick-sched.js";
 import { Policy, TaskState } from "./task.js";
 import { insertAt, removeAt } from "../util/array.js";
+import { FairServers } from "./deadline.js";
 import type { KthreadRole, PolicyId, Task, TaskStateId } from "./task.js";
 
 /** Options of a new task. */
@@ -223,6 +224,8 @@ export class Scheduler {
   private readonly kIdlePollExit: number;
   /** Per CPU, TIF_NEED_RESCHED_LAZY of its current task (params.preemptLazy; cleared at every switch). */
   private readonly reschedLazy: Uint8Array;
+  /** rq->fair_server of every CPU (v6.12 deferred dl server), null without one (fairServerRuntimeNs 0). */
+  readonly fairServer: FairServers | null;
 
   constructor(private readonly k: Kernel) {
     this.rqs = Array.from({ length: k.nrCpus }, () => ({ tasks: UNUSED_RQ, rtTime: 0, rtThrottled: false, rtClock: 0 }));
@@ -233,6 +236,7 @@ export class Scheduler {
     this.kIdlePollExit = k.params.idlePoll ? k.engine.register("idle_poll_exit", (cpu) => this.idlePollExit(cpu)) : -1;
     this.reschedLazy = new Uint8Array(k.nrCpus);
     if (k.params.preemptLazy) k.hooks.exitToUserMode.push((cpu) => this.exitToUserLazy(cpu));
+    this.fairServer = k.params.fairServerRuntimeNs > 0 ? new FairServers(k) : null;
   }
 
   /** Scaled sysctl_sched_latency (SCHED_TUNABLESCALING_LOG). */
@@ -284,7 +288,11 @@ export class Scheduler {
     if (isRt(t)) {
       const rq = this.rqs[cpu]!;
       rq.rtTime += d;
-    } else page[o] = page[o]! + d;
+    } else {
+      page[o] = page[o]! + d;
+      // update_curr() (6.12 fair.c): fair run time is charged to rq->fair_server (dl_server_update()).
+      if (this.fairServer !== null) this.fairServer.update(cpu, d);
+    }
   }
 
   /** min_vruntime of the CFS tasks of `rq` other than `except` (Infinity if none). */
@@ -312,8 +320,11 @@ export class Scheduler {
     }
     task.state = TaskState.runnable;
     task.wakeups++;
+    // enqueue_task_fair() (6.12): the rq's first CFS task starts the fair server (dl_server_start()).
+    const startServer = this.fairServer !== null && !isRt(task) && !this.hasCfs(rq);
     if (rq.tasks === UNUSED_RQ) rq.tasks = [task];
     else rq.tasks.push(task);
+    if (startServer) this.fairServer!.start(cpu, from);
     this.k.trace?.instant(from, `sched_wakeup: comm=${task.name} pid=${task.pid} target_cpu=${cpu}`, this.k.engine.now);
     for (const h of this.k.hooks.schedWakeup) h(task, from);
     this.updateTickDependency(cpu);
@@ -415,18 +426,30 @@ export class Scheduler {
     const i = rq.tasks.indexOf(task);
     if (i >= 0) removeAt(rq.tasks, i);
     task.state = TaskState.sleeping;
+    // dequeue_task_fair() (6.12): the rq's last CFS task leaving stops the fair server (dl_server_stop()).
+    if (this.fairServer !== null && !isRt(task) && !this.hasCfs(rq)) this.fairServer.stop(cpu, rq.tasks.length === 0);
     this.updateTickDependency(cpu);
     this.k.cpus[cpu]!.needResched = true;
   }
 
-  /** pick_next_task(): highest RT priority unless throttled, then the CFS task with least vruntime. */
+  /** Whether `rq` holds a CFS task (rq->cfs.h_nr_running > 0). */
+  private hasCfs(rq: Runqueue): boolean {
+    const tasks = rq.tasks;
+    for (let i = 0; i < tasks.length; i++) if (!isRt(tasks[i]!)) return true;
+    return false;
+  }
+
+  /**
+   * pick_next_task(): highest RT priority unless throttled, then the CFS task with least vruntime.
+   * An enqueued fair server (deadline class, above RT) picks the CFS task first (6.12 pick_task_dl()).
+   */
   private pickNext(cpu: number): Task | null {
     const rq = this.rqs[cpu]!;
     const curr = this.k.cpus[cpu]!.curr;
     const tasks = rq.tasks;
     const n = tasks.length;
     let best: Task | null = null;
-    if (!rq.rtThrottled) {
+    if (!rq.rtThrottled && !(this.fairServer !== null && this.fairServer.enqueued(cpu))) {
       let bestPrio = 0;
       for (let i = 0; i < n; i++) {
         const t = tasks[i]!;
@@ -493,8 +516,9 @@ export class Scheduler {
     if (isRt(next)) this.rqs[cpu]!.rtClock = now;
   }
 
-  /** sched_can_stop_tick() (4.9/6.1 kernel/sched/core.c). */
+  /** sched_can_stop_tick() (4.9/6.1 kernel/sched/core.c; 6.12 first checks rq->dl.dl_nr_running, the fair server's). */
   canStopTick(cpu: number): boolean {
+    if (this.fairServer !== null && this.fairServer.keepsTick(cpu)) return false;
     const tasks = this.rqs[cpu]!.tasks;
     const n = tasks.length;
     let rr = 0, fifo = 0;
