@@ -1,9 +1,10 @@
 import { InputError } from "../params.js";
 import { linux49 } from "./linux-4.9.js";
+import { linux61 } from "./linux-6.1.js";
 import type { Preset } from "./preset.js";
 
 /** Every preset the core ships, by name. */
-export const presets: Readonly<Record<string, Preset>> = Object.freeze({ [linux49.name]: linux49 });
+export const presets: Readonly<Record<string, Preset>> = Object.freeze({ [linux49.name]: linux49, [linux61.name]: linux61 });
 
 /** Looks a preset up by name; an unknown name is an InputError listing the valid ones. */
 export function getPreset(name: string, field = "kernel.preset"): Preset {

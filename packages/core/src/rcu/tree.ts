@@ -35,8 +35,11 @@ export interface RcuFlavour {
  * The flavours of a 4.9 kernel in for_each_rcu_flavor() order (rcu_init_one() list_add()s each at the
  * head, so rcu_preempt, created last by __rcu_init_preempt(), comes first); flavor_mask bits follow
  * creation order: rcu_bh 1, rcu_sched 2, rcu_preempt 4. Without CONFIG_PREEMPT_RCU there is no rcu_preempt.
+ * With `merged` (v4.20+, params.rcuFlavoursMerged) there is one rcu_state (kernel/rcu/tree.c
+ * `rcu_state`, named by RCU_NAME: rcu_preempt under CONFIG_PREEMPT_RCU, else rcu_sched).
  */
-export function rcuFlavours(preemptRcu: boolean): RcuFlavour[] {
+export function rcuFlavours(preemptRcu: boolean, merged = false): RcuFlavour[] {
+  if (merged) return [Object.freeze(preemptRcu ? { name: "rcu_preempt" as const, abbr: "p" as const, mask: 4, index: 0 } : { name: "rcu_sched" as const, abbr: "s" as const, mask: 2, index: 0 })];
   const all: Omit<RcuFlavour, "index">[] = [
     ...(preemptRcu ? [{ name: "rcu_preempt" as const, abbr: "p" as const, mask: 4 }] : []),
     { name: "rcu_sched", abbr: "s", mask: 2 },
@@ -310,7 +313,7 @@ export class Rcu {
   private readonly gpCleanupEnd: (() => void)[];
 
   constructor(private readonly k: Kernel) {
-    this.flavours = rcuFlavours(k.params.preemptRcu);
+    this.flavours = rcuFlavours(k.params.preemptRcu, k.params.rcuFlavoursMerged);
     this.gpCpu = k.hk.housekeeping.isEmpty() ? k.bootCpu : k.hk.housekeeping.first();
     const n = k.nrCpus;
     this.nohzFull = Uint8Array.from(k.cpus, (c) => (c.nohzFull ? 1 : 0));
