@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { simulate } from "@isolsim/core";
+import { presets, simulate } from "@isolsim/core";
 import type { CpuReport, Nanoseconds, Report, ScenarioSpec, Segment, TraceSink, WorkloadSpec } from "@isolsim/core";
 import { registry } from "./registry.js";
 
@@ -111,5 +111,15 @@ describe("linux-6.1 preset (issue 19)", () => {
     // rcu_preempt, rcu_sched, rcu_bh GP kthreads; rcuop, rcuos, rcuob per offloaded CPU.
     expect(r49.kthreads.rcu_gp).toBe(3);
     expect(r49.kthreads.rcu_callback).toBe(9);
+  });
+
+  it("linux-6.12: the same drain cascade without the vmstat_update (the shepherd skips isolated CPUs); every preset is listed", () => {
+    const r = run(scenario("linux-6.12", [WRITE, DRAIN], 20 * S, 4 * S));
+    const c3 = r.cpus[3]!;
+    expect(c3.interruptions.kworker_lru_drain).toBe(5);
+    expect(c3.interruptions.kworker_vmstat).toBe(0);
+    expect(c3.tick.restarts).toBe(c3.tick.stops);
+    expect(r.invariants.violations).toEqual([]);
+    expect(Object.keys(presets)).toEqual(["linux-4.9", "linux-6.1", "linux-6.12", "linux-6.12-rt"]);
   });
 });

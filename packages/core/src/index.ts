@@ -35,6 +35,8 @@ export * from "./presets/preset.js";
 export * from "./presets/index.js";
 export * from "./presets/linux-4.9.js";
 export * from "./presets/linux-6.1.js";
+export * from "./presets/linux-6.12.js";
+export * from "./presets/linux-6.12-rt.js";
 export * from "./scenario.js";
 export * from "./workload/periodic.js";
 export * from "./workload/workload.js";
