@@ -123,9 +123,10 @@ export interface Params {
    */
   rcuCallbackInvokeBoundNs: number;
   /**
-   * One RCU flavour (v4.20 "rcu: Consolidate RCU-sched into RCU" and "rcu: Consolidate RCU-bh into
-   * RCU"): a single rcu_state, `rcu_preempt` under CONFIG_PREEMPT_RCU else `rcu_sched`, with one GP
-   * kthread; 4.9 has rcu_sched, rcu_bh and (CONFIG_PREEMPT_RCU) rcu_preempt.
+   * One RCU flavour (v4.20 consolidation: "rcu: Define RCU-bh update API in terms of RCU", "rcu:
+   * Define RCU-sched API in terms of RCU for Tree RCU PREEMPT builds"): a single rcu_state,
+   * `rcu_preempt` under CONFIG_PREEMPT_RCU else `rcu_sched`, with one GP kthread (kernel/rcu/tree.c
+   * `rcu_state`, RCU_NAME); 4.9 has rcu_sched, rcu_bh and (CONFIG_PREEMPT_RCU) rcu_preempt.
    */
   rcuFlavoursMerged: boolean;
 }
@@ -263,7 +264,7 @@ const docs: Record<keyof Params, string> = {
   pti: "page-table isolation (v4.15+): kernel entry switches to the kernel CR3 first; 4.9: none",
   rcuCallbackInvokeBoundNs:
     "rcu-callbacks-invoked: a callback not invoked this long after its grace period ended is lost, and at the end every callback queued this long before must have run, ns (checker bound: invocation takes a few jiffies plus a CFS latency; 1 s is far below the 21 s stall timeout)",
-  rcuFlavoursMerged: "one RCU flavour and GP kthread (v4.20 \"rcu: Consolidate RCU-sched into RCU\", \"...RCU-bh into RCU\"); 4.9: rcu_sched, rcu_bh and rcu_preempt",
+  rcuFlavoursMerged: "one RCU flavour and GP kthread (v4.20 flavour consolidation); 4.9: rcu_sched, rcu_bh and rcu_preempt",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */
