@@ -122,4 +122,14 @@ describe("linux-6.1 preset (issue 19)", () => {
     expect(r.invariants.violations).toEqual([]);
     expect(Object.keys(presets)).toEqual(["linux-4.9", "linux-6.1", "linux-6.12", "linux-6.12-rt"]);
   });
+
+  it("linux-6.1: a 300 ms kernel loop under call_rcu() load gets TICK_DEP_BIT_RCU briefly (the forced tick reports the QS), no invariant violated", () => {
+    const r = run(scenario("linux-6.1", [{ type: "syscall", cpus: "1", call: "call-rcu", every: 100 * MS }, { type: "kernel-loop", cpus: "2", every: S, run: 300 * MS }], 5 * S));
+    expect(r.invariants.violations).toEqual([]);
+    const c2 = r.cpus[2]!;
+    // Loops at 1, 2, 3 and 4 s; each holds one grace period until jiffies_to_sched_qs (100 ms) has it forced.
+    expect(c2.tick.kept_by.RCU).toBeGreaterThan(0);
+    expect(c2.tick.kept_by.RCU).toBeLessThanOrEqual(3 * 4);
+    expect(c2.interruptions.rcu).toBeGreaterThan(0);
+  });
 });

@@ -194,6 +194,7 @@ export const paramLimits: Readonly<Record<keyof Params, Limit>> = {
   pti: bool("a kernel configuration switch (CONFIG_PAGE_TABLE_ISOLATION, v4.15+)"),
   rcuCallbackInvokeBoundNs: ns(10_000_000, 300 * SECOND, "a checker bound: at least a jiffy at HZ 100 (invocation takes a few jiffies), at most the longest RCU stall timeout"),
   rcuFlavoursMerged: bool("a kernel version difference"),
+  rcuPendingNohzFullUserOnly: bool("a kernel version difference"),
 };
 
 /** A time of ns in the largest scenario-file unit that divides it: `1000` → `1us`, `3600000000000` → `3600s`. */

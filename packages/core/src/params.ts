@@ -129,6 +129,12 @@ export interface Params {
    * `rcu_state`, RCU_NAME); 4.9 has rcu_sched, rcu_bh and (CONFIG_PREEMPT_RCU) rcu_preempt.
    */
   rcuFlavoursMerged: boolean;
+  /**
+   * rcu_pending() ignores RCU on a nohz_full CPU only when the tick interrupted user or idle (6.1
+   * kernel/rcu/tree.c rcu_pending(): `(user || rcu_is_cpu_rrupt_from_idle()) && rcu_nohz_full_cpu()`);
+   * 4.9 __rcu_pending() ignores it in any context while the grace period is younger than HZ jiffies.
+   */
+  rcuPendingNohzFullUserOnly: boolean;
 }
 
 /** Parameter metadata: default value, one-line documentation and valid range (from the limits table). */
@@ -206,6 +212,7 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   pti: false,
   rcuCallbackInvokeBoundNs: 1_000_000_000,
   rcuFlavoursMerged: false,
+  rcuPendingNohzFullUserOnly: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -265,6 +272,7 @@ const docs: Record<keyof Params, string> = {
   rcuCallbackInvokeBoundNs:
     "rcu-callbacks-invoked: a callback not invoked this long after its grace period ended is lost, and at the end every callback queued this long before must have run, ns (checker bound: invocation takes a few jiffies plus a CFS latency; 1 s is far below the 21 s stall timeout)",
   rcuFlavoursMerged: "one RCU flavour and GP kthread (v4.20 flavour consolidation); 4.9: rcu_sched, rcu_bh and rcu_preempt",
+  rcuPendingNohzFullUserOnly: "rcu_pending() ignores RCU on a nohz_full CPU only in user or idle (6.1): a tick in the kernel reports the quiescent state; 4.9: in any context",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */

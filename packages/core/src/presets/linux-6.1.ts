@@ -28,6 +28,7 @@ export const linux61: Preset = Object.freeze({
     // kernel/rcu/tree.c adjust_jiffies_till_sched_qs(): jiffies_to_sched_qs = max(first_fqs + 2 ×
     // next_fqs, HZ / 10 + nr_cpu_ids / RCU_JIFFIES_FQS_DIV) = HZ / 10 jiffies on small machines: 100 ms.
     rcuJiffiesTillSchedQsNs: 100_000_000,
+    rcuPendingNohzFullUserOnly: true,
   }),
   mechanisms: Object.freeze([
     Object.freeze({ name: "remote-stats" }),

@@ -601,7 +601,7 @@ export class Rcu {
     const tables = this.tables;
     // rdp->cpu_no_qs is flags[2 * cpu].
     for (let f = 0; f < tables.length; f++) if (userOrIdle || f !== this.schedIndex) tables[f]!.flags[2 * cpu] = 0;
-    if (this.rcuPending(cpu)) this.k.irq.raiseSoftirq(cpu, SOFTIRQ_RCU);
+    if (this.rcuPending(cpu, userOrIdle)) this.k.irq.raiseSoftirq(cpu, SOFTIRQ_RCU);
   }
 
   /**
@@ -609,10 +609,13 @@ export class Rcu {
    * nums: gpnum, completed). A nohz_full CPU ignores RCU while no grace period is in progress or the
    * current one is younger than HZ jiffies (4.9 kernel/rcu/tree.c __rcu_pending() → tree_plugin.h
    * rcu_nohz_full_cpu()), so its residual tick raises no RCU_SOFTIRQ to notice grace periods.
+   * With params.rcuPendingNohzFullUserOnly (6.1 kernel/rcu/tree.c rcu_pending(): "Is this a
+   * nohz_full CPU in userspace or idle?") it ignores RCU only when the tick interrupted user or idle,
+   * so a tick in the kernel (one forced by TICK_DEP_BIT_RCU) reports the quiescent state.
    */
-  private rcuPending(cpu: number): boolean {
+  private rcuPending(cpu: number, userOrIdle: boolean): boolean {
     const states = this.states, tables = this.tables;
-    const nohzFull = this.nohzFull[cpu] === 1;
+    const nohzFull = this.nohzFull[cpu] === 1 && (userOrIdle || !this.k.params.rcuPendingNohzFullUserOnly);
     for (let f = 0; f < states.length; f++) {
       const rsp = states[f]!;
       const t = tables[f]!;
