@@ -204,6 +204,8 @@ export const paramLimits: Readonly<Record<keyof Params, Limit>> = {
   fairServerPeriodNs: ns(100_000, 4_194_304_000, "fair_server period: fair_server_period_min/max of sched_fair_server_write() (kernel/sched/debug.c, 6.12), 100 µs-2^22 µs"),
   dlServerCountsNrRunning: bool("a kernel version difference"),
   dlServerTimerUpdatesCurr: bool("a kernel version difference"),
+  rcuFlavoursMerged: bool("a kernel version difference"),
+  rcuPendingNohzFullUserOnly: bool("a kernel version difference"),
 };
 
 /** A time of ns in the largest scenario-file unit that divides it: `1000` → `1us`, `3600000000000` → `3600s`. */

@@ -172,6 +172,19 @@ export interface Params {
    * server: false up to 6.18 (6.12); true from v6.19 "sched/deadline: Fix dl_server time accounting".
    */
   dlServerTimerUpdatesCurr: boolean;
+  /**
+   * One RCU flavour (v4.20 consolidation: "rcu: Define RCU-bh update API in terms of RCU", "rcu:
+   * Define RCU-sched API in terms of RCU for Tree RCU PREEMPT builds"): a single rcu_state,
+   * `rcu_preempt` under CONFIG_PREEMPT_RCU else `rcu_sched`, with one GP kthread (kernel/rcu/tree.c
+   * `rcu_state`, RCU_NAME); 4.9 has rcu_sched, rcu_bh and (CONFIG_PREEMPT_RCU) rcu_preempt.
+   */
+  rcuFlavoursMerged: boolean;
+  /**
+   * rcu_pending() ignores RCU on a nohz_full CPU only when the tick interrupted user or idle (6.1
+   * kernel/rcu/tree.c rcu_pending(): `(user || rcu_is_cpu_rrupt_from_idle()) && rcu_nohz_full_cpu()`);
+   * 4.9 __rcu_pending() ignores it in any context while the grace period is younger than HZ jiffies.
+   */
+  rcuPendingNohzFullUserOnly: boolean;
 }
 
 /** Parameter metadata: default value, one-line documentation and valid range (from the limits table). */
@@ -259,6 +272,8 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   fairServerPeriodNs: 1_000_000_000,
   dlServerCountsNrRunning: true,
   dlServerTimerUpdatesCurr: false,
+  rcuFlavoursMerged: false,
+  rcuPendingNohzFullUserOnly: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -331,6 +346,8 @@ const docs: Record<keyof Params, string> = {
   fairServerPeriodNs: "fair server period and relative deadline, ns (6.12: 1 s)",
   dlServerCountsNrRunning: "enqueueing the fair server adds to nr_running and so kicks a tickless nohz_full CPU's tick (6.12: true; v6.17: false)",
   dlServerTimerUpdatesCurr: "the fair server's timer charges the running task (update_curr()) before enqueueing the server (6.12: false; v6.19: true)",
+  rcuFlavoursMerged: "one RCU flavour and GP kthread (v4.20 flavour consolidation); 4.9: rcu_sched, rcu_bh and rcu_preempt",
+  rcuPendingNohzFullUserOnly: "rcu_pending() ignores RCU on a nohz_full CPU only in user or idle (6.1): a tick in the kernel reports the quiescent state; 4.9: in any context",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */

@@ -61,7 +61,7 @@ describe("simulate", () => {
 
   it("rejects bad input naming the field, the value and what is valid", () => {
     expect(() => simulate(base({ kernel: { preset: "linux-4.9", cpus: 8, nohzFull: "1-9" } }))).toThrow("kernel.nohz_full");
-    expect(() => simulate(base({ kernel: { preset: "linux-4.8", cpus: 8 } }))).toThrow('kernel.preset: unknown preset "linux-4.8" (valid: linux-4.9)');
+    expect(() => simulate(base({ kernel: { preset: "linux-4.8", cpus: 8 } }))).toThrow('kernel.preset: unknown preset "linux-4.8" (valid: linux-4.9, linux-6.1, linux-6.12, linux-6.12-rt)');
     expect(() => simulate(base({ kernel: { preset: "linux-4.9", cpus: 0 } }))).toThrow("kernel.cpus: 0 is not valid (valid: an integer 1-8192)");
     expect(() => simulate(base({ kernel: { preset: "linux-4.9", cpus: 4, nohzFull: "1", cmdline: "nohz_full=1" } }))).toThrow("kernel.cmdline: give either");
     expect(() => simulate(base({ kernel: { preset: "linux-4.9", cpus: 4, params: { tick_handler: 3 } } }))).toThrow("kernel.params.tick_handler: unknown parameter");

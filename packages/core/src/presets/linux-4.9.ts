@@ -19,6 +19,8 @@ export const linux49: Preset = Object.freeze({
     vmstatNeedUpdateNodes: false,
     rtRuntimeShare: true,
     pti: false,
+    rcuFlavoursMerged: false,
+    rcuPendingNohzFullUserOnly: false,
   }),
   mechanisms: Object.freeze([]),
 });

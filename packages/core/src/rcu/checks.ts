@@ -273,10 +273,17 @@ export class RcuChecker {
     return (2 * this.rcu.fqsJiffies() + 2) * k.tickPeriod + k.sched.latencyNs;
   }
 
-  /** Bound after which a kernel-looping nohz_full holdout must have been forced. */
+  /**
+   * Bound after which a kernel-looping nohz_full holdout must have been forced. 4.9: FQS resched_cpu()s
+   * it from jiffies_till_sched_qs. 6.1 path (params.tickDepRcu): rcu_implicit_dynticks_qs() only sets
+   * rcu_urgent_qs there (the CPU sets TICK_DEP_BIT_RCU at its next interrupt, and a tickless kernel
+   * loop may take none), and resched_cpu()s it once `last_fqs_resched + 3 × jiffies_to_sched_qs` has
+   * passed: the forcing is guaranteed only by 3 × jiffies_to_sched_qs.
+   */
   private forceBoundNs(): number {
     const k = this.k;
-    return (this.rcu.jiffiesTillSchedQs() + this.rcu.fqsJiffies() + 2) * k.tickPeriod + k.sched.latencyNs;
+    const jtsq = this.rcu.jiffiesTillSchedQs() * (k.params.tickDepRcu ? 3 : 1);
+    return (jtsq + this.rcu.fqsJiffies() + 2) * k.tickPeriod + k.sched.latencyNs;
   }
 
   /**

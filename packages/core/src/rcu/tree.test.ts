@@ -290,3 +290,31 @@ describe("PREEMPT_RT RCU kthreads (params.rcuUseSoftirq false: rcuc/N; params.rc
     expect(boostOnly.rcu.rcubTasks).toHaveLength(1);
   });
 });
+
+describe("6.1 rcu_pending() on a nohz_full CPU in the kernel (params.rcuPendingNohzFullUserOnly)", () => {
+  // CPU 2 loops 300 ms in the kernel every second while CPU 1's call_rcu() every 100 ms keeps grace periods coming.
+  const work: WorkloadSpec[] = [
+    { type: "user-loop", cpus: "1-3" },
+    { type: "syscall", cpus: "1", call: "call-rcu", every: 100 * MS },
+    { type: "kernel-loop", cpus: "2", every: S, run: 300 * MS },
+  ];
+  const run = (userOnly: boolean) =>
+    simulate(
+      scenario(work, { cpus: 4, hz: 250, nohzFull: "1-3", params: { tick_dep_rcu: true, tick_dep_kick_all: false, rcu_flavours_merged: true, rcu_jiffies_till_sched_qs_ns: 100 * MS, rcu_pending_nohz_full_user_only: userOnly } }, 4 * S),
+    ).report;
+
+  it("a tick forced by TICK_DEP_BIT_RCU reports the quiescent state at once (RCU softirq on the CPU), so the forced tick stops again", () => {
+    const on = run(true);
+    const off = run(false);
+    expect(on.invariants.violations).toEqual([]);
+    expect(off.invariants.violations).toEqual([]);
+    const c2on = on.cpus[2]!, c2off = off.cpus[2]!;
+    // 6.1: RCU_SOFTIRQ runs on CPU 2 from the forced tick; 4.9's rule (ignore RCU while the GP is younger than HZ jiffies) never raises it there.
+    expect(c2on.interruptions.rcu).toBeGreaterThan(0);
+    expect(c2off.interruptions.rcu).toBe(0);
+    // Without it the forced tick runs on for the rest of each 300 ms loop (~50 ticks at HZ 250); with it,
+    // the first tick in the loop (here the residual one: no remote-stats on linux-4.9) reports the QS.
+    expect(c2off.tick.kept_by.RCU).toBeGreaterThan(100);
+    expect(c2on.tick.kept_by.RCU).toBeLessThan(c2off.tick.kept_by.RCU / 5);
+  });
+});

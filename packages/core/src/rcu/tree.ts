@@ -37,8 +37,11 @@ export interface RcuFlavour {
  * The flavours of a 4.9 kernel in for_each_rcu_flavor() order (rcu_init_one() list_add()s each at the
  * head, so rcu_preempt, created last by __rcu_init_preempt(), comes first); flavor_mask bits follow
  * creation order: rcu_bh 1, rcu_sched 2, rcu_preempt 4. Without CONFIG_PREEMPT_RCU there is no rcu_preempt.
+ * With `merged` (v4.20+, params.rcuFlavoursMerged) there is one rcu_state (kernel/rcu/tree.c
+ * `rcu_state`, named by RCU_NAME: rcu_preempt under CONFIG_PREEMPT_RCU, else rcu_sched).
  */
-export function rcuFlavours(preemptRcu: boolean): RcuFlavour[] {
+export function rcuFlavours(preemptRcu: boolean, merged = false): RcuFlavour[] {
+  if (merged) return [Object.freeze(preemptRcu ? { name: "rcu_preempt" as const, abbr: "p" as const, mask: 4, index: 0 } : { name: "rcu_sched" as const, abbr: "s" as const, mask: 2, index: 0 })];
   const all: Omit<RcuFlavour, "index">[] = [
     ...(preemptRcu ? [{ name: "rcu_preempt" as const, abbr: "p" as const, mask: 4 }] : []),
     { name: "rcu_sched", abbr: "s", mask: 2 },
@@ -322,7 +325,7 @@ export class Rcu {
   private readonly rcucCoreEnd: (() => void)[];
 
   constructor(private readonly k: Kernel) {
-    this.flavours = rcuFlavours(k.params.preemptRcu);
+    this.flavours = rcuFlavours(k.params.preemptRcu, k.params.rcuFlavoursMerged);
     this.gpCpu = k.hk.housekeeping.isEmpty() ? k.bootCpu : k.hk.housekeeping.first();
     const n = k.nrCpus;
     this.nohzFull = Uint8Array.from(k.cpus, (c) => (c.nohzFull ? 1 : 0));
@@ -712,7 +715,7 @@ export class Rcu {
     const tables = this.tables;
     // rdp->cpu_no_qs is flags[2 * cpu].
     for (let f = 0; f < tables.length; f++) if (userOrIdle || f !== this.schedIndex) tables[f]!.flags[2 * cpu] = 0;
-    if (this.rcuPending(cpu)) this.invokeRcuCore(cpu);
+    if (this.rcuPending(cpu, userOrIdle)) this.invokeRcuCore(cpu);
   }
 
   /**
@@ -720,10 +723,13 @@ export class Rcu {
    * nums: gpnum, completed). A nohz_full CPU ignores RCU while no grace period is in progress or the
    * current one is younger than HZ jiffies (4.9 kernel/rcu/tree.c __rcu_pending() → tree_plugin.h
    * rcu_nohz_full_cpu()), so its residual tick raises no RCU_SOFTIRQ to notice grace periods.
+   * With params.rcuPendingNohzFullUserOnly (6.1 kernel/rcu/tree.c rcu_pending(): "Is this a
+   * nohz_full CPU in userspace or idle?") it ignores RCU only when the tick interrupted user or idle,
+   * so a tick in the kernel (one forced by TICK_DEP_BIT_RCU) reports the quiescent state.
    */
-  private rcuPending(cpu: number): boolean {
+  private rcuPending(cpu: number, userOrIdle: boolean): boolean {
     const states = this.states, tables = this.tables;
-    const nohzFull = this.nohzFull[cpu] === 1;
+    const nohzFull = this.nohzFull[cpu] === 1 && (userOrIdle || !this.k.params.rcuPendingNohzFullUserOnly);
     for (let f = 0; f < states.length; f++) {
       const rsp = states[f]!;
       const t = tables[f]!;
