@@ -166,7 +166,7 @@ export function cmdlineWarnings(spec: ScenarioSpec): string[] {
 }
 
 /** The command line parameters the model parses (machine/cmdline.ts parseKernelCmdline()). */
-const CMDLINE_KNOWN = ["nohz_full", "isolcpus", "rcu_nocbs", "irqaffinity"];
+const CMDLINE_KNOWN = ["nohz_full", "isolcpus", "rcu_nocbs", "irqaffinity", "pti", "qpw"];
 
 function warnCmdline(spec: ScenarioSpec, cmd: string, io: CliIo): void {
   for (const w of cmdlineWarnings(spec)) io.stderr.write(`isolsim ${cmd}: warning: ${w}\n`);

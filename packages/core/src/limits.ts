@@ -193,6 +193,7 @@ export const paramLimits: Readonly<Record<keyof Params, Limit>> = {
   threadSizeBytes: int(4096, 65_536, "THREAD_SIZE: PAGE_SIZE << THREAD_SIZE_ORDER, 4 KiB (x86_32 4KSTACKS) to 64 KiB"),
   pti: bool("a kernel configuration switch (CONFIG_PAGE_TABLE_ISOLATION, v4.15+)"),
   rcuCallbackInvokeBoundNs: ns(10_000_000, 300 * SECOND, "a checker bound: at least a jiffy at HZ 100 (invocation takes a few jiffies), at most the longest RCU stall timeout"),
+  qpw: bool("a boot option of a pending series (qpw=, CONFIG_QPW)"),
 };
 
 /** A time of ns in the largest scenario-file unit that divides it: `1000` → `1us`, `3600000000000` → `3600s`. */

@@ -122,6 +122,13 @@ export interface Params {
    * softirq or rcuo wakeup, within a few jiffies plus a CFS latency).
    */
   rcuCallbackInvokeBoundNs: number;
+  /**
+   * QPW (Tosatti, "Introduce QPW for per-cpu operations" v2, Mar 2026, pending: CONFIG_QPW with the
+   * `qpw=1` boot option): per-CPU work such as the LRU batches is guarded by per-CPU spinlocks so it
+   * can be done remotely; false in every released kernel. Only lru-spinlock-drain's `qpw` variant
+   * models what it enables; `kernel.cmdline` `qpw=` sets it.
+   */
+  qpw: boolean;
 }
 
 /** Parameter metadata: default value, one-line documentation and valid range (from the limits table). */
@@ -198,6 +205,7 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   threadSizeBytes: 16384,
   pti: false,
   rcuCallbackInvokeBoundNs: 1_000_000_000,
+  qpw: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -256,6 +264,7 @@ const docs: Record<keyof Params, string> = {
   pti: "page-table isolation (v4.15+): kernel entry switches to the kernel CR3 first; 4.9: none",
   rcuCallbackInvokeBoundNs:
     "rcu-callbacks-invoked: a callback not invoked this long after its grace period ended is lost, and at the end every callback queued this long before must have run, ns (checker bound: invocation takes a few jiffies plus a CFS latency; 1 s is far below the 21 s stall timeout)",
+  qpw: "QPW (pending series, Mar 2026: CONFIG_QPW, qpw=1): per-CPU work under per-CPU spinlocks, drained remotely; no released kernel",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */
