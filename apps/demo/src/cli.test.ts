@@ -281,7 +281,7 @@ describe("isolsim compare, mechanisms, presets", () => {
     const m = JSON.parse(isolsim("mechanisms", "--json").stdout) as { name: string; description: string; variants: string[] }[];
     expect(m.map((x) => [x.name, x.variants])).toEqual([
       ["remote-stats", ["mainline"]],
-      ["lru-spinlock-drain", ["spinlock", "drain-on-return"]],
+      ["lru-spinlock-drain", ["spinlock", "qpw", "drain-on-return"]],
       ["vmstat-quiesce", ["fold-on-exit", "shepherd-skip"]],
       ["tlb-defer", ["ct-work", "cr3-switch"]],
       ["rcu-nocb-merge", ["merged", "gp-groups"]],
@@ -289,9 +289,12 @@ describe("isolsim compare, mechanisms, presets", () => {
     ]);
     for (const x of m) expect(x.description.length).toBeGreaterThan(10);
     expect(isolsim("mechanisms").stdout).toContain("variants: mainline (default)");
+    expect(isolsim("mechanisms").stdout).toMatch(/built in: /);
+    for (const x of m) expect(Array.isArray((x as unknown as { built_in: unknown }).built_in)).toBe(true);
     const p = JSON.parse(isolsim("presets", "--json").stdout) as { name: string; params: Record<string, unknown> }[];
     expect(p.map((x) => x.name)).toContain("linux-4.9");
     for (const x of p) for (const key of Object.keys(x.params)) expect(key).toMatch(/^[a-z0-9_]+$/);
+    expect(isolsim("presets").stdout).toContain("sets: hz=1000, clockevent_oneshot_stopped=false");
   });
 
   it("explains itself with --help, including how large machines are summarised", () => {
