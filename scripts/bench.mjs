@@ -2,7 +2,8 @@
 // npm run bench [-- --json] [-- --quick] [-- --engine <module>] [-- --core <module>] [-- --update-digests] [-- --only <text>]:
 // simulator throughput figures (a benchmark, not a test).
 // Cases: (a) the engine alone vs a reference event loop (binary heap of plain objects), same process;
-// (b) the 2016 baseline kernel (preset linux-4.9, no mechanisms) with every workload type, 60 s simulated;
+// (b) the 2016 baseline kernel (preset linux-4.9, no mechanisms) with every workload type, 60 s simulated,
+// and the same scenario under linux-6.12 (its built-in mechanisms, from the packages' dist);
 // (c) scaling with CPU count: the same scenario, and a quiet machine (isolated CPUs only run user-loop).
 // Each simulation case runs in its own child process (`--expose-gc`), so its peak RSS is its own.
 // Every case's digest is checked against scripts/bench-digests.json, recorded from the unoptimised
@@ -51,13 +52,13 @@ const US = 1_000;
  * - wakeup: a kthread on each housekeeping CPU 1-3 woken every 4 ms for 20 µs, and one on the first
  *   4 isolated CPUs woken every second for 20 µs (a per-CPU kthread still bound there).
  */
-function fullScenario(cpus, seconds) {
+function fullScenario(cpus, seconds, preset = "linux-4.9") {
   const iso = `4-${cpus - 1}`;
   const few = cpus > 8 ? "4-7" : "4";
   const j = (every) => ({ every, jitter: every / 10 });
   return {
-    name: `baseline-full-${cpus}`, seed: 1, duration: seconds * S, warmup: 0,
-    kernel: { preset: "linux-4.9", cpus, hz: 1000, nohzFull: iso },
+    name: `${preset === "linux-4.9" ? "baseline" : preset}-full-${cpus}`, seed: 1, duration: seconds * S, warmup: 0,
+    kernel: { preset, cpus, hz: 1000, nohzFull: iso },
     workload: [
       { type: "user-loop", cpus: iso },
       { type: "syscall", cpus: iso, call: "getpid", ...j(100 * MS) },
@@ -84,7 +85,28 @@ function quietScenario(cpus, seconds) {
   };
 }
 
-const scenarios = { full: fullScenario, quiet: quietScenario };
+/** The full scenario under linux-6.12 (issue 19: its built-in mechanisms and the fair server; HZ kept at 1000 for comparison). */
+const modernScenario = (cpus, seconds) => fullScenario(cpus, seconds, "linux-6.12");
+
+const scenarios = { full: fullScenario, quiet: quietScenario, "full-6.12": modernScenario };
+
+/**
+ * The mechanism packages a preset's built-in entries name (linux-6.12 has remote-stats,
+ * rcu-nocb-merge, oneshot-stopped and vmstat-quiesce built in), from their built dist: each entry's
+ * variant and snake_case options passed to the package's factory in camelCase.
+ */
+async function mechanismRegistry() {
+  const pkgs = { "remote-stats": "remoteStats", "lru-spinlock-drain": "lruSpinlockDrain", "vmstat-quiesce": "vmstatQuiesce", "tlb-defer": "tlbDefer", "rcu-nocb-merge": "rcuNocbMerge", "oneshot-stopped": "oneshotStopped" };
+  const registry = {};
+  for (const [name, factory] of Object.entries(pkgs)) {
+    const make = (await import(`../packages/${name}/dist/index.js`))[factory];
+    registry[name] = ({ variant, options }) => {
+      const opts = Object.fromEntries(Object.entries(options ?? {}).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), v]));
+      return make({ ...opts, ...(variant !== undefined ? { variant } : {}) });
+    };
+  }
+  return registry;
+}
 
 function mem() {
   if (global.gc) global.gc();
@@ -103,7 +125,8 @@ if (opt("--child")) {
   const before = mem();
   let peakHeap = before.heap;
   const t0 = performance.now();
-  let result = core.simulate(spec, { onProgress: () => { const h = getHeapStatistics().used_heap_size; if (h > peakHeap) peakHeap = h; } });
+  const registry = kind === "full-6.12" ? await mechanismRegistry() : {};
+  let result = core.simulate(spec, { registry, onProgress: () => { const h = getHeapStatistics().used_heap_size; if (h > peakHeap) peakHeap = h; } });
   const wall = (performance.now() - t0) / 1000;
   const { kernel } = result;
   const { events, digest } = result.report;
@@ -227,6 +250,7 @@ const want = (label) => !only || label.includes(only);
 const bSeconds = quick ? 5 : 60, cSeconds = quick ? 2 : 10;
 for (const p of [64, 1024, 8192]) if (want(`(a) engine ${p}`)) results.push(engineCase(p, quick ? 1_000_000 : 5_000_000, quick ? 3 : 5));
 for (const c of quick ? [64, 1024] : [64, 1024, 4096]) { const l = `(b) baseline ${c} CPUs`; if (want(l)) results.push(simCase(l, "full", c, bSeconds)); }
+{ const l = "(b) linux-6.12 1024 CPUs"; if (want(l)) results.push(simCase(l, "full-6.12", 1024, bSeconds)); }
 for (const kind of ["full", "quiet"]) for (const c of quick ? [8, 64, 512] : [8, 64, 512, 4096]) { const l = `(c) ${kind} ${c} CPUs`; if (want(l)) results.push(simCase(l, kind, c, cSeconds)); }
 
 const recorded = existsSync(digestsFile) ? JSON.parse(readFileSync(digestsFile, "utf8")) : {};

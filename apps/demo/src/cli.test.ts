@@ -184,6 +184,18 @@ describe("isolsim validate and bad scenario files", () => {
     expectBadInput(isolsim("validate", scenario("variant", { ...s, kernel: { ...s.kernel, mechanisms: m } })), 'kernel.mechanisms[0].variant: unknown variant "v9" of remote-stats (valid: mainline)', "kernel.mechanisms[1].options.colour: unknown option");
   });
 
+  it("a variant that needs what the kernel lacks is exit 2 saying what is missing; the boot option supplies it", () => {
+    const s = base();
+    const at = (name: string, cmdline: string, m: unknown[]) => scenario(name, { ...s, kernel: { preset: "linux-4.9", cpus: 4, cmdline, mechanisms: m } });
+    expectBadInput(isolsim("validate", at("no-qpw", "nohz_full=1-3", [{ name: "lru-spinlock-drain", variant: "qpw" }])), '"qpw" needs QPW enabled at boot', "add qpw=1 to kernel.cmdline");
+    expectBadInput(isolsim("run", at("no-pti", "nohz_full=1-3 nopti", [{ name: "tlb-defer", variant: "cr3-switch" }])), '"cr3-switch" needs page-table isolation', "add pti=on to kernel.cmdline");
+    const ok = isolsim("run", at("both", "nohz_full=1-3 qpw=1 pti=on", [{ name: "lru-spinlock-drain", variant: "qpw" }, { name: "tlb-defer", variant: "cr3-switch" }]), "--json");
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toBe("");
+    expect(JSON.parse(ok.stdout).kernel.mechanisms).toEqual([{ name: "lru-spinlock-drain", variant: "qpw" }, { name: "tlb-defer", variant: "cr3-switch" }]);
+    expectBadInput(isolsim("validate", scenario("pti-twice", { ...s, kernel: { preset: "linux-4.9", cpus: 4, cmdline: "nohz_full=1-3 pti=off", params: { pti: true } } })), "kernel.params.pti: true conflicts with kernel.cmdline, which sets pti off");
+  });
+
   it("passes mechanism options from the file (snake_case) and rejects bad ones naming the option", () => {
     const s = base();
     const ok = scenario("opts", { ...s, kernel: { ...s.kernel, mechanisms: [{ name: "tlb-defer", options: { flush_step: "deferred_work" } }, { name: "rcu-nocb-merge", variant: "gp-groups", options: { gp_stride: 2 } }] } });
@@ -281,7 +293,7 @@ describe("isolsim compare, mechanisms, presets", () => {
     const m = JSON.parse(isolsim("mechanisms", "--json").stdout) as { name: string; description: string; variants: string[] }[];
     expect(m.map((x) => [x.name, x.variants])).toEqual([
       ["remote-stats", ["mainline"]],
-      ["lru-spinlock-drain", ["spinlock", "drain-on-return"]],
+      ["lru-spinlock-drain", ["spinlock", "qpw", "drain-on-return"]],
       ["vmstat-quiesce", ["fold-on-exit", "shepherd-skip"]],
       ["tlb-defer", ["ct-work", "cr3-switch"]],
       ["rcu-nocb-merge", ["merged", "gp-groups"]],
@@ -289,9 +301,12 @@ describe("isolsim compare, mechanisms, presets", () => {
     ]);
     for (const x of m) expect(x.description.length).toBeGreaterThan(10);
     expect(isolsim("mechanisms").stdout).toContain("variants: mainline (default)");
+    expect(isolsim("mechanisms").stdout).toMatch(/built in: /);
+    for (const x of m) expect(Array.isArray((x as unknown as { built_in: unknown }).built_in)).toBe(true);
     const p = JSON.parse(isolsim("presets", "--json").stdout) as { name: string; params: Record<string, unknown> }[];
     expect(p.map((x) => x.name)).toContain("linux-4.9");
     for (const x of p) for (const key of Object.keys(x.params)) expect(key).toMatch(/^[a-z0-9_]+$/);
+    expect(isolsim("presets").stdout).toContain("sets: hz=1000, clockevent_oneshot_stopped=false");
   });
 
   it("explains itself with --help, including how large machines are summarised", () => {

@@ -75,13 +75,16 @@ input, else 0.
 `,
   mechanisms: `usage: isolsim mechanisms [--json]
 
-Lists the mechanism packages isolsim knows: name, one-line description, variants (default first).
---json prints [{ "name", "description", "variants": [] }].
+Lists the mechanism packages isolsim knows: name, one-line description, variants (default first)
+and the presets that have it built in (adding it to such a preset replaces the preset's entry).
+--json prints [{ "name", "description", "variants": [], "built_in": [{ "preset", "variant" }] }].
 `,
   presets: `usage: isolsim presets [--json]
 
-Lists the kernel presets: name, description and the mechanisms built in.
---json prints [{ "name", "description", "era", "mechanisms": [], "params": {} }].
+Lists the kernel presets: name, description, the mechanisms built in and the switches and figures
+each sets (parameter names as scenario files write them, with their values; every other parameter
+is at its default, the linux-4.9 behaviour).
+--json prints [{ "name", "description", "era", "mechanisms": [{ "name", "variant"? }], "params": {} }].
 `,
   validate: `usage: isolsim validate FILE
 

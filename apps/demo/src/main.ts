@@ -1,8 +1,7 @@
 import { closeSync, existsSync, openSync, realpathSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { TraceRecorder, paramName, parseKernelCmdline, presets, simulate } from "@isolsim/core";
-import type { Params } from "@isolsim/core";
+import { TraceRecorder, parseKernelCmdline, presets, simulate } from "@isolsim/core";
 import type { MechanismEntry, MechanismRegistry, ScenarioSpec } from "@isolsim/core";
 import { formatComparison, formatReport } from "@isolsim/report";
 import { compareConfigs, runComparison } from "./compare.js";
@@ -11,7 +10,7 @@ import { HELP } from "./help.js";
 import { BadInput, PROBLEMS_SHOWN } from "./problems.js";
 import { DelayedProgress, progressAllowed } from "./progress.js";
 import type { ProgressStream } from "./progress.js";
-import { describeMechanisms, registry as knownMechanisms } from "./registry.js";
+import { describeMechanisms, describePresets, registry as knownMechanisms } from "./registry.js";
 import { DURATION_HELP, loadScenario, parseDuration } from "./scenario-file.js";
 import { clip, inertJson, safeMessage, show } from "./show.js";
 import type { Overrides } from "./scenario-file.js";
@@ -166,7 +165,7 @@ export function cmdlineWarnings(spec: ScenarioSpec): string[] {
 }
 
 /** The command line parameters the model parses (machine/cmdline.ts parseKernelCmdline()). */
-const CMDLINE_KNOWN = ["nohz_full", "isolcpus", "rcu_nocbs", "irqaffinity"];
+const CMDLINE_KNOWN = ["nohz_full", "isolcpus", "rcu_nocbs", "irqaffinity", "pti", "qpw"];
 
 function warnCmdline(spec: ScenarioSpec, cmd: string, io: CliIo): void {
   for (const w of cmdlineWarnings(spec)) io.stderr.write(`isolsim ${cmd}: warning: ${w}\n`);
@@ -260,26 +259,26 @@ function cmdMechanisms(v: Values, io: CliIo, registry: MechanismRegistry): numbe
     const w = Math.max(4, ...list.map((m) => m.name.length));
     for (const m of list) {
       const variants = m.variants.length ? `variants: ${m.variants.map((x, i) => (i === 0 ? `${x} (default)` : x)).join(", ")}` : "no variants";
-      io.stdout.write(`${m.name.padEnd(w)}  ${m.description}\n${"".padEnd(w)}  ${variants}\n`);
+      const builtIn = m.built_in.length ? m.built_in.map((b) => (b.variant ? `${b.preset} (${b.variant})` : b.preset)).join(", ") : "no preset";
+      io.stdout.write(`${m.name.padEnd(w)}  ${m.description}\n${"".padEnd(w)}  ${variants}\n${"".padEnd(w)}  built in: ${builtIn}\n`);
     }
     if (list.length === 0) io.stdout.write("no mechanism packages known\n");
   }
   return Exit.ok;
 }
 
+/** One preset's value of a parameter as the table shows it (`true`, `1000`). */
+const showParam = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value));
+
 function cmdPresets(v: Values, io: CliIo): number {
-  const list = Object.values(presets).map((p) => ({
-    name: p.name,
-    description: p.description,
-    era: p.era,
-    mechanisms: p.mechanisms,
-    params: Object.fromEntries(Object.entries(p.params).map(([key, value]) => [paramName(key as keyof Params), value])),
-  }));
+  const list = describePresets();
   if (v.json) io.stdout.write(JSON.stringify(list, null, 2) + "\n");
   else {
     for (const p of list) {
-      const mech = p.mechanisms.map((m) => (m.variant !== undefined ? `${m.name}(${m.variant})` : m.name));
+      const mech = p.mechanisms.map((m) => (m.variant !== undefined ? `${m.name} (${m.variant})` : m.name));
+      const params = Object.entries(p.params).map(([name, value]) => `${name}=${showParam(value)}`);
       io.stdout.write(`${p.name}  ${p.description}\n  built-in mechanisms: ${mech.length ? mech.join(", ") : "none"}\n`);
+      io.stdout.write(`  sets: ${params.length ? params.join(", ") : "nothing (every parameter at its default)"}\n`);
     }
   }
   return Exit.ok;

@@ -133,3 +133,64 @@ describe("linux-6.1 preset (issue 19)", () => {
     expect(c2.interruptions.rcu).toBeGreaterThan(0);
   });
 });
+
+describe("linux-6.12 and linux-6.12-rt presets (issue 19 items 5-7)", () => {
+  const quiet = (preset: string, params: Record<string, unknown> = {}, extra: WorkloadSpec[] = []): Report => {
+    const spec = scenario(preset, extra);
+    spec.kernel.params = params;
+    return run(spec);
+  };
+
+  it("item 5: linux-6.12's fair server kicks every busy isolated CPU about once a second (a reschedule IPI, a kick, one tick kept by SCHED), its hrtimer on CPU 0; runtime 0 removes it", () => {
+    const r = quiet("linux-6.12");
+    // 19 s measured: one kick per server period, the first one inside the warmup.
+    for (const c of r.cpus.slice(1)) {
+      expect(c.interruptions.ipi_resched).toBe(18);
+      expect(c.interruptions.ipi_irq_work).toBe(18);
+      expect(c.interruptions.tick).toBe(18);
+      expect(c.tick.kept_by.SCHED).toBe(18);
+      expect(total(c)).toBe(54);
+    }
+    expect(r.cpus[0]!.interruptions.hrtimer).toBe(54);
+    expect(r.invariants.violations).toEqual([]);
+    const off = quiet("linux-6.12", { fair_server_runtime_ns: 0 });
+    for (const c of off.cpus.slice(1)) expect(total(c)).toBe(0);
+  });
+
+  it("item 5: a CPU whose tick runs anyway (two busy tasks) gets no extra kick; a CPU a wakeup enters each period gets its wakeups' cascade and no kick of the server", () => {
+    const two = quiet("linux-6.12", {}, [{ type: "user-loop", cpus: "2" }]);
+    expect(two.cpus[2]!.interruptions.ipi_irq_work).toBe(0);
+    expect(two.cpus[2]!.interruptions.ipi_resched).toBe(0);
+    expect(two.cpus[2]!.tick.kept_by.SCHED).toBe(two.cpus[2]!.interruptions.tick);
+    const woken = quiet("linux-6.12", {}, [{ type: "wakeup", cpus: "3", every: 700 * MS, run: 20_000 }]);
+    const c3 = woken.cpus[3]!;
+    expect(c3.interruptions.kthread).toBe(27);
+    expect(c3.interruptions.ipi_resched).toBe(c3.interruptions.kthread);
+    expect(c3.interruptions.ipi_irq_work).toBe(c3.interruptions.kthread);
+  });
+
+  it("item 6: linux-6.12-rt: a CFS wakeup on an isolated CPU costs no reschedule IPI (lazy preemption: the kick and a tick), a drain still queues work on the isolated CPU", () => {
+    const woken = quiet("linux-6.12-rt", {}, [{ type: "wakeup", cpus: "3", every: 700 * MS, run: 20_000 }]);
+    const c3 = woken.cpus[3]!;
+    expect(c3.interruptions.kthread).toBe(27);
+    expect(c3.interruptions.ipi_resched).toBe(0);
+    expect(c3.interruptions.ipi_irq_work).toBe(27);
+    expect(c3.tick.kept_by.SCHED).toBe(27);
+    const drained = quiet("linux-6.12-rt", {}, [WRITE, DRAIN]);
+    expect(drained.cpus[3]!.interruptions.kworker_lru_drain).toBeGreaterThan(0);
+    expect(drained.invariants.violations).toEqual([]);
+  });
+
+  it("item 7: kthreads per preset: rcuop for every CPU and rcuog groups on 6.1; the expedited and tasks-RCU kthreads on 6.12; rcuc/N and rcub on 6.12-rt", () => {
+    const k61 = quiet("linux-6.1").kthreads;
+    const k612 = quiet("linux-6.12").kthreads;
+    const rt = quiet("linux-6.12-rt").kthreads;
+    expect([k61.rcu_callback, k61.rcu_gp]).toEqual([4, 3]);
+    expect([k612.rcu_callback, k612.rcu_gp]).toEqual([4, 3]);
+    // rcu_exp_gp_kthread_worker, rcu_exp_par_gp_kthread_worker/0 and the three rcu_tasks*_kthread.
+    expect(k612.other - k61.other).toBe(5);
+    // rcuc/0-3 beside rcuop/0-3, and one rcub for the one leaf rcu_node.
+    expect([rt.rcu_callback, rt.rcu_gp]).toEqual([8, 4]);
+    for (const k of [k61, k612, rt]) expect(k.rcu_callback + k.rcu_gp + k.kworker + k.other).toBe(k.total);
+  });
+});

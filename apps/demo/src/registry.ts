@@ -1,5 +1,6 @@
 import { CompositionError, InputError } from "@isolsim/core";
-import type { Mechanism, MechanismFactory, MechanismRegistry } from "@isolsim/core";
+import { paramName, presets as corePresets } from "@isolsim/core";
+import type { Mechanism, MechanismFactory, MechanismRegistry, Params, Preset } from "@isolsim/core";
 import { oneshotStopped } from "@isolsim/oneshot-stopped";
 import { remoteStats } from "@isolsim/remote-stats";
 import { rcuNocbMerge } from "@isolsim/rcu-nocb-merge";
@@ -57,10 +58,64 @@ export const registry: MechanismRegistry = Object.freeze({
   "oneshot-stopped": fromPackage(oneshotStopped),
 });
 
-/** Name, one-line description and variants (default first) of every known mechanism. */
-export function describeMechanisms(reg: MechanismRegistry = registry): { name: string; description: string; variants: string[] }[] {
+/** A preset that has a mechanism built in, with the variant it has (the default when absent). */
+export interface BuiltIn {
+  /** Preset name. */
+  preset: string;
+  /** The variant the preset lists (its default when the preset names none); absent for a mechanism without variants. */
+  variant?: string;
+}
+
+/** What `isolsim mechanisms` shows of one mechanism. */
+export interface MechanismListing {
+  /** Mechanism name. */
+  name: string;
+  /** One line: what it changes. */
+  description: string;
+  /** Variants, the default first. */
+  variants: string[];
+  /** The presets that have it built in (adding it again replaces the preset's entry). */
+  built_in: BuiltIn[];
+}
+
+/**
+ * Name, one-line description, variants (default first) and the presets that have it built in, of
+ * every known mechanism; read from the presets' mechanism lists, whatever presets the core ships.
+ */
+export function describeMechanisms(reg: MechanismRegistry = registry, presetList: Readonly<Record<string, Preset>> = corePresets): MechanismListing[] {
   return Object.entries(reg).map(([name, make]) => {
     const m = make({ field: name });
-    return { name, description: m.description, variants: [...(m.variants ?? [])] };
+    const builtIn: BuiltIn[] = [];
+    for (const p of Object.values(presetList)) {
+      const e = p.mechanisms.find((x) => x.name === name);
+      const variant = e?.variant ?? m.variant;
+      if (e) builtIn.push(variant !== undefined ? { preset: p.name, variant } : { preset: p.name });
+    }
+    return { name, description: m.description, variants: [...(m.variants ?? [])], built_in: builtIn };
   });
+}
+
+/** What `isolsim presets` shows of one preset. */
+export interface PresetListing {
+  /** Preset name. */
+  name: string;
+  /** One line. */
+  description: string;
+  /** The source era it follows. */
+  era: string;
+  /** Mechanisms built in, as the preset lists them. */
+  mechanisms: { name: string; variant?: string }[];
+  /** The switches and figures it sets (snake_case parameter names, as scenario files write them), with their values. */
+  params: Record<string, unknown>;
+}
+
+/** Every preset with its built-in mechanisms and the parameters (switches) it sets, snake_case. */
+export function describePresets(presetList: Readonly<Record<string, Preset>> = corePresets): PresetListing[] {
+  return Object.values(presetList).map((p) => ({
+    name: p.name,
+    description: p.description,
+    era: p.era,
+    mechanisms: p.mechanisms.map((e) => (e.variant !== undefined ? { name: e.name, variant: e.variant } : { name: e.name })),
+    params: Object.fromEntries(Object.entries(p.params).map(([key, value]) => [paramName(key as keyof Params), value])),
+  }));
 }

@@ -18,6 +18,7 @@ export * from "./irq/irq.js";
 export * from "./time/timer.js";
 export * from "./time/clockevents.js";
 export * from "./time/tick-sched.js";
+export * from "./arch/x86/alternative.js";
 export * from "./arch/x86/entry.js";
 export * from "./rcu/tree.js";
 export * from "./rcu/nocb.js";

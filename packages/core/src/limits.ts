@@ -206,6 +206,7 @@ export const paramLimits: Readonly<Record<keyof Params, Limit>> = {
   dlServerTimerUpdatesCurr: bool("a kernel version difference"),
   rcuFlavoursMerged: bool("a kernel version difference"),
   rcuPendingNohzFullUserOnly: bool("a kernel version difference"),
+  qpw: bool("a boot option of a pending series (qpw=, CONFIG_QPW)"),
 };
 
 /** A time of ns in the largest scenario-file unit that divides it: `1000` → `1us`, `3600000000000` → `3600s`. */

@@ -185,6 +185,13 @@ export interface Params {
    * 4.9 __rcu_pending() ignores it in any context while the grace period is younger than HZ jiffies.
    */
   rcuPendingNohzFullUserOnly: boolean;
+  /**
+   * QPW (Tosatti, "Introduce QPW for per-cpu operations" v2, Mar 2026, pending: CONFIG_QPW with the
+   * `qpw=1` boot option): per-CPU work such as the LRU batches is guarded by per-CPU spinlocks so it
+   * can be done remotely; false in every released kernel. Only lru-spinlock-drain's `qpw` variant
+   * models what it enables; `kernel.cmdline` `qpw=` sets it.
+   */
+  qpw: boolean;
 }
 
 /** Parameter metadata: default value, one-line documentation and valid range (from the limits table). */
@@ -274,6 +281,7 @@ export const defaultParams: Readonly<Params> = Object.freeze({
   dlServerTimerUpdatesCurr: false,
   rcuFlavoursMerged: false,
   rcuPendingNohzFullUserOnly: false,
+  qpw: false,
 });
 
 const docs: Record<keyof Params, string> = {
@@ -348,6 +356,7 @@ const docs: Record<keyof Params, string> = {
   dlServerTimerUpdatesCurr: "the fair server's timer charges the running task (update_curr()) before enqueueing the server (6.12: false; v6.19: true)",
   rcuFlavoursMerged: "one RCU flavour and GP kthread (v4.20 flavour consolidation); 4.9: rcu_sched, rcu_bh and rcu_preempt",
   rcuPendingNohzFullUserOnly: "rcu_pending() ignores RCU on a nohz_full CPU only in user or idle (6.1): a tick in the kernel reports the quiescent state; 4.9: in any context",
+  qpw: "QPW (pending series, Mar 2026: CONFIG_QPW, qpw=1): per-CPU work under per-CPU spinlocks, drained remotely; no released kernel",
 };
 
 /** Converts a camelCase parameter key to the snake_case name of scenario files. */

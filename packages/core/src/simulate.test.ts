@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { simulate } from "./simulate.js";
+import { buildKernel, simulate } from "./simulate.js";
 import type { ScenarioSpec } from "./scenario.js";
 
 const MS = 1_000_000;
@@ -96,5 +96,28 @@ describe("waking an idle CPU", () => {
     expect(c.interruptions.kthread).toBe(19);
     expect(c.interruptions.ipi_resched).toBe(0);
     expect(c.tick.restarts).toBe(19);
+  });
+});
+
+describe("boot options that set switches (pti=, qpw=)", () => {
+  const withCmdline = (cmdline: string, params?: Record<string, unknown>): ScenarioSpec =>
+    base({ duration: 10 * MS, kernel: { preset: "linux-4.9", cpus: 4, hz: 1000, cmdline, ...(params ? { params } : {}) } });
+
+  it("pti=on gives the kernel its CR3 switch at entry, pti=off and nopti take it away", () => {
+    const on = buildKernel(withCmdline("nohz_full=1-3 pti=on"));
+    expect(on.params.pti).toBe(true);
+    expect(on.entry.has("cr3_switch")).toBe(true);
+    expect(buildKernel(withCmdline("nohz_full=1-3 pti=off")).entry.has("cr3_switch")).toBe(false);
+    expect(buildKernel(withCmdline("nohz_full=1-3 nopti")).params.pti).toBe(false);
+    expect(buildKernel(withCmdline("nohz_full=1-3 pti=auto", { pti: true })).params.pti).toBe(true);
+    expect(buildKernel(withCmdline("nohz_full=1-3 qpw=1")).params.qpw).toBe(true);
+  });
+
+  it("the command line and kernel.params giving two values is a contradiction naming kernel.params.pti", () => {
+    expect(() => buildKernel(withCmdline("nohz_full=1-3 pti=on", { pti: false }))).toThrow(
+      "kernel.params.pti: false conflicts with kernel.cmdline, which sets pti on (valid: give pti once, or the same value in both)",
+    );
+    expect(() => buildKernel(withCmdline("nohz_full=1-3 qpw=0", { qpw: true }))).toThrow(/kernel\.params\.qpw: true conflicts/);
+    expect(buildKernel(withCmdline("nohz_full=1-3 pti=on", { pti: true })).params.pti).toBe(true);
   });
 });

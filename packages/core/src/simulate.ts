@@ -64,6 +64,25 @@ function checkRtBandwidth(params: Params, given: Record<string, unknown>, field 
   );
 }
 
+/**
+ * The boot options that set a switch (`pti=`/`nopti`, `qpw=`) override the preset's value; given
+ * also in `kernel.params` with another value, they contradict each other (the rule of `kernel.hz`
+ * and `kernel.params.hz`): an InputError naming `kernel.params.<name>`.
+ */
+function applyBootSwitches(params: Params, boot: BootParams, overrides: Record<string, unknown>): void {
+  for (const key of ["pti", "qpw"] as const) {
+    const value = boot[key];
+    if (value === undefined) continue;
+    if (Object.hasOwn(overrides, key) && overrides[key] !== value) {
+      throw new InputError(
+        `kernel.params.${key}`,
+        `${String(overrides[key])} conflicts with kernel.cmdline, which sets ${key} ${value ? "on" : "off"} (valid: give ${key} once, or the same value in both)`,
+      );
+    }
+    params[key] = value;
+  }
+}
+
 /** Parses a workload or kernel cpu list against the machine, naming the field in errors. */
 export function parseCpus(list: string, nrCpus: number, field: string): CpuMask {
   return asInput(field, () => CpuMask.parse(list, nrCpus, field));
@@ -89,6 +108,7 @@ export function buildKernel(spec: ScenarioSpec, opts: SimulateOptions = {}): Ker
     boot = { unknown: [] };
     if (ks.nohzFull !== undefined && ks.nohzFull !== "") boot.nohzFull = parseCpus(ks.nohzFull, ks.cpus, "kernel.nohz_full");
   }
+  applyBootSwitches(params, boot, ks.params ?? {});
   const housekeeping = asInput(ks.cmdline !== undefined ? "kernel.cmdline" : "kernel.nohz_full", () => housekeepingSetup(boot, ks.cpus));
   const mechanisms = opts.mechanisms ?? resolveMechanisms(mergeMechanismEntries(preset.mechanisms, ks.mechanisms ?? []), opts.registry ?? {});
   const k = new Kernel({

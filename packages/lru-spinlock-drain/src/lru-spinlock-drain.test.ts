@@ -267,3 +267,36 @@ describe("lru-spinlock-drain options", () => {
     expect(lruSpinlockDrain().options).toBe(lruSpinlockDrainOptionLimits);
   });
 });
+
+describe("lru-spinlock-drain qpw (Tosatti, QPW v2: CONFIG_QPW, qpw=1)", () => {
+  /** scenario() on a 1 s run, booted from a command line (qpw= is a boot option). */
+  const booted = (cmdline: string): ScenarioSpec => {
+    const s = scenario(4, [], { duration: S });
+    return { ...s, kernel: { preset: "linux-4.9", cpus: 4, hz: 1000, cmdline } };
+  };
+
+  it("with qpw=1 the caller drains remote batches as spinlock does: no kworker_lru_drain on isolated CPUs", () => {
+    const base = simulate(booted("nohz_full=1-3 qpw=1")).report;
+    expect(base.cpus[1]!.interruptions.kworker_lru_drain).toBeGreaterThan(0);
+    const { report } = simulate(booted("nohz_full=1-3 qpw=1"), { mechanisms: [lruSpinlockDrain({ variant: "qpw" })] });
+    const spin = simulate(booted("nohz_full=1-3 qpw=1"), { mechanisms: [lruSpinlockDrain()] }).report;
+    for (const c of report.cpus.slice(1)) expect(c.interruptions.kworker_lru_drain).toBe(0);
+    expect(stats(report).remote_drains).toBeGreaterThan(0);
+    expect(stats(report).remote_drains).toBe(stats(spin).remote_drains);
+    expect(report.mechanism_stats["lru-spinlock-drain"]!.variant).toBe("qpw");
+    expect(report.kernel.mechanisms).toEqual([{ name: "lru-spinlock-drain", variant: "qpw" }]);
+    expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("without qpw=1 (or with qpw=0) it is a composition error saying what is missing", () => {
+    for (const cmdline of ["nohz_full=1-3", "nohz_full=1-3 qpw=0"]) {
+      expect(() => simulate(booted(cmdline), { mechanisms: [lruSpinlockDrain({ variant: "qpw" })] })).toThrow(
+        /lru-spinlock-drain\.variant: "qpw" needs QPW enabled at boot \(CONFIG_QPW with qpw=1, QPW v2\).*add qpw=1 to kernel\.cmdline/,
+      );
+    }
+    // The param does the same as the boot option.
+    const s = scenario(4, [], { duration: 200 * MS });
+    const { report } = simulate({ ...s, kernel: { ...s.kernel, params: { qpw: true } } }, { mechanisms: [lruSpinlockDrain({ variant: "qpw" })] });
+    expect(report.invariants.violations).toEqual([]);
+  });
+});

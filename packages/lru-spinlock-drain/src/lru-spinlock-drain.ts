@@ -1,10 +1,10 @@
-import { Context, costLimit, integerLimit, kernelStep, nsLimit, resolveFigures, segment } from "@isolsim/core";
+import { CompositionError, Context, costLimit, integerLimit, kernelStep, nsLimit, resolveFigures, segment } from "@isolsim/core";
 import type { Cpu, Kernel, LruBatchOps, LruListId, Limit, Mechanism, Nanoseconds, Segment, Task } from "@isolsim/core";
 import { BatchLock } from "./spinlock.js";
 import type { BatchLockStats } from "./spinlock.js";
 
 /** The variants of lru-spinlock-drain, the default first. */
-export const lruSpinlockDrainVariants = ["spinlock", "drain-on-return"] as const;
+export const lruSpinlockDrainVariants = ["spinlock", "qpw", "drain-on-return"] as const;
 
 /** One of {@link lruSpinlockDrainVariants}. */
 export type LruSpinlockDrainVariant = (typeof lruSpinlockDrainVariants)[number];
@@ -17,7 +17,10 @@ export interface LruSpinlockDrainFaults {
 
 /** Options of {@link lruSpinlockDrain}; every figure is overridable, defaults in {@link lruSpinlockDrainDefaults}. */
 export interface LruSpinlockDrainOptions {
-  /** `spinlock` (QPW: remote drain under a per-CPU spinlock) or `drain-on-return` (pre-2016 task isolation). */
+  /**
+   * `spinlock` (remote drain under a per-CPU spinlock, always), `qpw` (the same, as Tosatti's QPW v2
+   * enables it: only with the `qpw=1` boot option) or `drain-on-return` (drain on the way to user).
+   */
   variant?: LruSpinlockDrainVariant;
   /** Extra cycles spin_lock() costs the owner over local_lock() on each add (QPW cover letter: ~13). */
   spinLockExtraCycles?: number;
@@ -105,8 +108,8 @@ export function lruBatchLock(k: Kernel, cpu: number): BatchLock {
   return lock;
 }
 
-/** Installs the `spinlock` variant. */
-function installSpinlock(k: Kernel, f: Figures, faults: LruSpinlockDrainFaults): void {
+/** Installs the `spinlock` variant, or `qpw` (the same locking, reported under its own name). */
+function installSpinlock(k: Kernel, f: Figures, faults: LruSpinlockDrainFaults, variant: "spinlock" | "qpw"): void {
   const lockStats: BatchLockStats = { acquires: 0, contended: 0, maxWaitNs: 0, waitNsTotal: 0 };
   const fig = { drainCalls: 0, callerNsTotal: 0, cpusChecked: 0, remoteDrains: 0, pagesDrainedRemotely: 0, spinNsTotal: 0, ownerLockNsTotal: 0 };
   const locks = Array.from({ length: k.nrCpus }, (_, cpu) => new BatchLock(k, cpu, lockStats));
@@ -337,7 +340,7 @@ function installSpinlock(k: Kernel, f: Figures, faults: LruSpinlockDrainFaults):
 
   k.invariants.check("lru-exclusive");
   k.mechanismStats.set("lru-spinlock-drain", () => ({
-    variant: "spinlock",
+    variant,
     drain_calls: fig.drainCalls,
     drain_caller_ns_total: fig.callerNsTotal,
     drain_caller_ns_mean: fig.drainCalls > 0 ? Math.round(fig.callerNsTotal / fig.drainCalls) : 0,
@@ -354,9 +357,12 @@ function installSpinlock(k: Kernel, f: Figures, faults: LruSpinlockDrainFaults):
 }
 
 /**
- * Installs the `drain-on-return` variant: the pre-2016 task-isolation patches (Chris Metcalf,
- * task_isolation_enter() from exit_to_usermode_loop()) drain the CPU's batches with interrupts
- * enabled on the way to user and loop while task_isolation_ready() finds them non-empty.
+ * Installs the `drain-on-return` variant: an isolated CPU drains its own batches on the way back to
+ * user, so lru_add_drain_all() finds them empty and queues nothing there. As Weisbecker's "mm: Drain
+ * LRUs upon resume to userspace on nohz_full CPUs" (2025, pending) does it, and before it the
+ * pre-2016 task-isolation patches (Chris Metcalf, task_isolation_enter() from
+ * exit_to_usermode_loop()), whose loop while task_isolation_ready() finds them non-empty the model
+ * keeps (with nothing refilling the batch on the way out, one pass, as in Weisbecker's series).
  */
 function installDrainOnReturn(k: Kernel, f: Figures): void {
   const fig = { returnsDrained: 0, returnDrains: 0, loopsMax: 0, limitHits: 0, drainNsTotal: 0 };
@@ -408,11 +414,14 @@ function installDrainOnReturn(k: Kernel, f: Figures): void {
 
 /**
  * lru-spinlock-drain: isolated CPUs get no lru_add_drain_per_cpu kworker. `spinlock` (default; the
- * 2016 consensus, the 2024-26 QPW "per-CPU work via spinlock" series): each CPU's LRU batches are
- * guarded by a per-CPU spinlock and lru_add_drain_all()'s caller drains every remote batch itself
- * (mm/swap.c lru_add_drain_all() → lru_add_drain_cpu(cpu) under qpw_lock()). `drain-on-return`: the
- * pre-2016 task-isolation approach, lru_add_drain() in a loop on every return to user of an
- * isolated CPU (kernel/isolation.c task_isolation_enter(), never merged).
+ * 2016 consensus): each CPU's LRU batches are guarded by a per-CPU spinlock and lru_add_drain_all()'s
+ * caller drains every remote batch itself (mm/swap.c lru_add_drain_all() → lru_add_drain_cpu(cpu)
+ * under qpw_lock()). `qpw`: the same locking and remote drain as Tosatti's "Introduce QPW for per-cpu
+ * operations" v2 (Mar 2026, pending) gives it: CONFIG_QPW, active only with the `qpw=1` boot option
+ * (the `qpw` param; without it a composition error, since the kernel would keep local_lock and
+ * queue_work_on()); QPW's other users (SLUB's per-CPU data) are not modelled. `drain-on-return`:
+ * the isolated CPU drains its batches on every return to user (Weisbecker's "mm: Drain LRUs upon
+ * resume to userspace on nohz_full CPUs", 2025; before it Metcalf's task isolation, never merged).
  */
 export function lruSpinlockDrain(options: LruSpinlockDrainOptions = {}): Mechanism {
   const variant = options.variant ?? "spinlock";
@@ -420,13 +429,21 @@ export function lruSpinlockDrain(options: LruSpinlockDrainOptions = {}): Mechani
   const faults = options.faults ?? {};
   return {
     name: "lru-spinlock-drain",
-    description: "per-CPU LRU batches under a per-CPU spinlock: lru_add_drain_all()'s caller drains remote batches itself, no kworker on isolated CPUs",
+    description: "per-CPU LRU batches under a per-CPU spinlock: lru_add_drain_all()'s caller drains remote batches itself, no kworker on isolated CPUs (qpw: as QPW v2, needs qpw=1)",
     variants: lruSpinlockDrainVariants,
     variant,
     options: lruSpinlockDrainOptionLimits,
     install(k: Kernel): void {
       if (variant === "drain-on-return") installDrainOnReturn(k, f);
-      else installSpinlock(k, f, faults);
+      else if (variant === "qpw") {
+        if (!k.params.qpw) {
+          throw new CompositionError(
+            "lru-spinlock-drain.variant",
+            `"qpw" needs QPW enabled at boot (CONFIG_QPW with qpw=1, QPW v2); this kernel has it off (qpw: false), so lru_add_drain_all() would still queue work: add qpw=1 to kernel.cmdline (or set kernel.params.qpw to true), or use "spinlock"`,
+          );
+        }
+        installSpinlock(k, f, faults, "qpw");
+      } else installSpinlock(k, f, faults, "spinlock");
     },
   };
 }

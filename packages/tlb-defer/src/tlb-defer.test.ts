@@ -76,7 +76,7 @@ describe("tlb-defer cr3-switch (Schneider v7: a kernel TLB flush at every CR3 sw
   it("needs page-table isolation: on linux-4.9 (pti false) the variant and flush_step cr3_switch are composition errors", () => {
     expect(() => simulate(scenario([], 10 * MS, 0), { mechanisms: [tlbDefer({ variant: "cr3-switch" })] })).toThrow(CompositionError);
     expect(() => simulate(scenario([], 10 * MS, 0), { mechanisms: [tlbDefer({ variant: "cr3-switch" })] })).toThrow(
-      /tlb-defer\.variant: "cr3-switch" needs page-table isolation .*pti: false, as in linux-4\.9/,
+      /tlb-defer\.variant: "cr3-switch" needs page-table isolation .*pti: false\): use "ct-work", or add pti=on to kernel\.cmdline/,
     );
     expect(() => simulate(scenario([], 10 * MS, 0), { mechanisms: [tlbDefer({ flushStep: "cr3_switch" })] })).toThrow(
       /tlb-defer\.options\.flush_step: "cr3_switch" needs page-table isolation .*valid here: register_save, stack_switch, context_tracking, syscall_trace, deferred_work/,
@@ -216,5 +216,39 @@ describe("options", () => {
     expect(m).toMatchObject({ name: "tlb-defer", variant: "cr3-switch", variants: ["ct-work", "cr3-switch"] });
     const { report } = simulate(scenario([], 10 * MS, 0, PTI), { mechanisms: [m] });
     expect(stats(report)).toMatchObject({ variant: "cr3-switch", flush_step: "register_save", vfree_rcu: true });
+  });
+});
+
+describe("tlb-defer cr3-switch as RFC v7/v8: text-patching sync IPIs deferred too", () => {
+  /** A tracing agent attaching a BPF program at sys_enter: its first attach patches kernel text (text_poke_bp(), three sync rounds). */
+  const BPF: WorkloadSpec = { type: "bpf", cpus: "1-7", attach: "sys_enter", every: 20 * MS, pages: 1 };
+  const callIpis = (r: Report): number[] => ISOLATED.map((cpu) => r.cpus[cpu]!.interruptions.ipi_call_function);
+
+  it("isolated CPUs in user space get no do_sync_core IPI; without the mechanism each gets one per sync round", () => {
+    const base = simulate(scenario([BPF], 50 * MS, 0, PTI)).report;
+    expect(callIpis(base)).toEqual(ISOLATED.map(() => 3));
+    const { report } = simulate(scenario([BPF], 50 * MS, 0, PTI), { mechanisms: [tlbDefer({ variant: "cr3-switch" })] });
+    expect(callIpis(report)).toEqual(ISOLATED.map(() => 0));
+    expect(stats(report).text_poke_syncs_avoided).toBe(3 * ISOLATED.length);
+    expect(report.invariants.violations).toEqual([]);
+    // ct-work (v3 as modelled) defers TLB flushes only: the sync IPIs still arrive.
+    const ct = simulate(scenario([BPF], 50 * MS, 0, PTI), { mechanisms: [tlbDefer()] }).report;
+    expect(callIpis(ct)).toEqual(ISOLATED.map(() => 3));
+  });
+
+  it("a CPU in the kernel when the text is patched still gets the sync IPI", () => {
+    const loop: WorkloadSpec = { type: "kernel-loop", cpus: "3", every: 10 * MS, run: 9 * MS };
+    const { report } = simulate(scenario([BPF, loop], 50 * MS, 0, PTI), { mechanisms: [tlbDefer({ variant: "cr3-switch" })] });
+    const ipis = callIpis(report);
+    expect(ipis[2]).toBe(3);
+    expect(ipis.filter((n, i) => i !== 2)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(report.invariants.violations).toEqual([]);
+  });
+
+  it("pti=on on kernel.cmdline is what the variant needs; pti=off makes it a composition error", () => {
+    const onCmdline = (cmdline: string): ScenarioSpec => ({ ...scenario([BPF], 50 * MS, 0), kernel: { preset: "linux-4.9", cpus: 8, hz: 1000, cmdline } });
+    const { report } = simulate(onCmdline("nohz_full=1-7 pti=on"), { mechanisms: [tlbDefer({ variant: "cr3-switch" })] });
+    expect(callIpis(report)).toEqual(ISOLATED.map(() => 0));
+    expect(() => simulate(onCmdline("nohz_full=1-7 pti=off"), { mechanisms: [tlbDefer({ variant: "cr3-switch" })] })).toThrow(CompositionError);
   });
 });

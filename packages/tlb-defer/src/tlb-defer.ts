@@ -1,4 +1,4 @@
-import { CT_WORK_SHIFT, CT_WORK_TLBI, CompositionError, InputError, booleanLimit, checkOptions, checkTlbDeferOnlyUser, choiceLimit, kernelEntrySteps } from "@isolsim/core";
+import { CT_WORK_SHIFT, CT_WORK_TLBI, CompositionError, InputError, booleanLimit, checkOptions, checkTlbDeferOnlyUser, choiceLimit, kernelEntrySteps, setTextPokeSyncPolicy } from "@isolsim/core";
 import type { Kernel, KernelEntryStep, KernelFlush, Limit, Mechanism, Nanoseconds } from "@isolsim/core";
 import { PAGE_BYTES, vfreeAccounting } from "./vfree-rcu.js";
 
@@ -78,6 +78,8 @@ export interface TlbDeferFigures {
   isolatedEntries: number;
   /** ct-work: longest time a CPU held a deferred flush before its entry ran it, ns. */
   maxDeferralNs: Nanoseconds;
+  /** cr3-switch: text_poke_bp() sync IPIs (do_sync_core) not sent to nohz_full CPUs in user/idle. */
+  textPokeSyncsAvoided: number;
 }
 
 /**
@@ -86,8 +88,11 @@ export interface TlbDeferFigures {
  * kernel text patching and TLB flush IPIs" v3): ct_set_cpu_work() cmpxchg's CT_WORK_TLBI into the
  * target's context-tracking word; success means no IPI and a __flush_tlb_all() at the target's next
  * kernel entry, failure (the target is in the kernel) means the IPI as before. `cr3-switch`
- * (Schneider v7, 2025): no IPI to a nohz_full CPU seen in user/idle; every kernel entry of such a
- * CPU flushes the kernel TLB right after the switch to the kernel CR3.
+ * (Schneider, "context_tracking,x86: Defer some IPIs until a user->kernel transition" v7 2025, v8
+ * Mar 2026; pending): no IPI to a nohz_full CPU seen in user/idle, neither for a kernel TLB flush
+ * nor for text_poke_bp()'s sync rounds (arch/x86/kernel/alternative.c text_poke_sync()); every
+ * kernel entry of such a CPU flushes the kernel TLB right after the switch to the kernel CR3, whose
+ * write also serialises it. Needs page-table isolation (`pti`, `pti=on`): a composition error without.
  */
 export function tlbDefer(options: TlbDeferOptions = {}): Mechanism {
   const variant = options.variant ?? "ct-work";
@@ -101,7 +106,7 @@ export function tlbDefer(options: TlbDeferOptions = {}): Mechanism {
   const skipFlush = options.faults?.skipFlush ?? false;
   return {
     name: "tlb-defer",
-    description: "kernel TLB flushes skip nohz_full CPUs in user/idle: deferred to their next kernel entry (ct-work) or a flush at every entry (cr3-switch)",
+    description: "kernel TLB flushes skip nohz_full CPUs in user/idle: deferred to their next kernel entry (ct-work) or a flush at every entry (cr3-switch, also text-patching sync IPIs; needs pti)",
     variants: tlbDeferVariants,
     variant,
     options: tlbDeferOptionLimits,
@@ -111,7 +116,7 @@ export function tlbDefer(options: TlbDeferOptions = {}): Mechanism {
         if (variant === "cr3-switch") {
           throw new CompositionError(
             "tlb-defer.variant",
-            `"cr3-switch" needs page-table isolation (a kernel CR3 switch at entry, v4.15+); this kernel has none (pti: false, as in linux-4.9): use "ct-work", or set kernel.params.pti to true`,
+            `"cr3-switch" needs page-table isolation (a kernel CR3 switch at entry, v4.15+); this kernel has none (pti: false): use "ct-work", or add pti=on to kernel.cmdline (or set kernel.params.pti to true)`,
           );
         }
         if (givenStep === "cr3_switch") {
@@ -133,9 +138,20 @@ export function tlbDefer(options: TlbDeferOptions = {}): Mechanism {
         entryFlushNsTotal: 0,
         isolatedEntries: 0,
         maxDeferralNs: 0,
+        textPokeSyncsAvoided: 0,
       };
       const deferredSince = new Float64Array(k.nrCpus).fill(-1);
-      const avoid = variant === "ct-work" ? ctWorkDefer(k, deferInKernel) : cr3SwitchSkip(k, deferInKernel);
+      const skip = cr3SwitchSkip(k, deferInKernel);
+      const avoid = variant === "ct-work" ? ctWorkDefer(k, deferInKernel) : (_f: KernelFlush, cpu: number): boolean => skip(cpu);
+      if (variant === "cr3-switch") {
+        // v7/v8 defer the text-patching sync IPIs too: the CR3 write at the next entry serialises
+        // the CPU as do_sync_core()'s sync_core() would, so no IPI and no extra entry work.
+        setTextPokeSyncPolicy(k, (_from, cpu) => {
+          if (!k.cpus[cpu]!.nohzFull || !skip(cpu)) return false;
+          if (k.measuring()) fig.textPokeSyncsAvoided++;
+          return true;
+        });
+      }
 
       k.tlb.flushKernelRange = (f) => {
         const measuring = k.measuring();
@@ -210,6 +226,7 @@ export function tlbDefer(options: TlbDeferOptions = {}): Mechanism {
           isolated_entries: fig.isolatedEntries,
           entry_flush_ns_per_entry: round3(fig.isolatedEntries ? fig.entryFlushNsTotal / fig.isolatedEntries : 0),
           max_deferral_ns: fig.maxDeferralNs,
+          text_poke_syncs_avoided: fig.textPokeSyncsAvoided,
           vfrees: vfree.vfrees,
           held_pages_max: vfree.heldPagesMax,
           held_pages_mean: round3(heldMean),
@@ -243,12 +260,12 @@ function ctWorkDefer(k: Kernel, deferInKernel: boolean): (f: KernelFlush, cpu: n
 }
 
 /**
- * cr3-switch's choice per target (Schneider v7): no IPI when the context-tracking state reads user
- * or idle, since the CPU flushes at its next CR3 switch anyway; the `deferInKernel` fault skips CPUs
- * in the kernel too.
+ * cr3-switch's choice per target (Schneider v7/v8): no IPI when the context-tracking state reads
+ * user or idle, since the CPU flushes (and serialises) at its next CR3 switch anyway; the
+ * `deferInKernel` fault skips CPUs in the kernel too.
  */
-function cr3SwitchSkip(k: Kernel, deferInKernel: boolean): (f: KernelFlush, cpu: number) => boolean {
-  return (_f, cpu) => {
+function cr3SwitchSkip(k: Kernel, deferInKernel: boolean): (cpu: number) => boolean {
+  return (cpu) => {
     const c = k.cpus[cpu]!;
     if (!c.inEqs() && !deferInKernel) return false;
     checkTlbDeferOnlyUser(k, cpu, c.ctWord);

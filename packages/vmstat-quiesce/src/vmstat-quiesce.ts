@@ -153,7 +153,9 @@ function installShepherdSkip(k: Kernel): void {
  * cancel its pending vmstat_update (cancel_delayed_work(), never the _sync form, which may sleep).
  * `shepherd-skip` (mainline v6.5, "mm/vmstat: do not refresh stats for nohz_full CPUs"):
  * vmstat_shepherd skips cpu_is_isolated() CPUs and the global counters stay imprecise, within
- * nr_cpus × threshold.
+ * nr_cpus × threshold. On a kernel that skips them already (v6.5+: core's `vmstat.shepherdSkips`
+ * policy set by the kernel, which fold-on-exit leaves as it is), fold-on-exit still adds exactness:
+ * an isolated CPU's diffs are in the global counters whenever it runs in user.
  */
 export function vmstatQuiesce(options: VmstatQuiesceOptions = {}): Mechanism {
   const variant = options.variant ?? "fold-on-exit";

@@ -129,3 +129,38 @@ describe("a parameter given twice", () => {
     expect(boot.warnings).toEqual([]);
   });
 });
+
+describe("pti= and nopti (pti_check_boottime_disable()), qpw= (QPW v2)", () => {
+  it("pti=on and pti=off set the switch, pti=auto and no option leave the preset's value", () => {
+    expect(parse("nohz_full=1-3 pti=on").pti).toBe(true);
+    expect(parse("nohz_full=1-3 pti=off").pti).toBe(false);
+    expect(parse("nohz_full=1-3 pti=auto").pti).toBeUndefined();
+    expect(parse("nohz_full=1-3").pti).toBeUndefined();
+    expect(parse("pti=on").unknown).toEqual([]);
+  });
+
+  it("nopti turns it off unless pti=on or pti=auto says otherwise; the last pti= counts", () => {
+    expect(parse("nopti").pti).toBe(false);
+    expect(parse("nopti pti=on").pti).toBe(true);
+    expect(parse("pti=auto nopti").pti).toBeUndefined();
+    expect(parse("pti=on pti=off").pti).toBe(false);
+  });
+
+  it("an unknown pti= value falls through to auto (or nopti) with a warning", () => {
+    const boot = parse("pti=yes");
+    expect(boot.pti).toBeUndefined();
+    expect(boot.warnings).toEqual(['pti: unknown value "yes" treated as auto (valid: on, off, auto)']);
+    expect(parse("pti=yes nopti").pti).toBe(false);
+  });
+
+  it("qpw= is read as kstrtobool() reads it; a bad value is ignored with a warning", () => {
+    expect(parse("qpw=1").qpw).toBe(true);
+    expect(parse("qpw=on").qpw).toBe(true);
+    expect(parse("qpw=0").qpw).toBe(false);
+    expect(parse("qpw=off").qpw).toBe(false);
+    expect(parse("nohz_full=1").qpw).toBeUndefined();
+    const bad = parse("qpw=maybe");
+    expect(bad.qpw).toBeUndefined();
+    expect(bad.warnings).toEqual(['qpw: invalid value "maybe" ignored (valid: 1/0, y/n, on/off)']);
+  });
+});

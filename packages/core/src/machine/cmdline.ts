@@ -26,6 +26,17 @@ export interface BootParams {
   rcuNocbs?: CpuMask;
   /** irqaffinity=: the last one, as given (housekeepingSetup() adds the boot CPU). */
   irqaffinity?: CpuMask;
+  /**
+   * pti=on|off and nopti (v4.15+ arch/x86/mm/pti.c pti_check_boottime_disable()): true for `pti=on`,
+   * false for `pti=off` or `nopti` (pti=on and pti=auto win over nopti); absent for `pti=auto`, another
+   * value or none, where the preset's `pti` stands (the preset says whether its CPU has Meltdown).
+   */
+  pti?: boolean;
+  /**
+   * qpw= (Tosatti, "Introduce QPW for per-cpu operations" v2, Mar 2026, pending; CONFIG_QPW): per-CPU
+   * work under per-CPU spinlocks, parsed as kstrtobool() (1/0, y/n, on/off); absent when not given.
+   */
+  qpw?: boolean;
   /** True when isolcpus= came before nohz_full= (the first of two conflicting masks wins). */
   isolcpusFirst?: boolean;
   /** Every other word of the command line, and everything after `--` (the kernel passes them to init). */
@@ -121,7 +132,8 @@ const dashesToUnderscores = (param: string): string => param.replace(/-/g, "_");
 
 /**
  * Models start_kernel()'s parse_args() over the command line with the __setup() handlers of
- * nohz_full=, isolcpus=, rcu_nocbs and irqaffinity= (6.1; `-` and `_` are the same in names, as
+ * nohz_full=, isolcpus=, rcu_nocbs and irqaffinity= (6.1), x86's pti=/nopti (read by
+ * cmdline_find_option()) and the pending series' qpw= (`-` and `_` are the same in names, as
  * parameqn()). A malformed CPU list throws `CpuListError` and an isolcpus flag with other than
  * letters and `_` throws {@link CmdlineError}, where the kernel would print a warning and go on
  * (ignoring nohz_full=/isolcpus=, offloading every CPU for rcu_nocbs=, keeping what irqaffinity=
@@ -131,6 +143,8 @@ export function parseKernelCmdline(cmdline: string, nrCpuIds: number): BootParam
   const warnings: string[] = [];
   const boot: BootParams = { unknown: [], warnings };
   let initArgs = false;
+  let ptiArg: string | undefined;
+  let nopti = false;
   for (const { raw, param, val } of nextArgs(cmdline)) {
     initArgs ||= val === undefined && param === "--";
     const name = dashesToUnderscores(param);
@@ -152,11 +166,46 @@ export function parseKernelCmdline(cmdline: string, nrCpuIds: number): BootParam
       boot.rcuNocbs = CpuMask.parse(val ?? "", nrCpuIds, "rcu_nocbs");
     } else if (name === "irqaffinity" && val !== undefined) {
       boot.irqaffinity = CpuMask.parse(val, nrCpuIds, "irqaffinity");
+    } else if (param === "pti" && val !== undefined) {
+      // cmdline_find_option(): the last pti= counts; the name is matched exactly (no `-`/`_` folding).
+      ptiArg = val;
+    } else if (param === "nopti" && val === undefined) {
+      nopti = true;
+    } else if (name === "qpw" && val !== undefined) {
+      const b = kstrtobool(val);
+      if (b === undefined) warnings.push(`qpw: invalid value "${val}" ignored (valid: 1/0, y/n, on/off)`);
+      else boot.qpw = b;
     } else {
       boot.unknown.push(raw);
     }
   }
+  const pti = ptiMode(ptiArg, nopti, warnings);
+  if (pti !== undefined) boot.pti = pti;
   return boot;
+}
+
+/**
+ * Models pti_check_boottime_disable() (6.1 arch/x86/mm/pti.c): `pti=off` → off, `pti=on` → on,
+ * `pti=auto` → the CPU decides (undefined: the preset's value), then `nopti` → off; any other pti=
+ * value falls through to the nopti check as the kernel's does.
+ */
+function ptiMode(arg: string | undefined, nopti: boolean, warnings: string[]): boolean | undefined {
+  if (arg === "off") return false;
+  if (arg === "on") return true;
+  if (arg === "auto") return undefined;
+  if (arg !== undefined) warnings.push(`pti: unknown value "${arg}" treated as auto (valid: on, off, auto)`);
+  return nopti ? false : undefined;
+}
+
+/** Models lib/kstrtox.c kstrtobool(): the first character decides (1/y/Y, 0/n/N), or "on"/"off"; undefined otherwise. */
+function kstrtobool(s: string): boolean | undefined {
+  const c = s.charAt(0);
+  if (c === "1" || c === "y" || c === "Y") return true;
+  if (c === "0" || c === "n" || c === "N") return false;
+  const two = s.slice(0, 2).toLowerCase();
+  if (two === "on") return true;
+  if (two === "of") return s.charAt(2).toLowerCase() === "f" ? false : undefined;
+  return undefined;
 }
 
 /**

@@ -17,6 +17,23 @@ export interface TextPokeStats {
   pokes: number;
   /** do_sync_core IPIs sent (ipi_call_function on the targets). */
   syncIpis: number;
+  /** Sync IPIs a {@link TextPokeSyncPolicy} left out (the target catches up at its next kernel entry). */
+  syncDeferred: number;
+}
+
+/**
+ * Whether text_poke_bp()'s sync round may leave `cpu` out (true: no IPI; the CPU serialises at its
+ * next kernel entry instead, as Schneider's "context_tracking,x86: Defer some IPIs until a
+ * user->kernel transition" v7/v8 does for CPUs in user or idle). Installed by a mechanism.
+ */
+export type TextPokeSyncPolicy = (from: number, cpu: number) => boolean;
+
+/** Per-kernel sync policies (none: every other online CPU gets the IPI, as 4.9-6.12 do). */
+const policyOf = new WeakMap<Kernel, TextPokeSyncPolicy>();
+
+/** Installs the policy that decides which CPUs text_poke_bp()'s sync rounds leave out (tlb-defer cr3-switch). */
+export function setTextPokeSyncPolicy(k: Kernel, policy: TextPokeSyncPolicy): void {
+  policyOf.set(k, policy);
 }
 
 /** One on_each_cpu() round the caller waits for (csd_lock_wait() of each csd). */
@@ -33,7 +50,7 @@ const statsOf = new WeakMap<Kernel, TextPokeStats>();
 /** The text-patching counters of `k` (zero until its first text_poke_bp()). */
 export function textPokeStats(k: Kernel): TextPokeStats {
   let s = statsOf.get(k);
-  if (!s) statsOf.set(k, (s = { pokes: 0, syncIpis: 0 }));
+  if (!s) statsOf.set(k, (s = { pokes: 0, syncIpis: 0, syncDeferred: 0 }));
   return s;
 }
 
@@ -48,6 +65,7 @@ export function textPokeStats(k: Kernel): TextPokeStats {
 export function textPokeBp(k: Kernel, task: Task, name = "text_poke_bp"): Segment[] {
   const segs: Segment[] = [];
   const stats = textPokeStats(k);
+  const skip = policyOf.get(k);
   for (let r = 0; r < TEXT_POKE_BP_SYNC_ROUNDS; r++) {
     const round: SyncRound = { unstarted: 0, doneAt: 0 };
     const cost = k.params.ipiHandlerNs;
@@ -63,6 +81,10 @@ export function textPokeBp(k: Kernel, task: Task, name = "text_poke_bp"): Segmen
           round.doneAt = k.engine.now;
           for (let cpu = 0; cpu < k.nrCpus; cpu++) {
             if (cpu === from) continue;
+            if (skip?.(from, cpu)) {
+              stats.syncDeferred++;
+              continue;
+            }
             round.unstarted++;
             stats.syncIpis++;
             k.irq.sendIpi(from, cpu, "ipi_call_function", "do_sync_core", cost, handler);
