@@ -3,7 +3,7 @@ import { presets } from "@isolsim/core";
 import type { Preset } from "@isolsim/core";
 import { describeMechanisms, describePresets } from "./registry.js";
 
-/** A modern preset as H6's presets look: switches set, mechanisms built in (one with its default variant, one with another). */
+/** A constructed modern preset, shaped as the shipped ones are: switches set, mechanisms built in (one with its default variant, one with another). */
 const modern: Preset = {
   name: "linux-test",
   description: "a constructed modern preset",

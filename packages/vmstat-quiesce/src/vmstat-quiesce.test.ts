@@ -156,7 +156,7 @@ describe("vmstat-quiesce option limits", () => {
 describe("shepherd-skip as 6.12 has it built in (issue 19 item 3): the drain cascade without vmstat_update", () => {
   /**
    * 4 CPUs, HZ 250, nohz_full=1-3, a busy task on each, a 32 KiB file write every 3 s on CPU 3 and
-   * lru_add_drain_all() from CPU 0 every 500 ms, with the 6.x switches this branch has (RCU_LAZY,
+   * lru_add_drain_all() from CPU 0 every 500 ms, with 6.x switches set as params (RCU_LAZY,
    * the expedited and tasks-RCU kthreads, TICK_DEP_BIT_RCU, ONESHOT_STOPPED, folio batches of 31,
    * ...). The residual 1 Hz tick of 4.9 (MAX_DEFERMENT) stays: remote-stats is not composed here.
    */
