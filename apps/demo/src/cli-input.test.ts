@@ -115,6 +115,23 @@ describe("command-line options", () => {
   });
 });
 
+describe("what FILE is", () => {
+  it("a FIFO or a device such as /dev/zero is exit 2 at once (not a regular file), never read forever", () => {
+    const fifo = join(tmp, "fifo.json");
+    spawnSync("mkfifo", [fifo]);
+    for (const f of [fifo, "/dev/zero"]) {
+      const r = isolsim("validate", f);
+      expectBadInput(r, "FILE:", "is not a regular file");
+    }
+  });
+
+  it("a file above 64 MiB is exit 2 naming its size, before it is read", () => {
+    const big = join(tmp, "big.json");
+    spawnSync("truncate", ["-s", String(64 * 1024 * 1024 + 1), big]);
+    expectBadInput(isolsim("validate", big), "FILE:", "67108865 bytes", "at most 67108864 bytes");
+  });
+});
+
 describe("scenario text", () => {
   it("accepts a UTF-8 byte-order mark at the start of the file", () => {
     const f = file("bom", `\uFEFF${JSON.stringify(small())}`);

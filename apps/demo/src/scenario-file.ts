@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import * as z from "zod";
 import {
   MAX_WORKLOAD_ITEMS,
@@ -435,12 +435,22 @@ export function scenarioFromObject(raw: unknown, opts: { registry: MechanismRegi
   return spec;
 }
 
+/** Largest scenario file read, bytes: far above any real scenario (1,024 items fit in a few hundred KiB), below what parsing could not hold. */
+export const MAX_SCENARIO_FILE_BYTES = 64 * 1024 * 1024;
+
 /** Reads, parses and validates a scenario file; every problem is a BadInput naming the file. */
 export function loadScenario(file: string, opts: { registry: MechanismRegistry; overrides?: Overrides }): ScenarioSpec {
   let text: string;
   try {
+    // A FIFO, a device such as /dev/zero or a huge file would be read forever or exhaust memory.
+    const st = statSync(file);
+    if (!st.isFile()) throw new BadInput([{ field: "FILE", message: `${JSON.stringify(file)} is not a regular file (valid: a readable scenario .json file)` }]);
+    if (st.size > MAX_SCENARIO_FILE_BYTES) {
+      throw new BadInput([{ field: "FILE", message: `${JSON.stringify(file)} has ${st.size} bytes (valid: a scenario file of at most ${MAX_SCENARIO_FILE_BYTES} bytes)` }]);
+    }
     text = readFileSync(file, "utf8");
   } catch (e) {
+    if (e instanceof BadInput) throw e;
     throw new BadInput([{ field: "FILE", message: `cannot read ${JSON.stringify(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (valid: a readable scenario .json file)` }]);
   }
   try {
