@@ -7,6 +7,7 @@ import { defaultParams, paramName } from "@isolsim/core";
 import type { Params } from "@isolsim/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { capture } from "./capture.js";
 import { main } from "./main.js";
 import { parseDuration } from "./scenario-file.js";
 
@@ -244,16 +245,6 @@ function mutate(base: { [k: string]: Json }, ms: readonly Mutation[]): string {
   return cut >= 0 ? text.slice(0, cut % text.length) : text;
 }
 
-/** Captures what the CLI writes. */
-function capture(): { io: Parameters<typeof main>[1]; out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    io: { stdout: { write: (s: string) => ((out += s), true) }, stderr: { isTTY: false, write: (s: string) => ((err += s), true) } },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 const INTERRUPTIONS = ["tick", "spurious_timer", "ipi_tlb_flush", "ipi_irq_work", "ipi_call_function", "ipi_resched", "kworker_lru_drain", "kworker_vmstat", "kworker_other", "kthread", "rcu"];
 const KEPT_BY = ["POSIX_TIMER", "PERF_EVENTS", "SCHED", "CLOCK_UNSTABLE", "RCU", "RCU_EXP", "TIMER", "MAX_DEFERMENT", "TIMEKEEPING"];

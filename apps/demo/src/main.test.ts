@@ -2,21 +2,12 @@ import { fileURLToPath } from "node:url";
 import { remoteStats } from "@isolsim/remote-stats";
 import { describe, expect, it } from "vitest";
 import { Exit, exitCodeOf } from "./exit.js";
+import { capture } from "./capture.js";
 import { main } from "./main.js";
 import { fromPackage, registry } from "./registry.js";
 
 const residual = fileURLToPath(new URL("../scenarios/residual-tick.json", import.meta.url));
 
-/** Captures what the CLI writes. */
-function capture(): { io: Parameters<typeof main>[1]; out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    io: { stdout: { write: (s: string) => ((out += s), true) }, stderr: { isTTY: false, write: (s: string) => ((err += s), true) } },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 /** A registry whose remote-stats skips its work: the remote-tick-staleness invariant must catch it. */
 const faulty = { ...registry, "remote-stats": fromPackage(() => remoteStats({ faults: { skipWork: true } })) };
