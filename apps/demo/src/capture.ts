@@ -1,4 +1,4 @@
-import type { CliIo } from "./main.js";
+import type { CliIo } from "./commands/command.js";
 
 /** Test double of the CLI's streams: captures what `main()` writes to stdout and stderr (not a TTY). */
 export function capture(): { io: CliIo; out: () => string; err: () => string } {

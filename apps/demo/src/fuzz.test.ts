@@ -305,10 +305,10 @@ const STACK = /^\s+at \S|internal error/m;
 
 type Outcome = { code: number; out: string; err: string; ms: number };
 
-function cli(args: string[]): Outcome {
+async function cli(args: string[]): Promise<Outcome> {
   const c = capture();
   const t0 = performance.now();
-  const code = main(args, c.io);
+  const code = await main(args, c.io);
   return { code, out: c.out(), err: c.err(), ms: performance.now() - t0 };
 }
 
@@ -331,21 +331,21 @@ function expectContract(what: string, o: Outcome, text: string): Record<string, 
 }
 
 describe("fuzz: mutated showcase scenarios (issue 17)", () => {
-  it("never crash, never print a stack, keep stdout empty on exit 2, print a contract report otherwise, and finish in time", () => {
+  it("never crash, never print a stack, keep stdout empty on exit 2, print a contract report otherwise, and finish in time", async () => {
     const file = join(tmp, "case.json");
     const reports: string[] = [];
     const exits = { validate: [0, 0, 0], run: [0, 0, 0] };
-    fc.assert(
-      fc.property(fc.nat({ max: scenarios.length - 1 }), fc.array(mutation, { minLength: 0, maxLength: 3 }), (i, ms) => {
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: scenarios.length - 1 }), fc.array(mutation, { minLength: 0, maxLength: 3 }), async (i, ms) => {
         const text = mutate(scenarios[i]!.body, ms);
         writeFileSync(file, text);
         const label = `${scenarios[i]!.file} + ${JSON.stringify(ms).slice(0, 500)}`;
-        const v = cli(["validate", file]);
+        const v = await cli(["validate", file]);
         expectContract(`validate ${label}`, v, text);
         expect([0, 2]).toContain(v.code);
         exits.validate[v.code]!++;
         // Whatever the mutations did to `duration`, the run is kept short.
-        const r = cli(["run", file, "--json", "--duration", SHORT.duration]);
+        const r = await cli(["run", file, "--json", "--duration", SHORT.duration]);
         const report = expectContract(`run ${label}`, r, text);
         exits.run[r.code]!++;
         // What validate accepts, run finishes (unless the forced duration leaves the warmup outside).

@@ -13,38 +13,38 @@ const residual = fileURLToPath(new URL("../scenarios/residual-tick.json", import
 const faulty = { ...registry, "remote-stats": fromPackage(() => remoteStats({ faults: { skipWork: true } })) };
 
 describe("exit codes", () => {
-  it("is 1 when any report has a violation, 0 otherwise", () => {
+  it("is 1 when any report has a violation, 0 otherwise", async () => {
     const clean = { invariants: { checked: [], violations: [] } };
     const bad = { invariants: { checked: ["tick-deps"], violations: [{ invariant: "tick-deps", time_ns: 1, cpu: 1, detail: "x" }] } };
     expect(exitCodeOf([clean, clean] as never)).toBe(Exit.ok);
     expect(exitCodeOf([clean, bad] as never)).toBe(Exit.violated);
   });
 
-  it("run exits 1 on an invariant violation and still prints the report, with the violation listed", () => {
+  it("run exits 1 on an invariant violation and still prints the report, with the violation listed", async () => {
     const c = capture();
-    expect(main(["run", residual, "--duration", "4s", "--mechanisms", "remote-stats"], c.io, faulty)).toBe(Exit.violated);
+    expect(await main(["run", residual, "--duration", "4s", "--mechanisms", "remote-stats"], c.io, faulty)).toBe(Exit.violated);
     expect(c.out()).toMatch(/VIOLATED: \d+ violation/);
     expect(c.out()).toMatch(/remote-tick-staleness at \d+\.\d{9} s on CPU \d/);
     const j = capture();
-    expect(main(["run", residual, "--json", "--duration", "4s", "--mechanisms", "remote-stats"], j.io, faulty)).toBe(Exit.violated);
+    expect(await main(["run", residual, "--json", "--duration", "4s", "--mechanisms", "remote-stats"], j.io, faulty)).toBe(Exit.violated);
     const report = JSON.parse(j.out());
     expect(report.invariants.violations[0].invariant).toBe("remote-tick-staleness");
   });
 
-  it("compare exits 1 when any configuration violated an invariant", () => {
+  it("compare exits 1 when any configuration violated an invariant", async () => {
     const c = capture();
-    expect(main(["compare", residual, "--duration", "4s"], c.io, faulty)).toBe(Exit.violated);
+    expect(await main(["compare", residual, "--duration", "4s"], c.io, faulty)).toBe(Exit.violated);
     expect(c.out()).toMatch(/^VIOLATED in remote-stats: /m);
     expect(c.out()).toMatch(/^baseline\s/m);
   });
 
-  it("compare skips a configuration that cannot be composed, saying why", () => {
+  it("compare skips a configuration that cannot be composed, saying why", async () => {
     const conflicting = {
       ...registry,
       "rival-stats": () => ({ name: "rival-stats", description: "a rival of remote-stats", conflicts: ["remote-stats"], install: () => undefined }),
     };
     const c = capture();
-    expect(main(["compare", residual, "--duration", "2s"], c.io, conflicting)).toBe(Exit.ok);
+    expect(await main(["compare", residual, "--duration", "2s"], c.io, conflicting)).toBe(Exit.ok);
     expect(c.out()).toMatch(/^all: skipped: rival-stats conflicts with remote-stats/m);
     expect(c.out()).toMatch(/^rival-stats\s/m);
   });
@@ -54,9 +54,9 @@ describe("exit codes", () => {
 const crashing = { ...registry, boom: () => ({ name: "boom", description: "a mechanism that crashes", install: (): void => { throw new TypeError("boom: cannot read x of undefined"); } }) };
 
 describe("internal errors (exit 3)", () => {
-  it("run exits 3 with one line naming the version and the command, nothing on stdout, no stack", () => {
+  it("run exits 3 with one line naming the version and the command, nothing on stdout, no stack", async () => {
     const c = capture();
-    expect(main(["run", residual, "--mechanisms", "boom"], c.io, crashing)).toBe(Exit.internal);
+    expect(await main(["run", residual, "--mechanisms", "boom"], c.io, crashing)).toBe(Exit.internal);
     expect(c.out()).toBe("");
     const lines = c.err().trimEnd().split("\n");
     expect(lines).toHaveLength(1);
@@ -64,12 +64,12 @@ describe("internal errors (exit 3)", () => {
     expect(c.err()).not.toMatch(/^\s+at /m);
   });
 
-  it("prints the stack with ISOLSIM_DEBUG=1", () => {
+  it("prints the stack with ISOLSIM_DEBUG=1", async () => {
     const before = process.env.ISOLSIM_DEBUG;
     process.env.ISOLSIM_DEBUG = "1";
     try {
       const d = capture();
-      expect(main(["run", residual, "--mechanisms", "boom"], d.io, crashing)).toBe(Exit.internal);
+      expect(await main(["run", residual, "--mechanisms", "boom"], d.io, crashing)).toBe(Exit.internal);
       expect(d.err()).toMatch(/^\s+at /m);
     } finally {
       if (before === undefined) delete process.env.ISOLSIM_DEBUG;
@@ -77,15 +77,15 @@ describe("internal errors (exit 3)", () => {
     }
   });
 
-  it("compare exits 3 when a configuration crashes, still showing the others (3 beats 1)", () => {
+  it("compare exits 3 when a configuration crashes, still showing the others (3 beats 1)", async () => {
     const c = capture();
-    expect(main(["compare", residual, "--duration", "2s"], c.io, crashing)).toBe(Exit.internal);
+    expect(await main(["compare", residual, "--duration", "2s"], c.io, crashing)).toBe(Exit.internal);
     expect(c.out()).toMatch(/^baseline\s/m);
     expect(c.out()).toMatch(/^boom: skipped: crashed: an internal error of isolsim/m);
     expect(c.err()).toMatch(/^isolsim compare: boom: isolsim: internal error of isolsim .*reproduce with: isolsim run \S+ --preset linux-4\.9 --mechanisms boom --duration 2s/m);
     expect(c.err()).toMatch(/^isolsim compare: all: isolsim: internal error/m);
     const j = capture();
-    expect(main(["compare", residual, "--json", "--duration", "2s"], j.io, { ...faulty, boom: crashing.boom })).toBe(Exit.internal);
+    expect(await main(["compare", residual, "--json", "--duration", "2s"], j.io, { ...faulty, boom: crashing.boom })).toBe(Exit.internal);
     const out = JSON.parse(j.out()) as { config: string }[];
     expect(out.map((e) => e.config)).toContain("remote-stats");
     expect(out.map((e) => e.config)).not.toContain("boom");

@@ -1,0 +1,17 @@
+import type { Command } from "./command.js";
+import { compareCommand } from "./compare.js";
+import { mechanismsCommand } from "./mechanisms.js";
+import { presetsCommand } from "./presets.js";
+import { realCommand } from "./real.js";
+import { runCommand } from "./run.js";
+import { validateCommand } from "./validate.js";
+
+/** Every `isolsim` command by name, in the order `isolsim --help` and the unknown-command message list them. */
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  run: runCommand,
+  compare: compareCommand,
+  mechanisms: mechanismsCommand,
+  presets: presetsCommand,
+  validate: validateCommand,
+  real: realCommand,
+};
