@@ -82,7 +82,7 @@ sec() { echo "===== isolsim: begin $1 ====="; cat "$2"; echo "===== isolsim: end
   sec cmdline /proc/cmdline
   sec interrupts.before /tmp/interrupts.before
   sec interrupts.after /tmp/interrupts.after
-  echo "===== isolsim: begin ps ====="; ps -o pid,comm; echo "===== isolsim: end ps ====="
+  echo "===== isolsim: begin ps ====="; ps -o pid,ppid,comm; echo "===== isolsim: end ps ====="
   sec trace $T/trace
   echo "${DONE_LINE}"
 } > $O

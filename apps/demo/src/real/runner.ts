@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import type { ScenarioSpec } from "@isolsim/core";
@@ -105,6 +105,7 @@ export async function runReal(spec: ScenarioSpec, opts: RealOptions): Promise<Re
     files[name] = join(opts.outDir, file);
     writeFileSync(files[name], text);
   }
+  rmSync(serialOut);
   const setup = sections.get("setup")!.split("\n").filter((l) => l !== "");
   const exit = setup.find((l) => l.startsWith("workload-exit "));
   if (exit !== "workload-exit 0") throw new GuestError(`the workload program failed in the guest (${exit ?? "no exit status"})`, setup);
