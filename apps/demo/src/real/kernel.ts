@@ -80,6 +80,11 @@ export function defaultKernelPackage(): string {
   return last;
 }
 
+/** Why `name` is not a Debian kernel package name (`--kernel-package: … (valid: …)`), or null when it is one. */
+export function packageNameProblem(name: string): string | null {
+  return /^linux-image-[a-z0-9.+~-]+$/.test(name) ? null : `--kernel-package: "${name}" is not valid (valid: a Debian kernel package name such as linux-image-6.1.0-57-amd64-unsigned)`;
+}
+
 /**
  * A kernel from a Debian package (`--kernel-package NAME`): `apt-get download NAME` into
  * `<cache>/kernels`, then its /boot (vmlinuz and config) extracted with `dpkg-deb` into
@@ -87,7 +92,8 @@ export function defaultKernelPackage(): string {
  * initramfs needs no driver).
  */
 export function kernelFromPackage(name: string, cache: string, onStep: (s: string) => void = () => {}): GuestKernel {
-  if (!/^linux-image-[a-z0-9.+~-]+$/.test(name)) throw new KernelUnavailable(`--kernel-package: "${name}" is not valid (valid: a Debian kernel package name such as linux-image-6.1.0-57-amd64-unsigned)`);
+  const bad = packageNameProblem(name);
+  if (bad !== null) throw new KernelUnavailable(bad);
   const dir = join(cache, "kernels");
   const root = join(dir, name);
   if (!existsSync(join(root, "boot"))) {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import type { ScenarioSpec } from "@isolsim/core";
-import { buildInitramfs, buildWorkload, findBusybox, initramfsLayout, MissingTool, which } from "./initramfs.js";
+import { BUFFER_SIZE_KB, buildInitramfs, buildWorkload, findBusybox, initramfsLayout, MissingTool, which } from "./initramfs.js";
 import { cacheDir, defaultKernelPackage, kernelFromPackage, kernelFromPath, presetForRelease } from "./kernel.js";
 import type { GuestKernel } from "./kernel.js";
 import { GuestError, runGuest, splitSections } from "./qemu.js";
@@ -73,14 +73,11 @@ export function guestTimeoutMs(spec: ScenarioSpec): number {
 export async function runReal(spec: ScenarioSpec, opts: RealOptions): Promise<RealRun> {
   const stage = opts.onStage ?? (() => {});
   const args = workloadArgs(spec);
+  // a --kernel PATH is checked first (no tool needed); a package is fetched only once qemu is known to exist
+  const given = opts.kernel !== "default" && "path" in opts.kernel ? kernelFromPath(opts.kernel.path) : null;
   if (which("qemu-system-x86_64") === null) throw new MissingTool("qemu-system-x86_64", "qemu-system-x86");
   const cache = opts.cache ?? cacheDir();
-  const kernel =
-    opts.kernel === "default"
-      ? kernelFromPackage(defaultKernelPackage(), cache, stage)
-      : "path" in opts.kernel
-        ? kernelFromPath(opts.kernel.path)
-        : kernelFromPackage(opts.kernel.package, cache, stage);
+  const kernel = given ?? kernelFromPackage(opts.kernel !== "default" && "package" in opts.kernel ? opts.kernel.package : defaultKernelPackage(), cache, stage);
   const busybox = findBusybox();
   stage("building the initramfs");
   const workload = buildWorkload(workloadSource(), join(cache, "workload"));
@@ -116,6 +113,10 @@ export async function runReal(spec: ScenarioSpec, opts: RealOptions): Promise<Re
   const hz = spec.kernel.hz;
   if (kernel.hz === null) notes.push(`CONFIG_HZ of ${kernel.release} is unknown (no config beside the image)`);
   else if (hz !== undefined && hz !== kernel.hz) notes.push(`HZ mismatch: the scenario says hz=${hz}, the kernel ${kernel.release} was built with CONFIG_HZ=${kernel.hz}; tick counts are at ${kernel.hz} Hz`);
+  const lost = /entries-in-buffer\/entries-written: (\d+)\/(\d+)/.exec(sections.get("trace")!);
+  if (lost && Number(lost[1]) < Number(lost[2])) {
+    notes.push(`the ring buffer (${BUFFER_SIZE_KB} KiB per CPU) overflowed: ${Number(lost[2]) - Number(lost[1])} of ${lost[2]} events were overwritten, counts of the busiest CPUs are low (shorten the scenario)`);
+  }
   const accepted = new Set(setup.filter((l) => l.startsWith("function ")).map((l) => l.slice("function ".length)));
   for (const l of setup) {
     const [what, name] = l.split(" ");
