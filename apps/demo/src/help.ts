@@ -11,6 +11,8 @@ commands:
   presets           list the kernel presets
   validate FILE     check a scenario file without running it
   real FILE         run the scenario on a real Linux kernel booted under qemu; the same report from its trace
+  import TRACE…     the same report from traces captured on a real machine (ftrace text, trace-cmd report,
+                    /proc/interrupts, rtla osnoise top or hist output)
 
 exit codes: 0 ran, no invariant violated; 1 ran, an invariant was violated (the report is still printed);
             2 bad input (the problems on stderr, each naming the field, the value and what is valid; nothing on stdout);
@@ -18,6 +20,35 @@ exit codes: 0 ran, no invariant violated; 1 ran, an invariant was violated (the 
               command to reproduce; ISOLSIM_DEBUG=1 adds the stack)
 
 isolsim --version prints the version. isolsim <command> --help shows the options of a command.
+`,
+  import: `usage: isolsim import TRACE… [options]
+
+Reads traces captured on a real machine and prints the same report as isolsim run: one row per
+CPU with Runtime, Noise, % CPU Aval, Max Single (us) and a count per interruption source, then
+the tick reasons from timer:tick_stop. Inputs are detected by content, one or more files:
+  ftrace text       as /sys/kernel/tracing/trace prints it, or as trace-cmd report prints it
+  /proc/interrupts  one snapshot, or two (before, after: the counts are their difference), printed
+                    beside the trace's counts of the same vectors (LOC RES CAL TLB IWI SPU)
+  rtla osnoise      osnoise top (runtime, noise, % available, max single per CPU) or osnoise hist
+A figure the inputs cannot give is printed as ? (0 in --json, listed under trace.unknown, with
+the reason); approximate figures are listed under trace.approximate. Capture a trace with:
+  trace-cmd record -e irq_vectors:* -e workqueue:workqueue_execute_start -e timer:tick_stop \
+    -e timer:hrtimer_expire_entry -e sched:sched_switch -e irq:softirq_entry -e irq:softirq_exit \
+    -p function -l flush_tlb_func -l do_kernel_range_flush -l do_flush_tlb_all -l nohz_full_kick_func \
+    -- sleep 20
+  trace-cmd report > trace.txt
+(docs/getting-started.md has the tracefs-only way.)
+
+options:
+  --json             print the report (JSON) with its "trace" object instead of the table
+  --scenario FILE    a scenario file giving what a trace cannot: name, kernel.cpus, nohz_full (or
+                     kernel.cmdline), hz, preset; echoed in the report
+  --window A..B      count only events from A to B seconds after the trace's first event (such as 5..25)
+  --all-cpus         list every CPU in the table
+  -h, --help         this help
+
+Exit codes: 0 read; 2 bad input (a line no parser accepts: the file and line number are named).
+A progress bar appears on stderr for large files when stderr is a terminal (never with --json).
 `,
   run: `usage: isolsim run FILE [options]
 
