@@ -53,13 +53,16 @@ describe("isolsim real: bad input before anything boots (exit 2, nothing on stdo
 });
 
 describe("the measured window", () => {
-  it("lies between the workload program's trace markers", () => {
+  it("lies between the workload program's trace markers, in seconds after the first event", () => {
     const trace = [
+      "# tracer: function",
+      "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION",
+      "            init-1       [000] d.h..     2.875181: local_timer_entry: vector=236",
       "        workload-110     [000] .....     3.960575: tracing_mark_write: isolsim: measure start",
       "          <idle>-0       [001] d.h1.     4.000001: local_timer_entry: vector=236",
       "        workload-110     [000] .....     5.941222: tracing_mark_write: isolsim: measure end",
     ].join("\n");
-    expect(markerWindow(trace)).toBe("3.960575..5.941222");
-    expect(markerWindow(trace.split("\n").slice(0, 2).join("\n"))).toBeNull();
+    expect(markerWindow(trace)).toEqual([1.085394, 3.066041]);
+    expect(markerWindow(trace.split("\n").slice(0, 4).join("\n"))).toBeNull();
   });
 });

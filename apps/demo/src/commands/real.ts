@@ -50,12 +50,24 @@ export interface RealInfo {
   notes: string[];
 }
 
-/** The window between the workload program's trace markers, in trace seconds (`A..B`), or null when a marker is missing. */
-export function markerWindow(trace: string): string | null {
-  const at = (what: string): string | null => new RegExp(`\\s(\\d+\\.\\d+): tracing_mark_write: isolsim: measure ${what}$`, "m").exec(trace)?.[1] ?? null;
+/** A trace timestamp (`123.456789`, seconds) in integer ns. */
+const stampNs = (t: string): number => {
+  const [sec, frac = ""] = t.split(".");
+  return Number(sec) * 1e9 + Number(frac.padEnd(9, "0").slice(0, 9));
+};
+
+/**
+ * The measured window of a guest's trace: between the workload program's `isolsim: measure start`
+ * and `measure end` markers, in seconds after the trace's first event (the import's `window`);
+ * null when a marker is missing.
+ */
+export function markerWindow(trace: string): [number, number] | null {
+  const first = /^(?!#).*\[\d{3}\]\s+\S+\s+(\d+\.\d+):/m.exec(trace)?.[1];
+  const at = (what: string): string | undefined => new RegExp(`\\s(\\d+\\.\\d+): tracing_mark_write: isolsim: measure ${what}$`, "m").exec(trace)?.[1];
   const start = at("start");
   const end = at("end");
-  return start !== null && end !== null ? `${start}..${end}` : null;
+  if (first === undefined || start === undefined || end === undefined) return null;
+  return [(stampNs(start) - stampNs(first)) / 1e9, (stampNs(end) - stampNs(first)) / 1e9];
 }
 
 /**
@@ -91,7 +103,9 @@ export async function measureReal(spec: ScenarioSpec, v: Values, io: CliIo, cmd:
       io.stderr.write(`isolsim ${cmd}: the guest's trace has no measure start/end markers (the ring buffer of ${run.kernel.release} overflowed?)\n`);
       return Exit.badInput;
     }
-    const imported = await importFiles([run.files.trace, run.files["interrupts.before"], run.files["interrupts.after"]], { scenario: spec, window });
+    // the machine as booted: the kernel's CONFIG_HZ and the preset matching it (its release when none does)
+    const machine: ScenarioSpec = { ...spec, kernel: { ...spec.kernel, preset: run.preset ?? run.kernel.release, ...(run.kernel.hz !== null ? { hz: run.kernel.hz } : {}) } };
+    const imported = await importFiles([run.files.trace, run.files["interrupts.before"], run.files["interrupts.after"]], { scenario: machine, window });
     const real: RealInfo = { kernel: run.kernel.release, package: run.kernel.package, config_hz: run.kernel.hz, preset: run.preset, emulated: true, notes: run.notes };
     // kthreads: the guest's process list at the end of the run (the contract's definition), not the trace
     const report = { ...imported, scenario: spec.name, seed: spec.seed, kthreads: kthreadsFromPs(readFileSync(run.files.ps, "utf8")), real };

@@ -55,6 +55,8 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || mount -t debugfs deb
 T=/sys/kernel/tracing
 [ -e $T/trace ] || T=/sys/kernel/debug/tracing
 mount -t tmpfs tmpfs /tmp
+# compaction (the lru-drain-all substitute) must not migrate the workload's mlock()ed pages
+echo 0 > /proc/sys/vm/compact_unevictable_allowed 2>/dev/null
 O=/dev/ttyS1
 stty -F $O raw -echo
 S=/tmp/setup

@@ -151,6 +151,7 @@ static void do_syscall(struct item *it)
 			if (fd < 0 || !buf)
 				die("file-write");
 			memset(buf, 'x', len);
+			mlock(buf, len);
 		}
 		if (ftruncate(fd, 0) || pwrite(fd, buf, len, 0) != (ssize_t)len)
 			die("file-write");
@@ -175,11 +176,26 @@ static void do_syscall(struct item *it)
 	}
 }
 
+/*
+ * Locks the worker's pages (its text, stack and the shared region): with
+ * /proc/sys/vm/compact_unevictable_allowed at 0 (set by /init), compaction — the lru-drain-all
+ * substitute — then leaves them alone instead of migrating them under the busy loop (a migration
+ * flushes the TLB of every CPU running the mm and makes the task wait in D state), as a
+ * latency-sensitive application would. MCL_CURRENT only: the pages a syscall item maps later fault
+ * as the model's do.
+ */
+static void lock_memory(void)
+{
+	if (mlockall(MCL_CURRENT))
+		die("mlockall");
+}
+
 static void loop_worker(struct item *it)
 {
 	int self = (int)(it - items);
 	uint64_t done[MAX_ITEMS] = {0};
 	pin(it->cpu);
+	lock_memory();
 	prctl(PR_SET_NAME, "isolsim-loop");
 	if (it->policy != SCHED_OTHER) {
 		struct sched_param sp = {.sched_priority = it->prio};
@@ -227,6 +243,7 @@ static void periodic_worker(struct item *it)
 	int link = -1;
 	static const char *names[] = {"isolsim-loop", "", "isolsim-compact", "isolsim-fork", "isolsim-wakeup", "isolsim-bpf"};
 	pin(it->kind == BPF ? hk_cpu : it->cpu);
+	lock_memory();
 	prctl(PR_SET_NAME, names[it->kind]);
 	while (read(it->pipe[0], &c, 1) == 1 && c == 'f') {
 		if (it->kind == COMPACT) {
@@ -335,6 +352,7 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pin(hk_cpu);
+	lock_memory();
 	pid_t pid[MAX_ITEMS];
 	for (int i = 0; i < nitems; i++) {
 		struct item *it = &items[i];
