@@ -5,7 +5,8 @@ import { join } from "node:path";
 
 /**
  * The tracepoints the guest enables, each as `group/event` under /sys/kernel/tracing/events: the
- * entries the import maps to report keys, and the exits for its approximate noise (entry/exit
+ * entries the import maps to report keys (hrtimer_expire_entry tells a tick from another hrtimer
+ * and from a spurious timer interrupt), and the exits for its approximate noise (entry/exit
  * pairs). A kernel without one of them says so in the `setup` section, not silently.
  */
 export const TRACE_EVENTS: readonly string[] = [
@@ -13,6 +14,7 @@ export const TRACE_EVENTS: readonly string[] = [
   "workqueue/workqueue_execute_start",
   "workqueue/workqueue_execute_end",
   "timer/tick_stop",
+  "timer/hrtimer_expire_entry",
   "sched/sched_switch",
   "irq/softirq_entry",
   "irq/softirq_exit",
