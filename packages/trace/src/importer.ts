@@ -320,8 +320,12 @@ export class TraceImporter {
     } else if (noiseSource === "osnoise-hist") {
       approximate.push({ key: "noise_ns", reason: "rtla osnoise hist: count × avg per period (avg printed with two decimals)" });
       unknownKey("max_single_noise_ns", "rtla osnoise hist gives the most noise in one period, not the longest single noise");
-      unknownKey("measured_ns", "rtla osnoise hist does not print the runtime");
+      if (!hasFtrace) {
+        unknownKey("measured_ns", "rtla osnoise hist does not print the runtime");
+        unknownKey("available_pct", "rtla osnoise hist does not print the runtime");
+      }
     } else if (noiseSource === "none") {
+      if (!hasFtrace) unknownKey("measured_ns", "no ftrace or rtla osnoise top input gives the measured time");
       unknownKey("noise_ns", hasFtrace ? "no osnoise:* events and no *_exit events in the trace" : "no ftrace, rtla osnoise top or hist input");
       unknownKey("max_single_noise_ns", "as noise_ns");
       unknownKey("available_pct", "as noise_ns");
