@@ -102,7 +102,7 @@ describe("isolsim import: hand-checked fixtures", () => {
 
   it("importFiles() is what isolsim real calls: same report as the CLI, window in seconds", async () => {
     const r = await importFiles([fx("tracefs-small.txt")], { scenario: scenario(), window: [0.0045, 0.0095] });
-    expect(r.cpus[1].interruptions).toMatchObject({ tick: 0, ipi_tlb_flush: 0, ipi_resched: 1, rcu: 2, kthread: 1 });
+    expect(r.cpus[1]!.interruptions).toMatchObject({ tick: 0, ipi_tlb_flush: 0, ipi_resched: 1, rcu: 2, kthread: 1 });
     expect(r.measured_ns).toBe(5_000_000);
   });
 });
