@@ -16,10 +16,30 @@ export interface FtraceRecord {
 
 /** What one line of ftrace text is. */
 export type FtraceLine =
-  | { kind: "event"; record: FtraceRecord }
-  | { kind: "lost"; cpu: number; count: number }
-  | { kind: "cpus"; cpus: number }
-  | { kind: "skip" };
+  | {
+      /** An event line. */
+      kind: "event";
+      /** The event. */
+      record: FtraceRecord;
+    }
+  | {
+      /** A lost-events marker. */
+      kind: "lost";
+      /** The CPU that lost them. */
+      cpu: number;
+      /** How many. */
+      count: number;
+    }
+  | {
+      /** A header giving the CPU count (`cpus=N`, `#P:N`). */
+      kind: "cpus";
+      /** The CPU count. */
+      cpus: number;
+    }
+  | {
+      /** A comment, header or marker without figures. */
+      kind: "skip";
+    };
 
 /** A function tracer line: `flush_tlb_func <-caller` (tracefs) or `function: flush_tlb_func <-- caller` (trace-cmd). */
 const FUNCTION = /^(?:function:\s+)?([\w.$]+)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?\s+<-/;

@@ -56,7 +56,12 @@ export interface TraceInfo {
   /** What an input holds that no report key takes (osnoise's HW/NMI counters, device IRQs, …). */
   not_mapped: string[];
   /** /proc/interrupts beside the trace (null without a /proc/interrupts input). */
-  interrupts: { delta: boolean; cpus: InterruptsCheck[] } | null;
+  interrupts: {
+    /** Whether the counts are after − before (false: one snapshot, since boot). */
+    delta: boolean;
+    /** One row per CPU column of /proc/interrupts. */
+    cpus: InterruptsCheck[];
+  } | null;
   /** rtla osnoise top rows as printed (null without one). */
   osnoise_top: OsnoiseTopCpu[] | null;
   /** rtla osnoise hist summaries (null without one). */
