@@ -12,7 +12,14 @@ const TLB_FLUSH_FUNCTIONS = new Set(["do_flush_tlb_all", "do_kernel_range_flush"
 /** The callback of a nohz_full tick-dependency kick (kernel/time/tick-sched.c nohz_full_kick_func()). */
 const KICK_FUNCTIONS = new Set(["nohz_full_kick_func"]);
 /** Functions counted under `housekeeping` when the function tracer shows them. */
-export const HOUSEKEEPING_FUNCTIONS = { remote_ticks: "sched_tick_remote", lru_drains: "lru_add_drain_all", tlb_flushes: "flush_tlb_kernel_range" } as const;
+export const HOUSEKEEPING_FUNCTIONS = {
+  /** kernel/sched/core.c sched_tick_remote(). */
+  remote_ticks: "sched_tick_remote",
+  /** mm/swap.c lru_add_drain_all(). */
+  lru_drains: "lru_add_drain_all",
+  /** arch/x86/mm/tlb.c flush_tlb_kernel_range(). */
+  tlb_flushes: "flush_tlb_kernel_range",
+} as const;
 
 /** Raw per-CPU counts of what the trace shows, before the mapping to report keys decides what is known. */
 export interface FtraceCpuCounts {

@@ -56,7 +56,12 @@ export interface TraceInfo {
   /** What an input holds that no report key takes (osnoise's HW/NMI counters, device IRQs, …). */
   not_mapped: string[];
   /** /proc/interrupts beside the trace (null without a /proc/interrupts input). */
-  interrupts: { delta: boolean; cpus: InterruptsCheck[] } | null;
+  interrupts: {
+    /** Whether the counts are after − before (false: one snapshot, since boot). */
+    delta: boolean;
+    /** One row per CPU column of /proc/interrupts. */
+    cpus: InterruptsCheck[];
+  } | null;
   /** rtla osnoise top rows as printed (null without one). */
   osnoise_top: OsnoiseTopCpu[] | null;
   /** rtla osnoise hist summaries (null without one). */
@@ -320,8 +325,12 @@ export class TraceImporter {
     } else if (noiseSource === "osnoise-hist") {
       approximate.push({ key: "noise_ns", reason: "rtla osnoise hist: count × avg per period (avg printed with two decimals)" });
       unknownKey("max_single_noise_ns", "rtla osnoise hist gives the most noise in one period, not the longest single noise");
-      unknownKey("measured_ns", "rtla osnoise hist does not print the runtime");
+      if (!hasFtrace) {
+        unknownKey("measured_ns", "rtla osnoise hist does not print the runtime");
+        unknownKey("available_pct", "rtla osnoise hist does not print the runtime");
+      }
     } else if (noiseSource === "none") {
+      if (!hasFtrace) unknownKey("measured_ns", "no ftrace or rtla osnoise top input gives the measured time");
       unknownKey("noise_ns", hasFtrace ? "no osnoise:* events and no *_exit events in the trace" : "no ftrace, rtla osnoise top or hist input");
       unknownKey("max_single_noise_ns", "as noise_ns");
       unknownKey("available_pct", "as noise_ns");

@@ -13,7 +13,7 @@ const KTHREAD_PREFIXES = [
   "xfs", "kvm-", "kaluad", "slub_flushwq",
 ] as const;
 
-/** Whether a comm is a kernel thread's (see {@link KTHREAD_PREFIXES}); pid 0 is the idle task, not a kthread. */
+/** Whether a comm is a kernel thread's (from a list of the comm prefixes of the kernel threads a 4.9-6.12 kernel creates); pid 0 is the idle task, not a kthread. */
 export function isKthreadComm(comm: string): boolean {
   for (const p of KTHREAD_PREFIXES) if (comm.startsWith(p)) return true;
   return false;
