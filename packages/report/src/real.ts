@@ -45,7 +45,12 @@ export interface RealComparison {
   /** The kernel release booted. */
   kernel: string;
   /** Measured window of each side, ns (the kernel's is between its trace markers). */
-  measured_ns: { simulated: number; real: number };
+  measured_ns: {
+    /** The simulation's (duration − warmup). */
+    simulated: number;
+    /** The kernel's, between the markers. */
+    real: number;
+  };
   /** One row per CPU and source where any side counted something (or the kernel's value is unknown). */
   rows: RealComparisonRow[];
   /** The real side's notes. */
