@@ -108,7 +108,9 @@ export async function measureReal(spec: ScenarioSpec, v: Values, io: CliIo, cmd:
     const imported = await importFiles([run.files.trace, run.files["interrupts.before"], run.files["interrupts.after"]], { scenario: machine, window });
     const real: RealInfo = { kernel: run.kernel.release, package: run.kernel.package, config_hz: run.kernel.hz, preset: run.preset, emulated: true, notes: run.notes };
     // kthreads: the guest's process list at the end of the run (the contract's definition), not the trace
-    const report = { ...imported, scenario: spec.name, seed: spec.seed, kthreads: kthreadsFromPs(readFileSync(run.files.ps, "utf8")), real };
+    // (so the import's caveat that kthreads are only those the trace shows does not apply)
+    const traceInfo = { ...imported.trace, approximate: imported.trace.approximate.filter((a) => a.key !== "kthreads") };
+    const report = { ...imported, scenario: spec.name, seed: spec.seed, kthreads: kthreadsFromPs(readFileSync(run.files.ps, "utf8")), trace: traceInfo, real };
     if (keep !== null) say(`the raw trace and the /proc/interrupts snapshots are in ${keep}`);
     return { report, run };
   } finally {
