@@ -283,9 +283,16 @@ describe("isolsim compare, mechanisms, presets", () => {
     expectContractShape(JSON.stringify(out[out.length - 1]!.report));
   });
 
-  it("says --real is not available yet, with exit 2, and validates --presets", () => {
-    expectBadInput(isolsim("compare", residual, "--real"), "--real: not available yet");
-    expectBadInput(isolsim("real", residual), "not available yet");
+  it("refuses with --real, before booting anything, what a real kernel cannot run, and validates --presets", () => {
+    const kernelLoop = scenario("kernel-loop-real", {
+      name: "kl",
+      duration: "2s",
+      kernel: { preset: "linux-6.1", cpus: 2, nohz_full: "1" },
+      workload: [{ type: "user-loop", cpus: "1" }, { type: "kernel-loop", cpus: "1", every: "100ms", run: "1ms" }],
+    });
+    expectBadInput(isolsim("compare", kernelLoop, "--real"), 'workload[1].type: "kernel-loop" cannot be reproduced on a real kernel');
+    expectBadInput(isolsim("real", residual, "--kernel", join(tmp, "no-such-bzImage")), "--kernel:", "does not exist");
+    expectBadInput(isolsim("compare", residual, "--real", "--presets", "linux-4.9,linux-9.9"), '--presets: "linux-4.9,linux-9.9" is not valid');
     expectBadInput(isolsim("compare", residual, "--presets", "linux-4.9,linux-9.9"), '--presets: "linux-4.9,linux-9.9" is not valid', "linux-4.9");
   });
 

@@ -10,7 +10,9 @@ commands:
   mechanisms        list the mechanism packages isolsim knows, with their variants
   presets           list the kernel presets
   validate FILE     check a scenario file without running it
-  real FILE         (not available yet: a later issue runs a scenario on a real kernel under qemu)
+  real FILE         run the scenario on a real Linux kernel booted under qemu; the same report from its trace
+  import TRACE…     the same report from traces captured on a real machine (ftrace text, trace-cmd report,
+                    /proc/interrupts, rtla osnoise top or hist output)
 
 exit codes: 0 ran, no invariant violated; 1 ran, an invariant was violated (the report is still printed);
             2 bad input (the problems on stderr, each naming the field, the value and what is valid; nothing on stdout);
@@ -18,6 +20,35 @@ exit codes: 0 ran, no invariant violated; 1 ran, an invariant was violated (the 
               command to reproduce; ISOLSIM_DEBUG=1 adds the stack)
 
 isolsim --version prints the version. isolsim <command> --help shows the options of a command.
+`,
+  import: `usage: isolsim import TRACE… [options]
+
+Reads traces captured on a real machine and prints the same report as isolsim run: one row per
+CPU with Runtime, Noise, % CPU Aval, Max Single (us) and a count per interruption source, then
+the tick reasons from timer:tick_stop. Inputs are detected by content, one or more files:
+  ftrace text       as /sys/kernel/tracing/trace prints it, or as trace-cmd report prints it
+  /proc/interrupts  one snapshot, or two (before, after: the counts are their difference), printed
+                    beside the trace's counts of the same vectors (LOC RES CAL TLB IWI SPU)
+  rtla osnoise      osnoise top (runtime, noise, % available, max single per CPU) or osnoise hist
+A figure the inputs cannot give is printed as ? (0 in --json, listed under trace.unknown, with
+the reason); approximate figures are listed under trace.approximate. Capture a trace with:
+  trace-cmd record -e irq_vectors:* -e workqueue:workqueue_execute_start -e timer:tick_stop \
+    -e timer:hrtimer_expire_entry -e sched:sched_switch -e irq:softirq_entry -e irq:softirq_exit \
+    -p function -l flush_tlb_func -l do_kernel_range_flush -l do_flush_tlb_all -l nohz_full_kick_func \
+    -- sleep 20
+  trace-cmd report > trace.txt
+(docs/getting-started.md has the tracefs-only way.)
+
+options:
+  --json             print the report (JSON) with its "trace" object instead of the table
+  --scenario FILE    a scenario file giving what a trace cannot: name, kernel.cpus, nohz_full (or
+                     kernel.cmdline), hz, preset; echoed in the report
+  --window A..B      count only events from A to B seconds after the trace's first event (such as 5..25)
+  --all-cpus         list every CPU in the table
+  -h, --help         this help
+
+Exit codes: 0 read; 2 bad input (a line no parser accepts: the file and line number are named).
+A progress bar appears on stderr for large files when stderr is a terminal (never with --json).
 `,
   run: `usage: isolsim run FILE [options]
 
@@ -64,7 +95,13 @@ options:
                      each preset once)
   --seed N           replace the scenario's seed
   --duration D       replace the scenario's duration
-  --real             (not available yet: a later issue adds a real kernel beside the simulation)
+  --real             run the scenario on a real kernel under qemu (see isolsim real --help) and put it
+                     beside the simulation under the preset matching the kernel (or each of --presets),
+                     with the preset's own mechanisms only, per CPU and source with kernel - simulation;
+                     with --json: { scenario, presets, kernel, measured_ns, rows: [{ cpu, isolated, source,
+                     simulated: {preset: n}, real: n|null, difference: {preset: n|null} }], notes }
+  --kernel PATH, --kernel-package NAME, --keep DIR
+                     with --real: as for isolsim real
   -h, --help         this help
 
 A configuration that crashes (an internal error of isolsim) is shown as skipped, its error is one line
@@ -95,8 +132,48 @@ then how many more); exit 2 if any. A word of kernel.cmdline the model does not 
 NOHZ_FULL=1-7 or a bare nohz_full) is accepted, as the kernel accepts it, with one warning line on
 stderr each; run and compare print the same warnings.
 `,
-  real: `usage: isolsim real FILE [--json] [--kernel PATH]
+  real: `usage: isolsim real FILE [--json] [--kernel PATH | --kernel-package NAME] [--keep DIR]
 
-Not available yet: running a scenario on a real Linux kernel under qemu comes with a later issue.
+Boots a real Linux kernel under qemu (TCG: -accel tcg,thread=multi -cpu max, -smp kernel.cpus) with
+the scenario's boot parameters (kernel.cmdline, or nohz_full= from kernel.nohz_full), runs the
+workload in a busybox initramfs with a small static C program, traces it, and writes the same
+report as run, made from the kernel's tracepoints by isolsim import. Progress on stderr.
+
+The workload on a real kernel: user-loop is a busy process per task pinned with sched_setaffinity()
+(policy, priority); syscall is made by the CPU's first user-loop process; lru-drain-all writes to
+/proc/sys/vm/compact_memory (compact_nodes() calls lru_add_drain_all(), then compacts); vmalloc-churn
+is fork/exit churn (more children at once than the 2 vmap'd stacks kernel/fork.c caches per CPU, so
+stacks are vfree()d); wakeup is a pinned user process, not a kernel thread; bpf loads and attaches a
+raw tracepoint program on sys_enter each period. kernel-loop, bpf attach kprobe and lru-drain-all pcp
+cannot be reproduced: exit 2 naming the workload item.
+
+Tracing is set up before the warmup (enabling tracepoints patches kernel text and interrupts every
+CPU): irq_vectors local_timer, call_function(_single), reschedule, irq_work, spurious_apic entries
+and exits, workqueue_execute_start/end, tick_stop, sched_switch, softirq_entry/exit, and the function
+tracer filtered to the IPI callbacks (each name written on its own). /proc/interrupts is copied at
+both ends of the measured window, and the guest's ps lists its kernel threads.
+
+The report carries a "real" key: { kernel, package, config_hz, preset, emulated: true, notes }.
+HZ comes from the kernel's config: a mismatch with the scenario is a note, as are tracepoints or
+functions the kernel lacks. Durations under TCG are emulated: noise_ns is an emulated machine's;
+counts and tick reasons are the kernel's own.
+
+options:
+  --kernel PATH          a bzImage/vmlinuz; CONFIG_HZ is read from config-RELEASE beside it
+  --kernel-package NAME  a Debian package (e.g. linux-image-6.12.118+deb12-rt-amd64-unsigned), fetched
+                         with apt-get download and its /boot extracted with dpkg-deb
+                         (default: the newest linux-image-6.1.0-N-amd64-unsigned apt knows: Debian 12's 6.1)
+  --keep DIR             keep the raw trace, the /proc/interrupts snapshots, ps, the boot parameters
+                         and the guest's setup log in DIR
+  --json                 print the report
+  -h, --help             this help
+
+Kernels, the workload binary and initramfs images are cached in $ISOLSIM_CACHE, else
+$XDG_CACHE_HOME/isolsim, else ~/.cache/isolsim (each image named by a hash of its inputs).
+Needs qemu-system-x86_64, a static busybox, cpio and gcc with a static libc:
+  apt-get install -y --no-install-recommends qemu-system-x86 busybox-static cpio gcc libc6-dev
+
+exit: 0 ran; 2 bad input, a missing tool (with the apt-get line), a kernel that cannot be had, or a
+guest that did not boot or finish (with its last console lines); 3 internal error.
 `,
 };

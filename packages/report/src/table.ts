@@ -30,25 +30,47 @@ export interface TableOptions {
   allCpus?: boolean;
   /** Most rows of the per-CPU table before it groups or aggregates (default 16). */
   maxRows?: number;
+  /**
+   * Figures to print as `?` (a real trace lacked what they need): `interruptions.KEY` or
+   * `noise_ns` for every CPU, `cpus[N].interruptions.KEY` or `cpus[N].noise_ns` for one.
+   */
+  unknown?: readonly string[];
+  /** Replaces the "simulated …, measured …" line (an imported trace says what it measured). */
+  timeLine?: string;
+  /** Stop after the per-CPU table and its sources line (a caller prints its own tick, housekeeping and kthread lines). */
+  tableOnly?: boolean;
+}
+
+/** Whether the figure `key` (`interruptions.tick`, `noise_ns`, …) of CPU `cpu` is unknown. */
+function isUnknown(unknown: ReadonlySet<string> | undefined, cpu: number, key: string): boolean {
+  return unknown !== undefined && (unknown.has(key) || unknown.has(`cpus[${cpu}].${key}`) || (key.startsWith("interruptions.") && unknown.has("interruptions")));
 }
 
 const sourceKeys = (r: Report): string[] => Object.keys(r.cpus[0]?.interruptions ?? {});
 
 /** The rtla-style cells of one CPU after its label: Runtime, Noise, % CPU Aval, Max Single, sources. */
-function cpuCells(r: Report, c: CpuReport, keys: readonly string[]): string[] {
+function cpuCellsOf(r: Report, c: CpuReport, keys: readonly string[], unknown?: ReadonlySet<string>): string[] {
   const counts = c.interruptions as Record<string, number>;
-  return [us(r.measured_ns), us(c.noise_ns), c.available_pct.toFixed(5), us(c.max_single_noise_ns), ...keys.map((k) => String(counts[k] ?? 0))];
+  const q = (key: string, s: string): string => (isUnknown(unknown, c.cpu, key) ? "?" : s);
+  return [
+    q("measured_ns", us(r.measured_ns)),
+    q("noise_ns", us(c.noise_ns)),
+    q("available_pct", c.available_pct.toFixed(5)),
+    q("max_single_noise_ns", us(c.max_single_noise_ns)),
+    ...keys.map((k) => q(`interruptions.${k}`, String(counts[k] ?? 0))),
+  ];
 }
 
-/** Aggregated cells (min, median or max of each column independently) over CPUs. */
-function aggregateCells(r: Report, cpus: readonly CpuReport[], keys: readonly string[], pick: (sorted: number[]) => number): string[] {
+/** Aggregated cells (min, median or max of each column independently) over CPUs; a figure unknown for every CPU is `?`. */
+function aggregateCells(r: Report, cpus: readonly CpuReport[], keys: readonly string[], pick: (sorted: number[]) => number, unknown?: ReadonlySet<string>): string[] {
   const col = (f: (c: CpuReport) => number): number => pick(cpus.map(f).sort((a, b) => a - b));
+  const q = (key: string, s: () => string): string => (unknown?.has(key) ? "?" : s());
   return [
-    us(r.measured_ns),
-    us(col((c) => c.noise_ns)),
-    col((c) => c.available_pct).toFixed(5),
-    us(col((c) => c.max_single_noise_ns)),
-    ...keys.map((k) => String(col((c) => (c.interruptions as Record<string, number>)[k] ?? 0))),
+    q("measured_ns", () => us(r.measured_ns)),
+    q("noise_ns", () => us(col((c) => c.noise_ns))),
+    q("available_pct", () => col((c) => c.available_pct).toFixed(5)),
+    q("max_single_noise_ns", () => us(col((c) => c.max_single_noise_ns))),
+    ...keys.map((k) => q(`interruptions.${k}`, () => String(col((c) => (c.interruptions as Record<string, number>)[k] ?? 0)))),
   ];
 }
 
@@ -70,6 +92,8 @@ export const MAX_CPU_LABEL = 16;
 /** The per-CPU rows: every CPU, or identical CPUs grouped, or isolated CPUs aggregated. */
 function cpuRows(r: Report, keys: readonly string[], opts: TableOptions): { rows: string[][]; note: string | null } {
   const max = opts.maxRows ?? 16;
+  const unknown = opts.unknown ? new Set(opts.unknown) : undefined;
+  const cpuCells = (r: Report, c: CpuReport, keys: readonly string[]): string[] => cpuCellsOf(r, c, keys, unknown);
   const each = (c: CpuReport): string[] => [String(c.cpu), ...cpuCells(r, c, keys)];
   if (opts.allCpus || r.cpus.length <= max) return { rows: r.cpus.map(each), note: null };
   const grouped = (cpus: readonly CpuReport[]): { label: string; list: string; cells: string[] }[] =>
@@ -95,14 +119,14 @@ function cpuRows(r: Report, keys: readonly string[], opts: TableOptions): { rows
   const hkRows = grouped(hk);
   if (hkRows.length <= max / 2 && hkRows.every((g) => g.list.length <= MAX_CPU_LABEL)) rows.push(...hkRows.map((g) => [g.list, ...g.cells]));
   else {
-    rows.push([`hk min`, ...aggregateCells(r, hk, keys, (s) => s[0]!)]);
-    rows.push([`hk median`, ...aggregateCells(r, hk, keys, median)]);
-    rows.push([`hk max`, ...aggregateCells(r, hk, keys, (s) => s[s.length - 1]!)]);
+    rows.push([`hk min`, ...aggregateCells(r, hk, keys, (s) => s[0]!, unknown)]);
+    rows.push([`hk median`, ...aggregateCells(r, hk, keys, median, unknown)]);
+    rows.push([`hk max`, ...aggregateCells(r, hk, keys, (s) => s[s.length - 1]!, unknown)]);
   }
   if (iso.length > 0) {
-    rows.push([`iso min`, ...aggregateCells(r, iso, keys, (s) => s[0]!)]);
-    rows.push([`iso median`, ...aggregateCells(r, iso, keys, median)]);
-    rows.push([`iso max`, ...aggregateCells(r, iso, keys, (s) => s[s.length - 1]!)]);
+    rows.push([`iso min`, ...aggregateCells(r, iso, keys, (s) => s[0]!, unknown)]);
+    rows.push([`iso median`, ...aggregateCells(r, iso, keys, median, unknown)]);
+    rows.push([`iso max`, ...aggregateCells(r, iso, keys, (s) => s[s.length - 1]!, unknown)]);
   }
   return {
     rows,
@@ -169,7 +193,8 @@ export function formatReport(r: Report, opts: TableOptions = {}): string {
   lines.push(
     `kernel ${printable(r.kernel.preset)}, ${r.kernel.cpus} CPUs, HZ=${r.kernel.hz}, nohz_full=${r.kernel.nohz_full || "(none)"}, mechanisms: ${mech.length ? mech.join(", ") : "none"}`,
   );
-  lines.push(`simulated ${human(r.simulated_ns)}, measured ${human(r.measured_ns)} (after warmup ${human(r.simulated_ns - r.measured_ns)}), ${r.events} events, digest ${r.digest}`);
+  if (opts.timeLine !== undefined) lines.push(opts.timeLine);
+  else lines.push(`simulated ${human(r.simulated_ns)}, measured ${human(r.measured_ns)} (after warmup ${human(r.simulated_ns - r.measured_ns)}), ${r.events} events, digest ${r.digest}`);
   lines.push("");
   lines.push("Operating System Noise (time is in us; counts are interruptions in the measured window)");
   const columns: Column[] = [
@@ -184,6 +209,7 @@ export function formatReport(r: Report, opts: TableOptions = {}): string {
   lines.push(...layoutTable(columns, rows));
   if (note) lines.push(note);
   lines.push(`sources: ${keys.map((k) => `${sourceHeader(k)}=${k}`).join(" ")}`);
+  if (opts.tableOnly) return lines.join("\n") + "\n";
   lines.push("");
   lines.push("Why the tick of isolated CPUs did not stop:");
   lines.push(...tickLines(r, opts).map((l) => `  ${l}`));

@@ -1,5 +1,6 @@
 import type { Command } from "./command.js";
 import { compareCommand } from "./compare.js";
+import { importCommand } from "./import.js";
 import { mechanismsCommand } from "./mechanisms.js";
 import { presetsCommand } from "./presets.js";
 import { realCommand } from "./real.js";
@@ -14,4 +15,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   presets: presetsCommand,
   validate: validateCommand,
   real: realCommand,
+  import: importCommand,
 };

@@ -1,12 +1,14 @@
-import { presets } from "@isolsim/core";
-import { formatComparison } from "@isolsim/report";
-import { compareConfigs, runComparison } from "../compare.js";
+import { presets, simulate } from "@isolsim/core";
+import type { ScenarioSpec } from "@isolsim/core";
+import { compareWithReal, formatComparison, formatRealComparison } from "@isolsim/report";
+import { compareConfigs, configScenario, runComparison } from "../compare.js";
 import { Exit, exitCodeOf } from "../exit.js";
 import { loadScenario } from "../scenario-file.js";
 import { clip, inertJson, safeMessage, show } from "../show.js";
 import { UsageError } from "./command.js";
-import type { Command } from "./command.js";
+import type { CliIo, Command, Values } from "./command.js";
 import { internalErrorLine, overridesOf, progressFor, warnCmdline } from "./common.js";
+import { REAL_OPTIONS, measureReal } from "./real.js";
 
 /** Parses `--presets a,b`: distinct known preset names. */
 export function parsePresetList(s: string): string[] {
@@ -21,11 +23,13 @@ export function parsePresetList(s: string): string[] {
 
 /** `isolsim compare FILE`: the scenario without mechanism, with each alone and with all, per preset. */
 export const compareCommand: Command = {
-  options: { json: { type: "boolean" }, presets: { type: "string" }, real: { type: "boolean" }, seed: { type: "string" }, duration: { type: "string" } },
+  options: { json: { type: "boolean" }, presets: { type: "string" }, real: { type: "boolean" }, seed: { type: "string" }, duration: { type: "string" }, ...REAL_OPTIONS },
   positionals: { min: 1, max: 1, usage: "FILE, a scenario .json file" },
   run({ positionals, values: v, io, registry }) {
     const file = positionals[0]!;
-    if (v.real) throw new UsageError("--real: not available yet (a later issue runs the scenario beside a real kernel under qemu)");
+    const realOnly = Object.keys(REAL_OPTIONS).find((o) => v[o] !== undefined);
+    if (v.real) return compareReal(file, v, io, registry);
+    if (realOnly !== undefined) throw new UsageError(`--${realOnly}: only with --real (valid: isolsim compare FILE --real [--${realOnly} …])`);
     const spec = loadScenario(file, { registry, overrides: overridesOf(v) });
     const names = typeof v.presets === "string" ? parsePresetList(v.presets) : [spec.kernel.preset];
     warnCmdline(spec, "compare", io);
@@ -49,3 +53,35 @@ export const compareCommand: Command = {
     return out.crashed.length ? Exit.internal : exitCodeOf(out.entries.map((e) => e.report));
   },
 };
+
+/**
+ * `isolsim compare FILE --real`: the scenario on a real kernel under qemu, beside its simulation
+ * under the preset matching the kernel (or each of `--presets`), with the preset's own mechanisms
+ * only (what the real kernel has), per CPU and source. The simulation runs at the kernel's
+ * CONFIG_HZ when the scenario says otherwise (and says so).
+ */
+async function compareReal(file: string, v: Values, io: CliIo, registry: Parameters<Command["run"]>[0]["registry"]): Promise<number> {
+  const spec = loadScenario(file, { registry, overrides: overridesOf(v) });
+  const names = typeof v.presets === "string" ? parsePresetList(v.presets) : null;
+  warnCmdline(spec, "compare", io);
+  const measured = await measureReal(spec, v, io, "compare");
+  if (typeof measured === "number") return measured;
+  const { report: real, run } = measured;
+  let presetNames = names;
+  if (presetNames === null) {
+    presetNames = [run.preset ?? spec.kernel.preset];
+    if (run.preset === null) io.stderr.write(`isolsim compare: no preset matches the kernel ${run.kernel.release}: simulating under the scenario's ${spec.kernel.preset}\n`);
+  }
+  const notes = [...real.real.notes];
+  const hz = run.kernel.hz;
+  const simSpec: ScenarioSpec = hz !== null && spec.kernel.hz !== undefined && spec.kernel.hz !== hz ? { ...spec, kernel: { ...spec.kernel, hz } } : spec;
+  if (simSpec !== spec) notes.push(`simulated at the kernel's CONFIG_HZ=${hz}, not the scenario's hz=${spec.kernel.hz}`);
+  const sims = presetNames.map((preset) => {
+    const { report } = simulate(configScenario(simSpec, { config: preset, preset, mechanisms: [], baseline: preset }), { registry });
+    return { preset, report };
+  });
+  const c = compareWithReal(sims, { report: real, release: run.kernel.release, notes });
+  if (v.json === true) io.stdout.write(inertJson(c) + "\n");
+  else io.stdout.write(formatRealComparison(c));
+  return exitCodeOf(sims.map((s) => s.report));
+}
