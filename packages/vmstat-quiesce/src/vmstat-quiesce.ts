@@ -162,6 +162,7 @@ function installShepherdSkip(k: Kernel): void {
   let violated = false;
   const sample = (): void => {
     const e = globalError(k);
+    k.invariants.evaluate("vmstat-threshold");
     if (k.measuring() && e > maxError) maxError = e;
     if (e > bound && !violated) {
       violated = true;

@@ -1,0 +1,310 @@
+import { CompositionError, InputError, buildKernel, presets, syscallNames, validateScenario } from "@isolsim/core";
+import type { MechanismEntry, MechanismRegistry, ScenarioSpec } from "@isolsim/core";
+import { cpusOf, listOf, randomCpuList } from "./cpulist.js";
+import { Draw } from "./random.js";
+import { cloneScenario, fileDuration, scenarioSpecOf } from "./scenario-object.js";
+import type { KernelObject, ScenarioObject, WorkloadObject } from "./scenario-object.js";
+
+const US = 1_000;
+const MS = 1_000_000;
+
+/** What the generator may vary and what it must keep (the `isolsim torture` options). */
+export interface GenerateOptions {
+  /** The mechanisms torture may compose (their names and variants are read from it). */
+  registry: MechanismRegistry;
+  /** A fixed preset (`--preset`); drawn from the core's presets when absent. */
+  preset?: string;
+  /** A fixed mechanism list (`--mechanisms`), replacing the drawn one; variants are kept as given. */
+  mechanisms?: readonly MechanismEntry[];
+  /** The most workload firings (plus ticks) a scenario may plan, which bounds its events; default {@link DEFAULT_FIRING_BUDGET}. */
+  firingBudget?: number;
+  /** The scenario's name. */
+  name?: string;
+}
+
+/** Default bound on the firings a generated scenario plans (~1 ms to ~100 ms of run time each). */
+export const DEFAULT_FIRING_BUDGET = 6_000;
+
+/** Periods the generator prefers: round values, so items of different periods coincide. */
+const ROUND_PERIODS = [10 * US, 20 * US, 50 * US, 100 * US, 250 * US, 500 * US, 1 * MS, 2 * MS, 4 * MS, 10 * MS];
+
+/** Offsets between the two sides of a race: same instant, 1 ns, about one entry step, about a syscall. */
+const RACE_OFFSETS = [0, 0, 1, 50, 100, 150, 300, 700, 1_000, 2_000];
+
+/** Parameters the generator varies on every preset: switches whose variants exist in all of them. */
+const SWITCHES = ["pti", "qpw", "idle_poll"];
+
+/** The names of the races {@link generateScenario} aims bursts at. */
+export const raceKinds = ["flush-at-entry", "drain-while-adding", "tick-stop-with-dependency", "bpf-image-replaced", "callbacks-as-idle"] as const;
+
+/** One race of {@link raceKinds}. */
+export type RaceKind = (typeof raceKinds)[number];
+
+/** The CPUs of a machine being generated, by role. */
+interface Roles {
+  nr: number;
+  /** CPUs in nohz_full (as the kernel takes it: without the boot CPU). */
+  isolated: number[];
+  /** CPUs not in nohz_full. */
+  housekeeping: number[];
+  /** CPUs with a user-loop task (syscall, kernel-loop and bpf items go there). */
+  busy: number[];
+}
+
+const periodOf = (d: Draw): number => (d.chance(0.6) ? d.pick(ROUND_PERIODS) : d.logInt(5 * US, 20 * MS));
+
+/** A sub-list of `cpus` (non-empty when `cpus` is), written in the kernel grammar when it is a drawn list, else printed. */
+function subset(d: Draw, cpus: readonly number[], nr: number): number[] {
+  if (cpus.length <= 1 || d.chance(0.3)) return [...cpus];
+  const pickOne = d.chance(0.4);
+  if (pickOne) return [d.pick(cpus)];
+  const out = cpus.filter(() => d.chance(0.5));
+  return out.length ? out : [cpus[0]!];
+}
+
+/** Optional `at` and `jitter` of a periodic item. */
+function timing(d: Draw, every: number): Record<string, unknown> {
+  const o: Record<string, unknown> = { every: fileDuration(every) };
+  if (d.chance(0.4)) o.at = fileDuration(d.int(0, 3 * every));
+  if (d.chance(0.3)) o.jitter = fileDuration(d.logInt(1, every));
+  return o;
+}
+
+function randomItem(d: Draw, r: Roles): WorkloadObject | null {
+  const type = d.weighted(["syscall", "vmalloc-churn", "lru-drain-all", "wakeup", "kernel-loop", "bpf"], [6, 2, 2, 2, 1, 1]);
+  const every = periodOf(d);
+  const all = Array.from({ length: r.nr }, (_, i) => i);
+  const list = (cpus: readonly number[]): string => listOf(subset(d, cpus, r.nr), r.nr);
+  switch (type) {
+    case "syscall": {
+      if (!r.busy.length) return null;
+      const call = d.pick(syscallNames);
+      const item: WorkloadObject = { type, cpus: list(r.busy), ...timing(d, every), call };
+      if (call !== "getpid" && call !== "call-rcu" && d.chance(0.5)) item.pages = d.logInt(1, 64);
+      return item;
+    }
+    case "vmalloc-churn":
+      return { type, cpus: list(d.chance(0.8) ? r.housekeeping : all), ...timing(d, every), pages: d.logInt(1, 8192) };
+    case "lru-drain-all": {
+      const item: WorkloadObject = { type, cpus: list(d.chance(0.8) ? r.housekeeping : all), ...timing(d, Math.max(every, 100 * US)) };
+      if (d.chance(0.3)) item.pcp = d.chance(0.5);
+      return item;
+    }
+    case "wakeup":
+      return { type, cpus: list(all), ...timing(d, every), run: fileDuration(d.logInt(1 * US, Math.max(1 * US, every / 4))) };
+    case "kernel-loop":
+      if (!r.busy.length) return null;
+      return { type, cpus: list(r.busy), ...timing(d, Math.max(every, 200 * US)), run: fileDuration(d.logInt(1 * US, 2 * MS)) };
+    case "bpf": {
+      if (!r.busy.length) return null;
+      const item: WorkloadObject = { type, cpus: list(r.busy), ...timing(d, Math.max(every, 100 * US)) };
+      if (d.chance(0.5)) item.attach = d.pick(["sys_enter", "kprobe"]);
+      if (d.chance(0.3)) item.pages = d.logInt(1, 16);
+      return item;
+    }
+  }
+  return null;
+}
+
+/**
+ * Items that make two sides of a race coincide: the same period, first firings `offset` ns apart,
+ * with the workload vocabulary the contract has (aligned `at`/`every`).
+ */
+function race(d: Draw, kind: RaceKind, r: Roles): WorkloadObject[] {
+  const period = d.pick(ROUND_PERIODS.filter((p) => p >= 50 * US));
+  const t0 = period * d.int(1, 3);
+  const offset = d.pick(RACE_OFFSETS);
+  const at = (dt: number): string | number => fileDuration(Math.max(0, t0 + dt));
+  const hk = listOf([d.pick(r.housekeeping)], r.nr);
+  const victims = r.busy.length ? listOf(subset(d, r.busy, r.nr), r.nr) : null;
+  const every = fileDuration(period);
+  switch (kind) {
+    case "flush-at-entry":
+      // flush_tlb_kernel_range() after a lazy purge, while the isolated CPUs enter the kernel.
+      if (!victims) return [];
+      return [
+        { type: "vmalloc-churn", cpus: hk, every, at: at(0), pages: d.pick([2048, 4096, 8192, 16384]) },
+        { type: "syscall", cpus: victims, every, at: at(offset), call: d.pick(["getpid", "file-write"]) },
+      ];
+    case "drain-while-adding":
+      // lru_add_drain_all() while the owners add pages to their batches.
+      if (!victims) return [];
+      return [
+        { type: "lru-drain-all", cpus: hk, every, at: at(0) },
+        { type: "syscall", cpus: victims, every, at: at(offset), call: d.pick(["file-write", "page-fault", "mlock"]), pages: d.pick([1, 14, 15, 31, 32]) },
+      ];
+    case "tick-stop-with-dependency": {
+      // A second task (SCHED) or a callback (RCU) arrives as the tick stops after a kernel exit.
+      if (!victims) return [];
+      return [
+        { type: "syscall", cpus: victims, every, at: at(0), call: d.pick(["getpid", "call-rcu"]) },
+        { type: "wakeup", cpus: victims, every, at: at(offset), run: fileDuration(d.pick([1 * US, 10 * US, 100 * US])) },
+      ];
+    }
+    case "bpf-image-replaced":
+      // The loader replaces and vfree()s the JIT image while the isolated CPUs run the program.
+      if (!victims) return [];
+      return [
+        { type: "bpf", cpus: victims, every, at: at(0), attach: d.pick(["sys_enter", "kprobe"]) },
+        { type: "syscall", cpus: victims, every: fileDuration(Math.max(US, period / d.pick([1, 2, 10]))), at: at(offset), call: "getpid" },
+      ];
+    case "callbacks-as-idle": {
+      // call_rcu() on busy CPUs while another CPU's kthread finishes and the CPU goes idle.
+      const idle = Array.from({ length: r.nr }, (_, i) => i).filter((c) => !r.busy.includes(c));
+      if (!victims || !idle.length) return [];
+      const run = d.pick([1 * US, 5 * US, 20 * US]);
+      return [
+        { type: "wakeup", cpus: listOf([d.pick(idle)], r.nr), every, at: at(-run), run: fileDuration(run) },
+        { type: "syscall", cpus: victims, every, at: at(offset), call: "call-rcu" },
+      ];
+    }
+  }
+}
+
+/** Firings per second a workload plans, and ticks: what the event count grows with. */
+function plannedRate(o: ScenarioObject): number {
+  const spec = scenarioSpecOf(o);
+  const hz = spec.kernel.hz ?? 1000;
+  let rate = spec.kernel.cpus * hz;
+  for (const w of spec.workload) {
+    if (w.type === "user-loop") continue;
+    const n = cpusOf(w.cpus, spec.kernel.cpus).length;
+    rate += (n * 1e9) / w.every;
+  }
+  return rate;
+}
+
+function randomMechanisms(d: Draw, registry: MechanismRegistry): MechanismEntry[] {
+  const out: MechanismEntry[] = [];
+  for (const name of Object.keys(registry).sort()) {
+    if (!d.chance(0.5)) continue;
+    const m = registry[name]!({ field: "kernel.mechanisms" });
+    const entry: MechanismEntry = { name };
+    const variants = m.variants ?? [];
+    if (variants.length && d.chance(0.7)) entry.variant = d.pick(variants);
+    if (m.options && d.chance(0.2)) {
+      const options: Record<string, unknown> = {};
+      for (const [key, limit] of Object.entries(m.options).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (!d.chance(0.4)) continue;
+        const file = key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+        if (limit.type === "boolean") options[file] = d.chance(0.5);
+        else if (limit.type === "choice") options[file] = d.pick(limit.values);
+        else if (limit.oneOf) options[file] = d.pick(limit.oneOf);
+        else options[file] = d.chance(0.5) ? limit.min : d.logInt(Math.max(1, limit.min), Math.max(1, Math.min(limit.max, limit.min + 100_000)));
+      }
+      if (Object.keys(options).length) entry.options = options;
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+/** The index in `list` of the mechanism an error names (`kernel.mechanisms[i]...`, or `<name>.options...` from a package), or -1. */
+function mechanismIndexOf(field: string, list: readonly (string | MechanismEntry)[]): number {
+  const m = /^kernel\.mechanisms\[(\d+)\]/.exec(field);
+  const named = list.findIndex((e) => field.startsWith(`${typeof e === "string" ? e : e.name}.`));
+  return named >= 0 ? named : m ? Number(m[1]) : -1;
+}
+
+/**
+ * Checks a scenario object the way `isolsim run` would: validateScenario() and buildKernel() (CPU
+ * lists, preset, parameters, composition). Returns the spec; throws the core's InputError.
+ */
+export function checkScenario(o: ScenarioObject, registry: MechanismRegistry): ScenarioSpec {
+  const spec = scenarioSpecOf(o);
+  validateScenario(spec);
+  buildKernel(spec, { registry });
+  return spec;
+}
+
+/**
+ * A random scenario: a machine (CPU count biased to small, a nohz_full list in the kernel's
+ * grammar or a command line, HZ, preset, parameters, mechanisms with variants and options) and a
+ * workload (every workload type, random periods, `at` and jitter, and bursts aimed at the
+ * {@link raceKinds}). Repairs what the composition refuses (a variant needing a switch that is
+ * off: the mechanism is dropped) and returns only scenarios that pass {@link checkScenario}; a
+ * scenario that fails is a bug of the generator and throws.
+ */
+export function generateScenario(seed: number, opts: GenerateOptions): ScenarioObject {
+  const d = new Draw(seed);
+  const presetNames = Object.keys(presets).sort();
+  const preset = opts.preset ?? d.pick(presetNames);
+  const nr = d.weighted([d.int(2, 4), d.int(5, 8), d.int(9, 16), d.int(17, 64), d.int(65, 256), 1], [40, 30, 14, 8, 3, 5]);
+  const kernel: KernelObject = { preset, cpus: nr };
+  if (d.chance(0.3)) kernel.hz = d.pick([100, 250, 300, 1000]);
+  let isolated: number[] = [];
+  if (nr > 1 && d.chance(0.9)) {
+    const list = randomCpuList(d, nr, d.chance(0.1) ? 0 : 1, nr - 1);
+    isolated = cpusOf(list, nr).filter((c) => c !== 0);
+    if (d.chance(0.2)) {
+      const words = [`nohz_full=${list}`];
+      if (d.chance(0.6)) words.push(`isolcpus=${d.pick(["", "nohz,", "managed_irq,", "domain,managed_irq,", "nohz,domain,managed_irq,"])}${list}`);
+      if (d.chance(0.4)) words.push(`rcu_nocbs=${list}`);
+      if (d.chance(0.5)) words.push("irqaffinity=0");
+      kernel.cmdline = words.join(" ");
+    } else kernel.nohz_full = list;
+  }
+  const params: Record<string, unknown> = {};
+  for (const s of SWITCHES) if (d.chance(0.25)) params[s] = d.chance(0.7);
+  if (Object.keys(params).length) kernel.params = params;
+  const mechanisms = opts.mechanisms ? opts.mechanisms.map((m) => ({ ...m })) : randomMechanisms(d, opts.registry);
+  if (opts.mechanisms || mechanisms.length) kernel.mechanisms = mechanisms;
+
+  const all = Array.from({ length: nr }, (_, i) => i);
+  const housekeeping = all.filter((c) => !isolated.includes(c));
+  const busy = d.chance(0.85) ? (isolated.length ? subset(d, isolated, nr) : [all[all.length - 1]!]) : [];
+  if (d.chance(0.2)) busy.push(...housekeeping.filter((c) => c !== 0 && d.chance(0.5)));
+  busy.sort((a, b) => a - b);
+  const roles: Roles = { nr, isolated, housekeeping, busy };
+  const workload: WorkloadObject[] = [];
+  if (busy.length) {
+    const loop: WorkloadObject = { type: "user-loop", cpus: isolated.length && busy.every((c) => isolated.includes(c)) && d.chance(0.3) ? listOf(busy, nr) : listOf(busy, nr) };
+    if (d.chance(0.15)) loop.tasks = d.int(1, 3);
+    if (d.chance(0.15)) {
+      loop.policy = d.pick(["fifo", "rr"]);
+      loop.priority = d.int(1, 99);
+    }
+    workload.push(loop);
+  }
+  const n = d.int(0, 6);
+  for (let i = 0; i < n; i++) {
+    const item = randomItem(d, roles);
+    if (item) workload.push(item);
+  }
+  const races = d.int(0, 3);
+  for (let i = 0; i < races; i++) workload.push(...race(d, d.pick(raceKinds), roles));
+  while (workload.length === 0) {
+    const item = randomItem(d, roles);
+    if (item) workload.push(item);
+  }
+
+  const o: ScenarioObject = { name: opts.name ?? `torture-${seed}`, seed: d.seed(), duration: 0, kernel, workload };
+  const wantNs = Math.floor(d.logInt(2 * MS, 200 * MS) / US) * US;
+  const budget = opts.firingBudget ?? DEFAULT_FIRING_BUDGET;
+  const fitNs = Math.floor((budget / plannedRate(o)) * 1e9);
+  const durationNs = Math.max(MS, Math.min(wantNs, fitNs - (fitNs % US)));
+  o.duration = fileDuration(durationNs);
+  if (d.chance(0.2)) o.warmup = fileDuration(Math.floor(durationNs / d.pick([2, 4, 10]) / US) * US);
+  return repaired(o, opts);
+}
+
+/** Drops what composition refuses (drawn mechanisms only), then asserts the scenario is valid. */
+function repaired(o: ScenarioObject, opts: GenerateOptions): ScenarioObject {
+  const out = cloneScenario(o);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      checkScenario(out, opts.registry);
+      return out;
+    } catch (e) {
+      const list = out.kernel.mechanisms;
+      const i = e instanceof InputError && list ? mechanismIndexOf(e.field, list) : -1;
+      if (!opts.mechanisms && list && i >= 0 && i < list.length && attempt < 32) {
+        const entry = list[i]!;
+        if (typeof entry !== "string" && entry.options && !(e instanceof CompositionError)) delete entry.options;
+        else list.splice(i, 1);
+        continue;
+      }
+      throw new Error(`torture generated an invalid scenario (a bug of the generator): ${(e as Error).message}\n${JSON.stringify(out)}`);
+    }
+  }
+}

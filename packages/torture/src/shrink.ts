@@ -1,0 +1,189 @@
+import { InputError, simulate } from "@isolsim/core";
+import type { InvariantId, MechanismRegistry, Report, ScenarioSpec } from "@isolsim/core";
+import { cpusOf, listOf } from "./cpulist.js";
+import { checkScenario } from "./generate.js";
+import { cloneScenario, durationNs, fileDuration } from "./scenario-object.js";
+import type { ScenarioObject } from "./scenario-object.js";
+
+/** Options of {@link shrink}. */
+export interface ShrinkOptions {
+  /** The most candidate runs (each one simulation) before shrinking stops where it is; default 400. */
+  maxRuns?: number;
+  /** Turns a scenario object into the spec that runs (default: {@link checkScenario}, as `isolsim run` would). */
+  load?: (o: ScenarioObject) => ScenarioSpec;
+}
+
+/** What {@link shrink} found. */
+export interface ShrinkResult {
+  /** The smallest scenario that still violates the invariant. */
+  scenario: ScenarioObject;
+  /** Its report (the violation listed). */
+  report: Report;
+  /** Candidates tried. */
+  tried: number;
+  /** Candidates kept (each one a step smaller). */
+  kept: number;
+}
+
+/** Whether a report lists a violation of `invariant`. */
+export function violates(report: Report, invariant: InvariantId): boolean {
+  return report.invariants.violations.some((v) => v.invariant === invariant);
+}
+
+/** Runs a scenario object through `load` and simulate(); null when the object is not a valid scenario. */
+export function runScenario(o: ScenarioObject, registry: MechanismRegistry, load?: (o: ScenarioObject) => ScenarioSpec): { spec: ScenarioSpec; report: Report; evaluations: Float64Array; counts: ReadonlyMap<InvariantId, number> } | null {
+  let spec: ScenarioSpec;
+  try {
+    spec = load ? load(o) : checkScenario(o, registry);
+  } catch (e) {
+    if (e instanceof InputError || (e as { name?: string }).name === "BadInput") return null;
+    throw e;
+  }
+  const { kernel, report } = simulate(spec, { registry });
+  return { spec, report, evaluations: kernel.invariants.evaluations, counts: kernel.invariants.counts };
+}
+
+/** The same scenario on `cpus` CPUs: every CPU list cut to the CPUs below it (items left with none are dropped); null when nothing is left. */
+function onFewerCpus(o: ScenarioObject, cpus: number): ScenarioObject | null {
+  const nr = o.kernel.cpus;
+  const cut = (list: string): string => listOf(cpusOf(list, nr).filter((c) => c < cpus), cpus);
+  const c = cloneScenario(o);
+  c.kernel.cpus = cpus;
+  if (c.kernel.nohz_full !== undefined) c.kernel.nohz_full = cut(c.kernel.nohz_full);
+  if (c.kernel.cmdline !== undefined) {
+    const nohz = /(?:^| )nohz_full=(\S+)/.exec(c.kernel.cmdline);
+    delete c.kernel.cmdline;
+    if (nohz) c.kernel.nohz_full = cut(nohz[1]!);
+  }
+  c.workload = c.workload.map((w) => ({ ...w, cpus: cut(w.cpus) })).filter((w) => w.cpus !== "");
+  return c.workload.length ? c : null;
+}
+
+/** Every smaller neighbour of `o`, the biggest cuts first: the candidates of one greedy pass. */
+function* candidates(o: ScenarioObject): Generator<ScenarioObject> {
+  const dur = durationNs(o.duration)!;
+  if (o.warmup !== undefined) {
+    const c = cloneScenario(o);
+    delete c.warmup;
+    yield c;
+  }
+  for (const f of [8, 4, 2]) {
+    const ns = Math.floor(dur / f / 1000) * 1000;
+    if (ns >= 1000 && ns < dur) {
+      const c = cloneScenario(o);
+      c.duration = fileDuration(ns);
+      if (c.warmup !== undefined && durationNs(c.warmup)! >= ns) delete c.warmup;
+      yield c;
+    }
+  }
+  const nr = o.kernel.cpus;
+  for (const n of [2, Math.ceil(nr / 2), nr - 1]) {
+    if (n >= 1 && n < nr) {
+      const c = onFewerCpus(o, n);
+      if (c) yield c;
+    }
+  }
+  for (let i = o.workload.length - 1; i >= 0; i--) {
+    const c = cloneScenario(o);
+    c.workload.splice(i, 1);
+    if (c.workload.length) yield c;
+  }
+  const mechanisms = o.kernel.mechanisms ?? [];
+  for (let i = mechanisms.length - 1; i >= 0; i--) {
+    const c = cloneScenario(o);
+    c.kernel.mechanisms!.splice(i, 1);
+    yield c;
+  }
+  for (let i = 0; i < mechanisms.length; i++) {
+    const m = mechanisms[i]!;
+    if (typeof m === "string") continue;
+    const c = cloneScenario(o);
+    c.kernel.mechanisms![i] = m.variant !== undefined && m.options === undefined ? m.name : { name: m.name, ...(m.variant !== undefined ? { variant: m.variant } : {}) };
+    if (JSON.stringify(c.kernel.mechanisms![i]) !== JSON.stringify(m)) yield c;
+  }
+  if (o.kernel.params !== undefined) {
+    for (const key of Object.keys(o.kernel.params)) {
+      const c = cloneScenario(o);
+      delete c.kernel.params![key];
+      if (!Object.keys(c.kernel.params!).length) delete c.kernel.params;
+      yield c;
+    }
+  }
+  if (o.kernel.hz !== undefined) {
+    const c = cloneScenario(o);
+    delete c.kernel.hz;
+    yield c;
+  }
+  if (o.kernel.cmdline !== undefined) {
+    const nohz = /(?:^| )nohz_full=(\S+)/.exec(o.kernel.cmdline);
+    const c = cloneScenario(o);
+    delete c.kernel.cmdline;
+    if (nohz) c.kernel.nohz_full = nohz[1]!;
+    yield c;
+  }
+  for (let i = 0; i < o.workload.length; i++) {
+    const w = o.workload[i]!;
+    for (const key of ["jitter", "at", "pages", "tasks", "attach", "pcp"]) {
+      if (w[key] === undefined || (key === "pages" && w.type === "vmalloc-churn")) continue;
+      const c = cloneScenario(o);
+      delete c.workload[i]![key];
+      yield c;
+    }
+    const cpus = cpusOf(w.cpus, nr);
+    if (cpus.length > 1) {
+      for (const keep of [cpus[0]!, cpus[cpus.length - 1]!]) {
+        const c = cloneScenario(o);
+        c.workload[i]!.cpus = listOf([keep], nr);
+        yield c;
+      }
+    }
+    const every = durationNs(w.every);
+    if (every !== null) {
+      // Simpler periods: the round value of the same decade, or the next one up.
+      const decade = 10 ** Math.floor(Math.log10(every));
+      for (const p of [decade, decade * 10]) {
+        if (p !== every && p >= 1000) {
+          const c = cloneScenario(o);
+          c.workload[i]!.every = fileDuration(p);
+          yield c;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Shrinks a scenario that violates `invariant` (rcutorture's job left to a person, done here):
+ * greedy passes over its smaller neighbours — shorter duration, no warmup, fewer CPUs, fewer
+ * workload items, fewer mechanisms, default variants, fewer parameters, no jitter or `at`, one CPU
+ * per item, round periods — keeping a candidate only when it is valid and still violates **the
+ * same invariant**, until no candidate is kept (a fixpoint) or `maxRuns` candidates were run.
+ * Deterministic: candidates are tried in a fixed order.
+ */
+export function shrink(scenario: ScenarioObject, invariant: InvariantId, registry: MechanismRegistry, opts: ShrinkOptions = {}): ShrinkResult {
+  const maxRuns = opts.maxRuns ?? 400;
+  const first = runScenario(scenario, registry, opts.load);
+  if (!first || !violates(first.report, invariant)) {
+    throw new Error(`shrink: the scenario ${scenario.name} does not violate ${invariant}`);
+  }
+  let best = cloneScenario(scenario);
+  let report = first.report;
+  let tried = 0;
+  let kept = 0;
+  for (let progress = true; progress && tried < maxRuns; ) {
+    progress = false;
+    for (const c of candidates(best)) {
+      if (tried >= maxRuns) break;
+      tried++;
+      const r = runScenario(c, registry, opts.load);
+      if (r && violates(r.report, invariant)) {
+        best = c;
+        report = r.report;
+        kept++;
+        progress = true;
+        break;
+      }
+    }
+  }
+  return { scenario: best, report, tried, kept };
+}
