@@ -21,8 +21,8 @@ export interface Mutant {
   readonly mechanism: string;
   /** What the broken code does, in kernel terms. */
   readonly what: string;
-  /** The broken mechanism. */
-  readonly make: () => Mechanism;
+  /** The broken mechanism, from the options a scenario entry gives (variant and file options kept, the fault added). */
+  readonly make: (options?: object) => Mechanism;
   /** The invariant that catches it, or null for an effect failure no invariant can see. */
   readonly caughtBy: InvariantId | null;
   /** For an unseen mutant: why no invariant sees it. */
@@ -81,7 +81,7 @@ export const mutants: readonly Mutant[] = [
     id: "remote-stats/skip-work",
     mechanism: "remote-stats",
     what: "sched_tick_remote() runs and re-queues itself but skips task_tick() and calc_load_nohz_remote()",
-    make: () => remoteStats({ faults: { skipWork: true } }),
+    make: (o) => remoteStats({ ...o, faults: { skipWork: true } }),
     caughtBy: "remote-tick-staleness",
     scenario: machine("mutant-remote-stats-skip-work", "3s", ["remote-stats"], [BUSY]),
   },
@@ -89,7 +89,7 @@ export const mutants: readonly Mutant[] = [
     id: "remote-stats/no-requeue",
     mechanism: "remote-stats",
     what: "sched_tick_remote() forgets to re-queue itself: each busy CPU is ticked remotely once, then never",
-    make: () => remoteStats({ faults: { noRequeue: true } }),
+    make: (o) => remoteStats({ ...o, faults: { noRequeue: true } }),
     caughtBy: "remote-tick-staleness",
     scenario: machine("mutant-remote-stats-no-requeue", "3s", ["remote-stats"], [BUSY]),
   },
@@ -97,7 +97,7 @@ export const mutants: readonly Mutant[] = [
     id: "lru-spinlock-drain/drainer-skips-lock",
     mechanism: "lru-spinlock-drain",
     what: "lru_add_drain_all()'s caller drains a remote batch without taking its spinlock",
-    make: () => lruSpinlockDrain({ faults: { drainerSkipsLock: true } }),
+    make: (o) => lruSpinlockDrain({ ...o, faults: { drainerSkipsLock: true } }),
     caughtBy: "lru-exclusive",
     scenario: lruRace("mutant-lru-drainer-skips-lock"),
   },
@@ -105,7 +105,7 @@ export const mutants: readonly Mutant[] = [
     id: "lru-spinlock-drain/owner-skips-lock",
     mechanism: "lru-spinlock-drain",
     what: "the owner adds to its batch under local_lock() only (a site the spinlock conversion missed)",
-    make: () => lruSpinlockDrain({ faults: { ownerSkipsLock: true } }),
+    make: (o) => lruSpinlockDrain({ ...o, faults: { ownerSkipsLock: true } }),
     caughtBy: "lru-exclusive",
     scenario: lruRace("mutant-lru-owner-skips-lock"),
   },
@@ -113,7 +113,7 @@ export const mutants: readonly Mutant[] = [
     id: "vmstat-quiesce/fold-drops-diffs",
     mechanism: "vmstat-quiesce",
     what: "the fold on the way to user clears each per-CPU diff but drops the value instead of adding it to the global counter",
-    make: () => vmstatQuiesce({ faults: { foldDropsDiffs: true } }),
+    make: (o) => vmstatQuiesce({ ...o, faults: { foldDropsDiffs: true } }),
     caughtBy: "vmstat-exact",
     scenario: vmstatWrites("mutant-vmstat-fold-drops-diffs", "50ms"),
   },
@@ -121,7 +121,7 @@ export const mutants: readonly Mutant[] = [
     id: "vmstat-quiesce/fold-keeps-diffs",
     mechanism: "vmstat-quiesce",
     what: "the fold on the way to user adds each per-CPU diff to the global counter but leaves the diff (a read where this_cpu_xchg() belongs)",
-    make: () => vmstatQuiesce({ faults: { foldKeepsDiffs: true } }),
+    make: (o) => vmstatQuiesce({ ...o, faults: { foldKeepsDiffs: true } }),
     caughtBy: "vmstat-exact",
     scenario: vmstatWrites("mutant-vmstat-fold-keeps-diffs", "50ms"),
   },
@@ -129,7 +129,7 @@ export const mutants: readonly Mutant[] = [
     id: "vmstat-quiesce/cancel-without-fold",
     mechanism: "vmstat-quiesce",
     what: "the way to user cancels the pending vmstat_update without folding the diffs first",
-    make: () => vmstatQuiesce({ faults: { cancelWithoutFold: true } }),
+    make: (o) => vmstatQuiesce({ ...o, faults: { cancelWithoutFold: true } }),
     caughtBy: null,
     unseenBecause:
       "an effect failure: the diffs stay on the CPU, inside its threshold, so global + Σ per-CPU diffs is still exact (vmstat-exact) and no diff passes its threshold (vmstat-threshold); what is lost is the mechanism's promise (the diffs folded whenever the CPU runs in user), and on 4.9 vmstat_shepherd finds them and queues vmstat_update on the isolated CPU: noise, a kworker_vmstat interruption the correct mechanism removes",
@@ -139,7 +139,7 @@ export const mutants: readonly Mutant[] = [
     id: "tlb-defer/skip-flush",
     mechanism: "tlb-defer",
     what: "ct-work takes the CT_WORK_TLBI bit at kernel entry but skips the __flush_tlb_all() it asks for",
-    make: () => tlbDefer({ faults: { skipFlush: true } }),
+    make: (o) => tlbDefer({ ...o, faults: { skipFlush: true } }),
     caughtBy: "tlb-no-stale",
     scenario: machine("mutant-tlb-skip-flush", "50ms", ["tlb-defer"], [
       BUSY,
@@ -151,7 +151,7 @@ export const mutants: readonly Mutant[] = [
     id: "tlb-defer/defer-in-kernel",
     mechanism: "tlb-defer",
     what: "ct_set_cpu_work() sets CT_WORK_TLBI even when the target's context-tracking word says kernel, so that CPU gets no IPI",
-    make: () => tlbDefer({ faults: { deferInKernel: true } }),
+    make: (o) => tlbDefer({ ...o, faults: { deferInKernel: true } }),
     caughtBy: "tlb-defer-only-user",
     scenario: machine("mutant-tlb-defer-in-kernel", "50ms", ["tlb-defer"], [
       BUSY,
@@ -163,7 +163,7 @@ export const mutants: readonly Mutant[] = [
     id: "rcu-nocb-merge/drop-callback",
     mechanism: "rcu-nocb-merge",
     what: "the merged rcuo kthread's rcu_do_batch() steps past the first callback of each batch without invoking it",
-    make: () => rcuNocbMerge({ faults: { dropCallback: true } }),
+    make: (o) => rcuNocbMerge({ ...o, faults: { dropCallback: true } }),
     caughtBy: "rcu-callbacks-invoked",
     scenario: callRcu("mutant-rcu-drop-callback"),
   },
@@ -171,7 +171,7 @@ export const mutants: readonly Mutant[] = [
     id: "rcu-nocb-merge/invoke-twice",
     mechanism: "rcu-nocb-merge",
     what: "the merged rcuo kthread's rcu_do_batch() invokes the first callback of each batch twice",
-    make: () => rcuNocbMerge({ faults: { invokeTwice: true } }),
+    make: (o) => rcuNocbMerge({ ...o, faults: { invokeTwice: true } }),
     caughtBy: "rcu-callbacks-invoked",
     scenario: callRcu("mutant-rcu-invoke-twice"),
   },
@@ -179,7 +179,7 @@ export const mutants: readonly Mutant[] = [
     id: "oneshot-stopped/leave-armed",
     mechanism: "oneshot-stopped",
     what: "set_state_oneshot_stopped switches the state but leaves the last deadline armed in the LAPIC",
-    make: () => oneshotStopped({ faults: { leaveArmed: true } }),
+    make: (o) => oneshotStopped({ ...o, faults: { leaveArmed: true } }),
     caughtBy: "clockevent-stopped",
     scenario: stopped("mutant-oneshot-leave-armed"),
   },
@@ -187,7 +187,7 @@ export const mutants: readonly Mutant[] = [
     id: "oneshot-stopped/stop-reports-error",
     mechanism: "oneshot-stopped",
     what: "set_state_oneshot_stopped stops the LAPIC timer but returns an error: the state stays ONESHOT with a deadline the hardware will never fire",
-    make: () => oneshotStopped({ faults: { stopReportsError: true } }),
+    make: (o) => oneshotStopped({ ...o, faults: { stopReportsError: true } }),
     caughtBy: "clockevent-stopped",
     scenario: stopped("mutant-oneshot-stop-reports-error"),
   },
@@ -195,7 +195,7 @@ export const mutants: readonly Mutant[] = [
     id: "oneshot-stopped/rearm-stays-stopped",
     mechanism: "oneshot-stopped",
     what: "tick_program_event() re-arms a ONESHOT_STOPPED device without switching it back to ONESHOT: the restarted tick never fires",
-    make: () => oneshotStopped({ faults: { rearmStaysStopped: true } }),
+    make: (o) => oneshotStopped({ ...o, faults: { rearmStaysStopped: true } }),
     caughtBy: null,
     unseenBecause:
       "tick-deps judges the tick's software state (tick_sched->tick_stopped), which the restart clears as it should; that the device then ignores the deadline and the restarted tick never interrupts is seen by no invariant (clockevent-stopped speaks of the interrupt after an indefinite stop only): lost ticks, an effect failure here (time slices and timers on that CPU wait for the next stop/restart), though a gap in the checks worth an invariant of its own",

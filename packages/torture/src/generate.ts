@@ -20,7 +20,18 @@ export interface GenerateOptions {
   firingBudget?: number;
   /** The scenario's name. */
   name?: string;
+  /** The longest duration drawn, ns (default {@link DEFAULT_MAX_DURATION_NS}); the firing budget may cut it shorter. */
+  maxDurationNs?: number;
+  /**
+   * The shortest duration, ns (default 1 ms), a floor the firing budget does not cut: for invariants
+   * whose bound is a second (`remote-tick-staleness`: the remote tick's HZ jiffies; `rcu-callbacks-invoked`:
+   * its invocation bound), which no shorter run can violate.
+   */
+  minDurationNs?: number;
 }
+
+/** Default longest duration of a generated scenario: 200 ms (a remote tick or an RCU callback bound of 1 s needs more: see {@link GenerateOptions.maxDurationNs}). */
+export const DEFAULT_MAX_DURATION_NS = 200 * MS;
 
 /** Default bound on the firings a generated scenario plans (~1 ms to ~100 ms of run time each). */
 export const DEFAULT_FIRING_BUDGET = 6_000;
@@ -279,10 +290,11 @@ export function generateScenario(seed: number, opts: GenerateOptions): ScenarioO
   }
 
   const o: ScenarioObject = { name: opts.name ?? `torture-${seed}`, seed: d.seed(), duration: 0, kernel, workload };
-  const wantNs = Math.floor(d.logInt(2 * MS, 200 * MS) / US) * US;
+  const shortest = Math.max(2 * MS, opts.minDurationNs ?? 0);
+  const wantNs = Math.floor(d.logInt(shortest, Math.max(shortest, opts.maxDurationNs ?? DEFAULT_MAX_DURATION_NS)) / US) * US;
   const budget = opts.firingBudget ?? DEFAULT_FIRING_BUDGET;
   const fitNs = Math.floor((budget / plannedRate(o)) * 1e9);
-  const durationNs = Math.max(MS, Math.min(wantNs, fitNs - (fitNs % US)));
+  const durationNs = Math.max(opts.minDurationNs ?? MS, Math.min(wantNs, fitNs - (fitNs % US)));
   o.duration = fileDuration(durationNs);
   if (d.chance(0.2)) o.warmup = fileDuration(Math.floor(durationNs / d.pick([2, 4, 10]) / US) * US);
   return repaired(o, opts);

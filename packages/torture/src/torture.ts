@@ -21,6 +21,10 @@ export interface TortureOptions {
   preset?: string;
   /** Bound on the firings each scenario plans (its size); default {@link DEFAULT_FIRING_BUDGET}. */
   firingBudget?: number;
+  /** The longest duration the generator draws, ns (default DEFAULT_MAX_DURATION_NS, 200 ms). */
+  maxDurationNs?: number;
+  /** The shortest duration, ns, a floor the firing budget does not cut (default 1 ms; see GenerateOptions.minDurationNs). */
+  minDurationNs?: number;
   /** The most candidate runs of the shrinker (default 400). */
   shrinkRuns?: number;
   /** Turns a scenario object into the spec that runs (the CLI passes its file loader, so the saved file runs alike). */
@@ -106,6 +110,8 @@ export function torture(opts: TortureOptions): TortureResult {
     const gen: Parameters<typeof generateScenario>[1] = { registry: opts.registry, name: `torture-${opts.seed}-${i}`, firingBudget: opts.firingBudget ?? DEFAULT_FIRING_BUDGET };
     if (opts.preset !== undefined) gen.preset = opts.preset;
     if (opts.mechanisms !== undefined) gen.mechanisms = opts.mechanisms;
+    if (opts.maxDurationNs !== undefined) gen.maxDurationNs = opts.maxDurationNs;
+    if (opts.minDurationNs !== undefined) gen.minDurationNs = opts.minDurationNs;
     const scenario = generateScenario(runSeed(opts.seed, i), gen);
     const run = runScenario(scenario, opts.registry, opts.load);
     if (!run) throw new Error(`torture: generated scenario ${scenario.name} was refused by the loader (a bug of the generator)\n${JSON.stringify(scenario)}`);
