@@ -156,7 +156,8 @@ function race(d: Draw, kind: RaceKind, r: Roles): WorkloadObject[] {
       // The loader replaces and vfree()s the JIT image while the isolated CPUs run the program.
       if (!victims) return [];
       return [
-        { type: "bpf", cpus: victims, every, at: at(0), attach: d.pick(["sys_enter", "kprobe"]) },
+        // Large images reach lazy_max_pages within a run, so the old ones are purged and flushed.
+        { type: "bpf", cpus: victims, every, at: at(0), attach: d.pick(["sys_enter", "kprobe"]), pages: d.pick([1, 256, 1023, 4096]) },
         { type: "syscall", cpus: victims, every: fileDuration(Math.max(US, period / d.pick([1, 2, 10]))), at: at(offset), call: "getpid" },
       ];
     case "callbacks-as-idle": {
@@ -201,7 +202,11 @@ function randomMechanisms(d: Draw, registry: MechanismRegistry): MechanismEntry[
         if (limit.type === "boolean") options[file] = d.chance(0.5);
         else if (limit.type === "choice") options[file] = d.pick(limit.values);
         else if (limit.oneOf) options[file] = d.pick(limit.oneOf);
-        else options[file] = d.chance(0.5) ? limit.min : d.logInt(Math.max(1, limit.min), Math.max(1, Math.min(limit.max, limit.min + 100_000)));
+        else {
+          // Times from 50 ns: a 1 ns polling step is valid but makes tens of millions of events per run.
+          const lo = Math.max(limit.unit === "ns" ? 50 : 1, limit.min);
+          options[file] = d.logInt(lo, Math.max(lo, Math.min(limit.max, lo + 100_000)));
+        }
       }
       if (Object.keys(options).length) entry.options = options;
     }
@@ -210,11 +215,21 @@ function randomMechanisms(d: Draw, registry: MechanismRegistry): MechanismEntry[
   return out;
 }
 
-/** The index in `list` of the mechanism an error names (`kernel.mechanisms[i]...`, or `<name>.options...` from a package), or -1. */
-function mechanismIndexOf(field: string, list: readonly (string | MechanismEntry)[]): number {
+/**
+ * The index in the scenario's `list` of the mechanism an error names: `kernel.mechanisms[i]...`
+ * counts in the composed list (the preset's entries the scenario does not replace, then the
+ * scenario's: mergeMechanismEntries()), `<name>.options...` comes from a package; -1 when none.
+ */
+function mechanismIndexOf(field: string, list: readonly (string | MechanismEntry)[], preset: string): number {
+  const nameOf = (e: string | MechanismEntry): string => (typeof e === "string" ? e : e.name);
+  const named = list.findIndex((e) => field.startsWith(`${nameOf(e)}.`));
+  if (named >= 0) return named;
   const m = /^kernel\.mechanisms\[(\d+)\]/.exec(field);
-  const named = list.findIndex((e) => field.startsWith(`${typeof e === "string" ? e : e.name}.`));
-  return named >= 0 ? named : m ? Number(m[1]) : -1;
+  if (!m) return -1;
+  const own = new Set(list.map(nameOf));
+  const composed = [...(presets[preset]?.mechanisms ?? []).map((e) => e.name).filter((n) => !own.has(n)), ...list.map(nameOf)];
+  const name = composed[Number(m[1])];
+  return name === undefined ? -1 : list.findIndex((e) => nameOf(e) === name);
 }
 
 /**
@@ -309,7 +324,7 @@ function repaired(o: ScenarioObject, opts: GenerateOptions): ScenarioObject {
       return out;
     } catch (e) {
       const list = out.kernel.mechanisms;
-      const i = e instanceof InputError && list ? mechanismIndexOf(e.field, list) : -1;
+      const i = e instanceof InputError && list ? mechanismIndexOf(e.field, list, out.kernel.preset) : -1;
       if (!opts.mechanisms && list && i >= 0 && i < list.length && attempt < 32) {
         const entry = list[i]!;
         if (typeof entry !== "string" && entry.options && !(e instanceof CompositionError)) delete entry.options;

@@ -59,9 +59,48 @@ function onFewerCpus(o: ScenarioObject, cpus: number): ScenarioObject | null {
   return c.workload.length ? c : null;
 }
 
-/** Every smaller neighbour of `o`, the biggest cuts first: the candidates of one greedy pass. */
-function* candidates(o: ScenarioObject): Generator<ScenarioObject> {
+/** The nohz_full list of a scenario object, from `nohz_full` or its command line; "" when none. */
+function nohzListOf(o: ScenarioObject): string {
+  if (o.kernel.nohz_full !== undefined) return o.kernel.nohz_full;
+  return /(?:^| )nohz_full=(\S+)/.exec(o.kernel.cmdline ?? "")?.[1] ?? "";
+}
+
+/** The same scenario on only the CPUs something names (CPU 0, nohz_full, workload lists), renumbered in order; null when every CPU is named. */
+function compacted(o: ScenarioObject): ScenarioObject | null {
+  const nr = o.kernel.cpus;
+  const used = new Set<number>([0]);
+  const nohz = nohzListOf(o);
+  const safe = (list: string): number[] => {
+    try {
+      return cpusOf(list, nr);
+    } catch {
+      return [];
+    }
+  };
+  for (const c of safe(nohz)) used.add(c);
+  for (const w of o.workload) for (const c of safe(w.cpus)) used.add(c);
+  if (used.size >= nr) return null;
+  const order = [...used].sort((a, b) => a - b);
+  const to = new Map(order.map((c, i) => [c, i]));
+  const map = (list: string): string => listOf(safe(list).map((c) => to.get(c)!), order.length);
+  const c = cloneScenario(o);
+  c.kernel.cpus = order.length;
+  delete c.kernel.cmdline;
+  if (nohz !== "") c.kernel.nohz_full = map(nohz);
+  c.workload = c.workload.map((w) => ({ ...w, cpus: map(w.cpus) }));
+  return c;
+}
+
+/** Every smaller neighbour of `o`, the biggest cuts first: the candidates of one greedy pass; `violationNs` is when the violation happened. */
+function* candidates(o: ScenarioObject, violationNs: number): Generator<ScenarioObject> {
   const dur = durationNs(o.duration)!;
+  const justAfter = Math.ceil((violationNs + 1) / 1000) * 1000;
+  if (justAfter < dur) {
+    const c = cloneScenario(o);
+    c.duration = fileDuration(justAfter);
+    if (c.warmup !== undefined && durationNs(c.warmup)! >= justAfter) delete c.warmup;
+    yield c;
+  }
   if (o.warmup !== undefined) {
     const c = cloneScenario(o);
     delete c.warmup;
@@ -77,6 +116,8 @@ function* candidates(o: ScenarioObject): Generator<ScenarioObject> {
     }
   }
   const nr = o.kernel.cpus;
+  const compact = compacted(o);
+  if (compact) yield compact;
   for (const n of [2, Math.ceil(nr / 2), nr - 1]) {
     if (n >= 1 && n < nr) {
       const c = onFewerCpus(o, n);
@@ -115,11 +156,22 @@ function* candidates(o: ScenarioObject): Generator<ScenarioObject> {
     yield c;
   }
   if (o.kernel.cmdline !== undefined) {
-    const nohz = /(?:^| )nohz_full=(\S+)/.exec(o.kernel.cmdline);
     const c = cloneScenario(o);
     delete c.kernel.cmdline;
-    if (nohz) c.kernel.nohz_full = nohz[1]!;
+    if (nohzListOf(o) !== "") c.kernel.nohz_full = nohzListOf(o);
     yield c;
+  }
+  if (o.kernel.nohz_full !== undefined && o.kernel.nohz_full !== listOf(cpusOf(o.kernel.nohz_full, nr), nr)) {
+    const c = cloneScenario(o);
+    c.kernel.nohz_full = listOf(cpusOf(o.kernel.nohz_full, nr), nr);
+    yield c;
+  }
+  if (o.kernel.nohz_full !== undefined && cpusOf(o.kernel.nohz_full, nr).length > 1) {
+    for (const drop of cpusOf(o.kernel.nohz_full, nr)) {
+      const c = cloneScenario(o);
+      c.kernel.nohz_full = listOf(cpusOf(o.kernel.nohz_full, nr).filter((x) => x !== drop), nr);
+      yield c;
+    }
   }
   for (let i = 0; i < o.workload.length; i++) {
     const w = o.workload[i]!;
@@ -136,6 +188,15 @@ function* candidates(o: ScenarioObject): Generator<ScenarioObject> {
         c.workload[i]!.cpus = listOf([keep], nr);
         yield c;
       }
+      for (const drop of cpus) {
+        const c = cloneScenario(o);
+        c.workload[i]!.cpus = listOf(cpus.filter((x) => x !== drop), nr);
+        yield c;
+      }
+    } else if (!/^\d+$/.test(w.cpus)) {
+      const c = cloneScenario(o);
+      c.workload[i]!.cpus = listOf(cpus, nr);
+      yield c;
     }
     const every = durationNs(w.every);
     if (every !== null) {
@@ -172,7 +233,8 @@ export function shrink(scenario: ScenarioObject, invariant: InvariantId, registr
   let kept = 0;
   for (let progress = true; progress && tried < maxRuns; ) {
     progress = false;
-    for (const c of candidates(best)) {
+    const at = report.invariants.violations.find((v) => v.invariant === invariant)!.time_ns;
+    for (const c of candidates(best, at)) {
       if (tried >= maxRuns) break;
       tried++;
       const r = runScenario(c, registry, opts.load);
