@@ -18,15 +18,15 @@ const S = 1_000_000_000;
  * that found it: docs/torture.md's mutation table quotes these.
  */
 const hunts: Record<string, { seed: number; runs: number; foundAt: number; minDurationNs?: number; maxDurationNs?: number; shrinkRuns?: number }> = {
-  "remote-stats/skip-work": { seed: 2, runs: 10, foundAt: 0, minDurationNs: 1.2 * S, maxDurationNs: 2 * S, shrinkRuns: 30 },
-  "remote-stats/no-requeue": { seed: 2, runs: 10, foundAt: 0, minDurationNs: 2.1 * S, maxDurationNs: 2.5 * S, shrinkRuns: 30 },
+  "remote-stats/skip-work": { seed: 6, runs: 10, foundAt: 0, minDurationNs: 1.2 * S, maxDurationNs: 2 * S, shrinkRuns: 30 },
+  "remote-stats/no-requeue": { seed: 6, runs: 10, foundAt: 4, minDurationNs: 2.1 * S, maxDurationNs: 2.5 * S, shrinkRuns: 30 },
   "lru-spinlock-drain/drainer-skips-lock": { seed: 1, runs: 50, foundAt: 7 },
   "lru-spinlock-drain/owner-skips-lock": { seed: 1, runs: 50, foundAt: 7 },
   "vmstat-quiesce/fold-drops-diffs": { seed: 1, runs: 50, foundAt: 2 },
   "vmstat-quiesce/fold-keeps-diffs": { seed: 1, runs: 50, foundAt: 2 },
   "tlb-defer/skip-flush": { seed: 3, runs: 100, foundAt: 22 },
   "tlb-defer/defer-in-kernel": { seed: 1, runs: 50, foundAt: 7 },
-  "rcu-nocb-merge/drop-callback": { seed: 2, runs: 10, foundAt: 0, minDurationNs: 1.2 * S, maxDurationNs: 2 * S, shrinkRuns: 30 },
+  "rcu-nocb-merge/drop-callback": { seed: 6, runs: 10, foundAt: 0, minDurationNs: 1.2 * S, maxDurationNs: 2 * S, shrinkRuns: 30 },
   "rcu-nocb-merge/invoke-twice": { seed: 1, runs: 50, foundAt: 3 },
   "oneshot-stopped/leave-armed": { seed: 1, runs: 50, foundAt: 0 },
   "oneshot-stopped/stop-reports-error": { seed: 1, runs: 50, foundAt: 0 },
