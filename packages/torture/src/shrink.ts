@@ -1,15 +1,14 @@
 import { InputError, simulate } from "@isolsim/core";
 import type { InvariantId, MechanismRegistry, Report, ScenarioSpec } from "@isolsim/core";
 import { cpusOf, listOf } from "./cpulist.js";
-import { checkScenario } from "./generate.js";
-import { cloneScenario, durationNs, fileDuration } from "./scenario-object.js";
+import { cloneScenario, durationNs, fileDuration, scenarioSpecOf } from "./scenario-object.js";
 import type { ScenarioObject } from "./scenario-object.js";
 
 /** Options of {@link shrink}. */
 export interface ShrinkOptions {
   /** The most candidate runs (each one simulation) before shrinking stops where it is; default 400. */
   maxRuns?: number;
-  /** Turns a scenario object into the spec that runs (default: {@link checkScenario}, as `isolsim run` would). */
+  /** Turns a scenario object into the spec that runs (default: scenarioSpecOf(); simulate() then checks it as `isolsim run` would). */
   load?: (o: ScenarioObject) => ScenarioSpec;
 }
 
@@ -32,15 +31,15 @@ export function violates(report: Report, invariant: InvariantId): boolean {
 
 /** Runs a scenario object through `load` and simulate(); null when the object is not a valid scenario. */
 export function runScenario(o: ScenarioObject, registry: MechanismRegistry, load?: (o: ScenarioObject) => ScenarioSpec): { spec: ScenarioSpec; report: Report; evaluations: Float64Array; counts: ReadonlyMap<InvariantId, number> } | null {
-  let spec: ScenarioSpec;
+  // simulate() validates the spec and builds the kernel itself: bad input is its InputError.
   try {
-    spec = load ? load(o) : checkScenario(o, registry);
+    const spec = load ? load(o) : scenarioSpecOf(o);
+    const { kernel, report } = simulate(spec, { registry });
+    return { spec, report, evaluations: kernel.invariants.evaluations, counts: kernel.invariants.counts };
   } catch (e) {
-    if (e instanceof InputError || (e as { name?: string }).name === "BadInput") return null;
+    if (e instanceof InputError) return null;
     throw e;
   }
-  const { kernel, report } = simulate(spec, { registry });
-  return { spec, report, evaluations: kernel.invariants.evaluations, counts: kernel.invariants.counts };
 }
 
 /** The same scenario on `cpus` CPUs: every CPU list cut to the CPUs below it (items left with none are dropped); null when nothing is left. */

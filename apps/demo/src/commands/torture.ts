@@ -43,7 +43,7 @@ export function fileLoader(registry: MechanismRegistry): (o: ScenarioObject) => 
 }
 
 /** `--mechanisms` and `--preset` checked against the registry and the presets (exit 2 naming the option). */
-function checkFixed(registry: MechanismRegistry, mechanisms: MechanismEntry[] | undefined, preset: string | undefined): void {
+function checkFixed(registry: MechanismRegistry, mechanisms: readonly MechanismEntry[] | undefined, preset: string | undefined): void {
   const problems: Problem[] = [];
   if (preset !== undefined) {
     collect(problems, () => getPreset(preset, "--preset"));
