@@ -1,10 +1,11 @@
 import { simulate } from "@isolsim/core";
 import type { MechanismRegistry, Report } from "@isolsim/core";
 import { torture } from "@isolsim/torture";
-import type { ScenarioObject, TortureOptions } from "@isolsim/torture";
+import type { TortureOptions } from "@isolsim/torture";
 import { describe, expect, it } from "vitest";
 import { mutantRegistry, mutants } from "./mutants.js";
 import type { Mutant } from "./mutants.js";
+import { fileLoader } from "./commands/torture.js";
 import { registry } from "./registry.js";
 import { parseJson, scenarioFromObject } from "./scenario-file.js";
 
@@ -34,11 +35,12 @@ const hunts: Record<string, { seed: number; runs: number; foundAt: number; minDu
 
 /** `isolsim run` of a saved scenario file with the registry `reg`: JSON text in, the report out. */
 function runFile(text: string, reg: MechanismRegistry): Report {
-  const spec = scenarioFromObject(parseJson(text), { registry: reg });
+  const obj = parseJson(text) as { name?: string };
+  const spec = scenarioFromObject(obj, obj.name !== undefined ? { registry: reg, name: obj.name } : { registry: reg });
   return simulate(spec, { registry: reg }).report;
 }
 
-/** torture restricted to the mutant's mechanism, with the CLI's loader so what it saves runs as a file would. */
+/** torture restricted to the mutant's mechanism, with the loader of `isolsim torture` so what it saves runs as a file would. */
 function hunt(m: Mutant): ReturnType<typeof torture> {
   const h = hunts[m.id]!;
   const reg = mutantRegistry(m);
@@ -49,7 +51,7 @@ function hunt(m: Mutant): ReturnType<typeof torture> {
     mechanisms: [{ name: m.mechanism }],
     firingBudget: 3000,
     shrinkRuns: h.shrinkRuns ?? 100,
-    load: (o: ScenarioObject) => scenarioFromObject(o, { registry: reg }),
+    load: fileLoader(reg),
   };
   if (h.minDurationNs !== undefined) opts.minDurationNs = h.minDurationNs;
   if (h.maxDurationNs !== undefined) opts.maxDurationNs = h.maxDurationNs;
