@@ -33,8 +33,20 @@ export function violates(report: Report, invariant: InvariantId): boolean {
   return report.invariants.violations.some((v) => v.invariant === invariant);
 }
 
+/** One run of a scenario object. */
+export interface ScenarioRun {
+  /** The spec that ran. */
+  spec: ScenarioSpec;
+  /** Its report. */
+  report: Report;
+  /** Evaluations per invariant, indexed as the core's invariantIds. */
+  evaluations: Float64Array;
+  /** Violations per invariant, including those the report does not list. */
+  counts: ReadonlyMap<InvariantId, number>;
+}
+
 /** Runs a scenario object through `load` and simulate(); null when the object is not a valid scenario. */
-export function runScenario(o: ScenarioObject, registry: MechanismRegistry, load?: (o: ScenarioObject) => ScenarioSpec): { spec: ScenarioSpec; report: Report; evaluations: Float64Array; counts: ReadonlyMap<InvariantId, number> } | null {
+export function runScenario(o: ScenarioObject, registry: MechanismRegistry, load?: (o: ScenarioObject) => ScenarioSpec): ScenarioRun | null {
   // simulate() validates the spec and builds the kernel itself: bad input is its InputError.
   try {
     const spec = load ? load(o) : scenarioSpecOf(o);
