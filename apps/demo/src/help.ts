@@ -123,6 +123,9 @@ options:
                      an empty string means none beyond the preset's
   --preset P         use this preset instead of drawing one
   --out DIR          where the minimal failing scenario is saved (default ./torture-failures)
+  --known-hazards    also generate the configurations whose violation is known and documented
+                     (by default torture generates around them, e.g. tlb-defer flushing after a BPF
+                     kprobe: docs/torture.md lists them)
   --json             print { seed, runs, simulated_ns, events, invariants: [{ invariant, runs,
                      evaluations, violations }], failure: null or { invariant, run, file, command, ... } }
   -h, --help         this help

@@ -1,7 +1,9 @@
 import { CompositionError, InputError, buildKernel, presets, syscallNames, validateScenario } from "@isolsim/core";
 import type { MechanismEntry, MechanismRegistry, ScenarioSpec } from "@isolsim/core";
 import { cpusOf, listOf, randomCpuList } from "./cpulist.js";
-import { Draw } from "./random.js";
+import { hazardOf, knownHazards } from "./hazards.js";
+import type { KnownHazard } from "./hazards.js";
+import { Draw, runSeed } from "./random.js";
 import { cloneScenario, fileDuration, scenarioSpecOf } from "./scenario-object.js";
 import type { KernelObject, ScenarioObject, WorkloadObject } from "./scenario-object.js";
 
@@ -28,6 +30,8 @@ export interface GenerateOptions {
    * its invocation bound), which no shorter run can violate.
    */
   minDurationNs?: number;
+  /** Configurations to generate around (default {@link knownHazards}; `[]` lets torture find them again). */
+  avoid?: readonly KnownHazard[];
 }
 
 /** Default longest duration of a generated scenario: 200 ms (a remote tick or an RCU callback bound of 1 s needs more: see {@link GenerateOptions.maxDurationNs}). */
@@ -247,11 +251,21 @@ export function checkScenario(o: ScenarioObject, registry: MechanismRegistry): S
  * A random scenario: a machine (CPU count biased to small, a nohz_full list in the kernel's
  * grammar or a command line, HZ, preset, parameters, mechanisms with variants and options) and a
  * workload (every workload type, random periods, `at` and jitter, and bursts aimed at the
- * {@link raceKinds}). Repairs what the composition refuses (a variant needing a switch that is
+ * {@link raceKinds}), around the {@link knownHazards} (or `opts.avoid`). Repairs what the composition refuses (a variant needing a switch that is
  * off: the mechanism is dropped) and returns only scenarios that pass {@link checkScenario}; a
  * scenario that fails is a bug of the generator and throws.
  */
 export function generateScenario(seed: number, opts: GenerateOptions): ScenarioObject {
+  const avoid = opts.avoid ?? knownHazards;
+  let o = drawScenario(seed, opts);
+  // A known hazard: draw again from a seed derived from this one (deterministic).
+  for (let attempt = 0; hazardOf(o, avoid) !== null && attempt < 64; attempt++) o = drawScenario(runSeed(seed, attempt), opts);
+  if (hazardOf(o, avoid) !== null) throw new Error(`torture: 64 draws from seed ${seed} all had known hazard ${hazardOf(o, avoid)!.id} (a bug of the generator, or --mechanisms that always make it)`);
+  return o;
+}
+
+/** One draw of {@link generateScenario}, hazards not looked at. */
+function drawScenario(seed: number, opts: GenerateOptions): ScenarioObject {
   const d = new Draw(seed);
   const presetNames = Object.keys(presets).sort();
   const preset = opts.preset ?? d.pick(presetNames);

@@ -1,6 +1,6 @@
 import { Prng } from "@isolsim/core";
 
-/** Draws of the generator on top of the core's seeded {@link Prng}: the only randomness torture has. */
+/** Draws of the generator on top of the core's seeded `Prng`: the only randomness torture has. */
 export class Draw {
   private readonly prng: Prng;
 

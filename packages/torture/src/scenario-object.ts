@@ -4,8 +4,16 @@ import type { KernelSpec, MechanismEntry, ScenarioSpec, WorkloadSpec } from "@is
 /** A duration as a scenario file writes it: an integer of ns, or a string with unit (`"250us"`). */
 export type FileDuration = number | string;
 
+/** The fields every workload item has. */
+export interface WorkloadBase {
+  /** Workload type. */
+  type: WorkloadSpec["type"];
+  /** CPU list. */
+  cpus: string;
+}
+
 /** One workload item as a scenario file writes it (contract: `workload[]`), durations as {@link FileDuration}. */
-export type WorkloadObject = { type: WorkloadSpec["type"]; cpus: string } & Record<string, unknown>;
+export type WorkloadObject = WorkloadBase & Record<string, unknown>;
 
 /** The `kernel` object of a scenario file (snake_case, as the contract writes it). */
 export interface KernelObject {

@@ -1,6 +1,8 @@
 import { InputError, simulate } from "@isolsim/core";
 import type { InvariantId, MechanismRegistry, Report, ScenarioSpec } from "@isolsim/core";
 import { cpusOf, listOf } from "./cpulist.js";
+import { hazardOf, knownHazards } from "./hazards.js";
+import type { KnownHazard } from "./hazards.js";
 import { cloneScenario, durationNs, fileDuration, scenarioSpecOf } from "./scenario-object.js";
 import type { ScenarioObject } from "./scenario-object.js";
 
@@ -8,6 +10,8 @@ import type { ScenarioObject } from "./scenario-object.js";
 export interface ShrinkOptions {
   /** The most candidate runs (each one simulation) before shrinking stops where it is; default 400. */
   maxRuns?: number;
+  /** Configurations no candidate may have (default {@link knownHazards}): a smaller scenario that fails only through a known hazard is not the same failure. */
+  avoid?: readonly KnownHazard[];
   /** Turns a scenario object into the spec that runs (default: scenarioSpecOf(); simulate() then checks it as `isolsim run` would). */
   load?: (o: ScenarioObject) => ScenarioSpec;
 }
@@ -29,8 +33,20 @@ export function violates(report: Report, invariant: InvariantId): boolean {
   return report.invariants.violations.some((v) => v.invariant === invariant);
 }
 
+/** One run of a scenario object. */
+export interface ScenarioRun {
+  /** The spec that ran. */
+  spec: ScenarioSpec;
+  /** Its report. */
+  report: Report;
+  /** Evaluations per invariant, indexed as the core's invariantIds. */
+  evaluations: Float64Array;
+  /** Violations per invariant, including those the report does not list. */
+  counts: ReadonlyMap<InvariantId, number>;
+}
+
 /** Runs a scenario object through `load` and simulate(); null when the object is not a valid scenario. */
-export function runScenario(o: ScenarioObject, registry: MechanismRegistry, load?: (o: ScenarioObject) => ScenarioSpec): { spec: ScenarioSpec; report: Report; evaluations: Float64Array; counts: ReadonlyMap<InvariantId, number> } | null {
+export function runScenario(o: ScenarioObject, registry: MechanismRegistry, load?: (o: ScenarioObject) => ScenarioSpec): ScenarioRun | null {
   // simulate() validates the spec and builds the kernel itself: bad input is its InputError.
   try {
     const spec = load ? load(o) : scenarioSpecOf(o);
@@ -217,11 +233,12 @@ function* candidates(o: ScenarioObject, violationNs: number): Generator<Scenario
  * greedy passes over its smaller neighbours — shorter duration, no warmup, fewer CPUs, fewer
  * workload items, fewer mechanisms, default variants, fewer parameters, no jitter or `at`, one CPU
  * per item, round periods — keeping a candidate only when it is valid and still violates **the
- * same invariant**, until no candidate is kept (a fixpoint) or `maxRuns` candidates were run.
+ * same invariant** and has none of the known hazards (`opts.avoid`), until no candidate is kept (a fixpoint) or `maxRuns` candidates were run.
  * Deterministic: candidates are tried in a fixed order.
  */
 export function shrink(scenario: ScenarioObject, invariant: InvariantId, registry: MechanismRegistry, opts: ShrinkOptions = {}): ShrinkResult {
   const maxRuns = opts.maxRuns ?? 400;
+  const avoid = opts.avoid ?? knownHazards;
   const first = runScenario(scenario, registry, opts.load);
   if (!first || !violates(first.report, invariant)) {
     throw new Error(`shrink: the scenario ${scenario.name} does not violate ${invariant}`);
@@ -235,6 +252,7 @@ export function shrink(scenario: ScenarioObject, invariant: InvariantId, registr
     const at = report.invariants.violations.find((v) => v.invariant === invariant)!.time_ns;
     for (const c of candidates(best, at)) {
       if (tried >= maxRuns) break;
+      if (hazardOf(c, avoid) !== null) continue;
       tried++;
       const r = runScenario(c, registry, opts.load);
       if (r && violates(r.report, invariant)) {

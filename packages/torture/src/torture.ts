@@ -1,6 +1,8 @@
 import { invariantIds } from "@isolsim/core";
 import type { InvariantId, MechanismEntry, MechanismRegistry, Report, ScenarioSpec } from "@isolsim/core";
 import { DEFAULT_FIRING_BUDGET, generateScenario } from "./generate.js";
+import { knownHazards } from "./hazards.js";
+import type { KnownHazard } from "./hazards.js";
 import { runSeed } from "./random.js";
 import type { ScenarioObject } from "./scenario-object.js";
 import { runScenario, shrink } from "./shrink.js";
@@ -19,6 +21,8 @@ export interface TortureOptions {
   mechanisms?: readonly MechanismEntry[];
   /** A fixed preset (`--preset`) instead of a drawn one. */
   preset?: string;
+  /** Configurations to generate and shrink around (default {@link knownHazards}; `[]` lets torture find them again). */
+  avoid?: readonly KnownHazard[];
   /** Bound on the firings each scenario plans (its size); default {@link DEFAULT_FIRING_BUDGET}. */
   firingBudget?: number;
   /** The longest duration the generator draws, ns (default DEFAULT_MAX_DURATION_NS, 200 ms). */
@@ -112,6 +116,7 @@ export function torture(opts: TortureOptions): TortureResult {
     if (opts.mechanisms !== undefined) gen.mechanisms = opts.mechanisms;
     if (opts.maxDurationNs !== undefined) gen.maxDurationNs = opts.maxDurationNs;
     if (opts.minDurationNs !== undefined) gen.minDurationNs = opts.minDurationNs;
+    gen.avoid = opts.avoid ?? knownHazards;
     const scenario = generateScenario(runSeed(opts.seed, i), gen);
     const run = runScenario(scenario, opts.registry, opts.load);
     if (!run) throw new Error(`torture: generated scenario ${scenario.name} was refused by the loader (a bug of the generator)\n${JSON.stringify(scenario)}`);
@@ -129,7 +134,7 @@ export function torture(opts: TortureOptions): TortureResult {
     const first = report.invariants.violations[0];
     if (first) {
       opts.onShrink?.(first.invariant, scenario);
-      const shrinkOpts: Parameters<typeof shrink>[3] = { maxRuns: opts.shrinkRuns ?? 400 };
+      const shrinkOpts: Parameters<typeof shrink>[3] = { maxRuns: opts.shrinkRuns ?? 400, avoid: opts.avoid ?? knownHazards };
       if (opts.load) shrinkOpts.load = opts.load;
       const s = shrink(scenario, first.invariant, opts.registry, shrinkOpts);
       s.scenario.name = `torture-${opts.seed}-${i}-${first.invariant}`;

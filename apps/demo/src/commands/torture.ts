@@ -88,6 +88,7 @@ export const tortureCommand: Command = {
     preset: { type: "string" },
     out: { type: "string" },
     json: { type: "boolean" },
+    "known-hazards": { type: "boolean" },
   },
   positionals: { min: 0, max: 0, usage: "no FILE (torture generates its scenarios)" },
   run({ values: v, io, registry }) {
@@ -101,6 +102,7 @@ export const tortureCommand: Command = {
     }
     if (typeof v.mechanisms === "string") opts.mechanisms = parseMechanismList(v.mechanisms);
     if (typeof v.preset === "string") opts.preset = v.preset;
+    if (v["known-hazards"] === true) opts.avoid = [];
     checkFixed(registry, opts.mechanisms, opts.preset);
     const out = typeof v.out === "string" ? v.out : DEFAULT_TORTURE_OUT;
     const json = v.json === true;
