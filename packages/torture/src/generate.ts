@@ -39,7 +39,7 @@ const RACE_OFFSETS = [0, 0, 1, 50, 100, 150, 300, 700, 1_000, 2_000];
 const SWITCHES = ["pti", "qpw", "idle_poll"];
 
 /** The names of the races {@link generateScenario} aims bursts at. */
-export const raceKinds = ["flush-at-entry", "drain-while-adding", "tick-stop-with-dependency", "bpf-image-replaced", "callbacks-as-idle"] as const;
+export const raceKinds = ["flush-at-entry", "drain-while-adding", "tick-stop-with-dependency", "bpf-image-replaced", "callbacks-as-idle", "kernel-holdout"] as const;
 
 /** One race of {@link raceKinds}. */
 export type RaceKind = (typeof raceKinds)[number];
@@ -153,6 +153,20 @@ function race(d: Draw, kind: RaceKind, r: Roles): WorkloadObject[] {
         { type: "bpf", cpus: victims, every, at: at(0), attach: d.pick(["sys_enter", "kprobe"]), pages: d.pick([1, 256, 1023, 4096]) },
         { type: "syscall", cpus: victims, every: fileDuration(Math.max(US, period / d.pick([1, 2, 10]))), at: at(offset), call: "getpid" },
       ];
+    case "kernel-holdout": {
+      // A grace period starts while an isolated CPU loops in the kernel, and waits past
+      // jiffies_till_sched_qs (4.9: 50 ms, 6.1: 100 ms): FQS must force it (resched IPI, or
+      // TICK_DEP_BIT_RCU); call_rcu() comes from another busy CPU 20 ms into the loop.
+      const loopers = r.busy.filter((c) => r.isolated.includes(c));
+      if (!loopers.length) return [];
+      const loop = d.pick(loopers);
+      const callers = r.busy.filter((c) => c !== loop);
+      const first = d.pick([1 * MS, 2 * MS]);
+      const items: WorkloadObject[] = [{ type: "kernel-loop", cpus: listOf([loop], r.nr), every: "400ms", at: fileDuration(first), run: fileDuration(d.pick([200, 250, 300]) * MS) }];
+      if (callers.length) items.push({ type: "syscall", cpus: listOf(subset(d, callers, r.nr), r.nr), every: "100ms", at: fileDuration(first + 20 * MS), call: "call-rcu" });
+      else items.push({ type: "syscall", cpus: listOf([loop], r.nr), every: "400ms", at: fileDuration(first - 500 * US), call: "call-rcu" });
+      return items;
+    }
     case "callbacks-as-idle": {
       // call_rcu() on busy CPUs while another CPU's kthread finishes and the CPU goes idle.
       const idle = Array.from({ length: r.nr }, (_, i) => i).filter((c) => !r.busy.includes(c));
@@ -311,7 +325,10 @@ function drawScenario(seed: number, opts: GenerateOptions): ScenarioObject {
   const wantNs = Math.floor(d.logInt(2 * MS, 200 * MS) / US) * US;
   const budget = opts.firingBudget ?? DEFAULT_FIRING_BUDGET;
   const fitNs = Math.floor((budget / plannedRate(o)) * 1e9);
-  const durationNs = Math.max(MS, Math.min(wantNs, fitNs - (fitNs % US)));
+  // A kernel holdout needs the run to outlast jiffies_till_sched_qs: at least 350 ms when it fits.
+  const holdout = workload.some((w) => w.type === "kernel-loop" && w.every === "400ms");
+  const floorNs = holdout ? Math.min(350 * MS, Math.max(MS, fitNs - (fitNs % US))) : MS;
+  const durationNs = Math.max(floorNs, Math.min(wantNs, fitNs - (fitNs % US)));
   o.duration = fileDuration(durationNs);
   if (d.chance(0.2)) o.warmup = fileDuration(Math.floor(durationNs / d.pick([2, 4, 10]) / US) * US);
   return repaired(o, opts);
