@@ -88,7 +88,7 @@ function randomItem(d: Draw, r: Roles): WorkloadObject | null {
       return item;
     }
     case "vmalloc-churn":
-      return { type, cpus: list(d.chance(0.8) ? r.housekeeping : all), ...timing(d, every), pages: d.logInt(1, 8192) };
+      return { type, cpus: list(d.chance(0.8) ? r.housekeeping : all), ...timing(d, every), pages: d.logInt(1, 16384) };
     case "lru-drain-all": {
       const item: WorkloadObject = { type, cpus: list(d.chance(0.8) ? r.housekeeping : all), ...timing(d, Math.max(every, 100 * US)) };
       if (d.chance(0.3)) item.pcp = d.chance(0.5);
@@ -103,7 +103,8 @@ function randomItem(d: Draw, r: Roles): WorkloadObject | null {
       if (!r.busy.length) return null;
       const item: WorkloadObject = { type, cpus: list(r.busy), ...timing(d, Math.max(every, 100 * US)) };
       if (d.chance(0.5)) item.attach = d.pick(["sys_enter", "kprobe"]);
-      if (d.chance(0.3)) item.pages = d.logInt(1, 16);
+      // Large images reach lazy_max_pages within a run: purges, flushes, re-mapped pages.
+      if (d.chance(0.5)) item.pages = d.logInt(1, 4096);
       return item;
     }
   }
@@ -146,12 +147,13 @@ function race(d: Draw, kind: RaceKind, r: Roles): WorkloadObject[] {
       ];
     }
     case "bpf-image-replaced":
-      // The loader replaces and vfree()s the JIT image while the isolated CPUs run the program.
+      // The loader replaces and vfree()s the JIT image while the isolated CPUs run the program;
+      // vmalloc churn on a housekeeping CPU purges the lazy areas and re-maps the freed pages.
       if (!victims) return [];
       return [
-        // Large images reach lazy_max_pages within a run, so the old ones are purged and flushed.
         { type: "bpf", cpus: victims, every, at: at(0), attach: d.pick(["sys_enter", "kprobe"]), pages: d.pick([1, 256, 1023, 4096]) },
-        { type: "syscall", cpus: victims, every: fileDuration(Math.max(US, period / d.pick([1, 2, 10]))), at: at(offset), call: "getpid" },
+        { type: "vmalloc-churn", cpus: hk, every, at: at(d.pick(RACE_OFFSETS)), pages: d.pick([1024, 4096, 8192]) },
+        { type: "syscall", cpus: victims, every: fileDuration(Math.max(10 * US, period / d.pick([1, 2, 10]))), at: at(offset), call: "getpid" },
       ];
     case "kernel-holdout": {
       // A grace period starts while an isolated CPU loops in the kernel, and waits past
