@@ -26,7 +26,7 @@ const hunts: Record<string, { seed: number; runs: number; foundAt: number; minDu
   "vmstat-quiesce/fold-drops-diffs": { seed: 1, runs: 50, foundAt: 2 },
   "vmstat-quiesce/fold-keeps-diffs": { seed: 1, runs: 50, foundAt: 2 },
   "tlb-defer/skip-flush": { seed: 3, runs: 100, foundAt: 22 },
-  "tlb-defer/defer-in-kernel": { seed: 1, runs: 50, foundAt: 7 },
+  "tlb-defer/defer-in-kernel": { seed: 1, runs: 50, foundAt: 3 },
   "rcu-nocb-merge/drop-callback": { seed: 6, runs: 10, foundAt: 0, minDurationNs: 1.2 * S, maxDurationNs: 2 * S, shrinkRuns: 30 },
   "rcu-nocb-merge/invoke-twice": { seed: 1, runs: 50, foundAt: 3 },
   "oneshot-stopped/leave-armed": { seed: 1, runs: 50, foundAt: 0 },

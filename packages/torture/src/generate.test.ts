@@ -44,7 +44,7 @@ describe("generateScenario", () => {
   });
 
   it("aligns the two sides of a race: same period, first firings at most a few µs apart", () => {
-    expect(raceKinds.length).toBe(5);
+    expect(raceKinds.length).toBe(6);
     const aligned = many.filter((o) =>
       o.workload.some((a, i) => o.workload.some((b, j) => j > i && a.every !== undefined && a.every === b.every && a.at !== undefined && b.at !== undefined && a.type !== b.type)),
     );

@@ -50,7 +50,7 @@ const RACE_OFFSETS = [0, 0, 1, 50, 100, 150, 300, 700, 1_000, 2_000];
 const SWITCHES = ["pti", "qpw", "idle_poll"];
 
 /** The names of the races {@link generateScenario} aims bursts at. */
-export const raceKinds = ["flush-at-entry", "drain-while-adding", "tick-stop-with-dependency", "bpf-image-replaced", "callbacks-as-idle"] as const;
+export const raceKinds = ["flush-at-entry", "drain-while-adding", "tick-stop-with-dependency", "bpf-image-replaced", "callbacks-as-idle", "kernel-holdout"] as const;
 
 /** One race of {@link raceKinds}. */
 export type RaceKind = (typeof raceKinds)[number];
@@ -99,7 +99,7 @@ function randomItem(d: Draw, r: Roles): WorkloadObject | null {
       return item;
     }
     case "vmalloc-churn":
-      return { type, cpus: list(d.chance(0.8) ? r.housekeeping : all), ...timing(d, every), pages: d.logInt(1, 8192) };
+      return { type, cpus: list(d.chance(0.8) ? r.housekeeping : all), ...timing(d, every), pages: d.logInt(1, 16384) };
     case "lru-drain-all": {
       const item: WorkloadObject = { type, cpus: list(d.chance(0.8) ? r.housekeeping : all), ...timing(d, Math.max(every, 100 * US)) };
       if (d.chance(0.3)) item.pcp = d.chance(0.5);
@@ -114,7 +114,8 @@ function randomItem(d: Draw, r: Roles): WorkloadObject | null {
       if (!r.busy.length) return null;
       const item: WorkloadObject = { type, cpus: list(r.busy), ...timing(d, Math.max(every, 100 * US)) };
       if (d.chance(0.5)) item.attach = d.pick(["sys_enter", "kprobe"]);
-      if (d.chance(0.3)) item.pages = d.logInt(1, 16);
+      // Large images reach lazy_max_pages within a run: purges, flushes, re-mapped pages.
+      if (d.chance(0.5)) item.pages = d.logInt(1, 4096);
       return item;
     }
   }
@@ -157,13 +158,28 @@ function race(d: Draw, kind: RaceKind, r: Roles): WorkloadObject[] {
       ];
     }
     case "bpf-image-replaced":
-      // The loader replaces and vfree()s the JIT image while the isolated CPUs run the program.
+      // The loader replaces and vfree()s the JIT image while the isolated CPUs run the program;
+      // vmalloc churn on a housekeeping CPU purges the lazy areas and re-maps the freed pages.
       if (!victims) return [];
       return [
-        // Large images reach lazy_max_pages within a run, so the old ones are purged and flushed.
         { type: "bpf", cpus: victims, every, at: at(0), attach: d.pick(["sys_enter", "kprobe"]), pages: d.pick([1, 256, 1023, 4096]) },
-        { type: "syscall", cpus: victims, every: fileDuration(Math.max(US, period / d.pick([1, 2, 10]))), at: at(offset), call: "getpid" },
+        { type: "vmalloc-churn", cpus: hk, every, at: at(d.pick(RACE_OFFSETS)), pages: d.pick([1024, 4096, 8192]) },
+        { type: "syscall", cpus: victims, every: fileDuration(Math.max(10 * US, period / d.pick([1, 2, 10]))), at: at(offset), call: "getpid" },
       ];
+    case "kernel-holdout": {
+      // A grace period starts while an isolated CPU loops in the kernel, and waits past
+      // jiffies_till_sched_qs (4.9: 50 ms, 6.1: 100 ms): FQS must force it (resched IPI, or
+      // TICK_DEP_BIT_RCU); call_rcu() comes from another busy CPU 20 ms into the loop.
+      const loopers = r.busy.filter((c) => r.isolated.includes(c));
+      if (!loopers.length) return [];
+      const loop = d.pick(loopers);
+      const callers = r.busy.filter((c) => c !== loop);
+      const first = d.pick([1 * MS, 2 * MS]);
+      const items: WorkloadObject[] = [{ type: "kernel-loop", cpus: listOf([loop], r.nr), every: "400ms", at: fileDuration(first), run: fileDuration(d.pick([200, 250, 300]) * MS) }];
+      if (callers.length) items.push({ type: "syscall", cpus: listOf(subset(d, callers, r.nr), r.nr), every: "100ms", at: fileDuration(first + 20 * MS), call: "call-rcu" });
+      else items.push({ type: "syscall", cpus: listOf([loop], r.nr), every: "400ms", at: fileDuration(first - 500 * US), call: "call-rcu" });
+      return items;
+    }
     case "callbacks-as-idle": {
       // call_rcu() on busy CPUs while another CPU's kthread finishes and the CPU goes idle.
       const idle = Array.from({ length: r.nr }, (_, i) => i).filter((c) => !r.busy.includes(c));
@@ -323,7 +339,10 @@ function drawScenario(seed: number, opts: GenerateOptions): ScenarioObject {
   const wantNs = Math.floor(d.logInt(shortest, Math.max(shortest, opts.maxDurationNs ?? DEFAULT_MAX_DURATION_NS)) / US) * US;
   const budget = opts.firingBudget ?? DEFAULT_FIRING_BUDGET;
   const fitNs = Math.floor((budget / plannedRate(o)) * 1e9);
-  const durationNs = Math.max(opts.minDurationNs ?? MS, Math.min(wantNs, fitNs - (fitNs % US)));
+  // A kernel holdout needs the run to outlast jiffies_till_sched_qs: at least 350 ms when it fits.
+  const holdout = workload.some((w) => w.type === "kernel-loop" && w.every === "400ms");
+  const floorNs = holdout ? Math.min(350 * MS, Math.max(MS, fitNs - (fitNs % US))) : MS;
+  const durationNs = Math.max(opts.minDurationNs ?? floorNs, floorNs, Math.min(wantNs, fitNs - (fitNs % US)));
   o.duration = fileDuration(durationNs);
   if (d.chance(0.2)) o.warmup = fileDuration(Math.floor(durationNs / d.pick([2, 4, 10]) / US) * US);
   return repaired(o, opts);

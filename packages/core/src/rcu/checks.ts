@@ -342,8 +342,9 @@ export class RcuChecker {
         continue;
       }
       if (nohzFull[i] !== 1 || st !== CtState.kernel) continue;
-      if (w - (w & CT_LOW_BITS) !== counter[i] || age <= forceBound) continue;
+      // A nohz_full CPU in the kernel that the grace period waits on: forced yet, or still in time?
       k.invariants.evaluate("rcu-forced-tick");
+      if (w - (w & CT_LOW_BITS) !== counter[i] || age <= forceBound) continue;
       const forcedBySwitch = this.lastCsAt[i]! >= gpStartNs + jtsqNs;
       const forcedTick = k.params.tickDepRcu && (k.tick.ts[i]!.depMask & (1 << TickDep.RCU)) !== 0;
       if (!forcedBySwitch && !forcedTick) {
