@@ -4,7 +4,7 @@ import { cpusOf, listOf, randomCpuList } from "./cpulist.js";
 import { hazardOf, knownHazards } from "./hazards.js";
 import type { KnownHazard } from "./hazards.js";
 import { Draw, runSeed } from "./random.js";
-import { cloneScenario, fileDuration, scenarioSpecOf } from "./scenario-object.js";
+import { cloneScenario, durationNs, fileDuration, scenarioSpecOf } from "./scenario-object.js";
 import type { KernelObject, ScenarioObject, WorkloadObject } from "./scenario-object.js";
 
 const US = 1_000;
@@ -157,15 +157,15 @@ function race(d: Draw, kind: RaceKind, r: Roles): WorkloadObject[] {
         { type: "wakeup", cpus: victims, every, at: at(offset), run: fileDuration(d.pick([1 * US, 10 * US, 100 * US])) },
       ];
     }
-    case "bpf-image-replaced":
-      // The loader replaces and vfree()s the JIT image while the isolated CPUs run the program;
-      // vmalloc churn on a housekeeping CPU purges the lazy areas and re-maps the freed pages.
+    case "bpf-image-replaced": {
+      // The loader replaces and vfree()s large JIT images (the lazy purge comes after
+      // lazy_max_pages, ~30 ms of them) while the isolated CPUs run the program from syscalls
+      // that drift against the loader's period, so a re-mapped image meets a TLB entry of the old one.
       if (!victims) return [];
-      return [
-        { type: "bpf", cpus: victims, every, at: at(0), attach: d.pick(["sys_enter", "kprobe"]), pages: d.pick([1, 256, 1023, 4096]) },
-        { type: "vmalloc-churn", cpus: hk, every, at: at(d.pick(RACE_OFFSETS)), pages: d.pick([1024, 4096, 8192]) },
-        { type: "syscall", cpus: victims, every: fileDuration(Math.max(10 * US, period / d.pick([1, 2, 10]))), at: at(offset), call: "getpid" },
-      ];
+      const sys: WorkloadObject = { type: "syscall", cpus: victims, every: fileDuration(Math.max(10 * US, Math.round((period * d.pick([3, 13, 7])) / 10 / US) * US)), at: at(offset), call: "getpid" };
+      if (d.chance(0.5)) sys.jitter = fileDuration(Math.max(1, Math.round(period / d.pick([2, 4]))));
+      return [{ type: "bpf", cpus: victims, every, at: at(0), attach: d.pick(["sys_enter", "kprobe"]), pages: d.pick([256, 1023, 4096]) }, sys];
+    }
     case "kernel-holdout": {
       // A grace period starts while an isolated CPU loops in the kernel, and waits past
       // jiffies_till_sched_qs (4.9: 50 ms, 6.1: 100 ms): FQS must force it (resched IPI, or
@@ -334,17 +334,39 @@ function drawScenario(seed: number, opts: GenerateOptions): ScenarioObject {
     if (item) workload.push(item);
   }
 
+  // One scenario in ten is long and light (1.5-3 s, slow periods): what only shows after the 1 s
+  // remote tick period or a vmstat interval (remote-tick-staleness, vmstat folds). Drawn apart, so
+  // the other scenarios of a seed stay as they are.
+  const long = new Draw(seed ^ 0x5a5a5a5a);
+  const isLong = long.chance(0.1);
+  if (isLong) {
+    const light = workload.filter((w) => w.type === "user-loop");
+    for (const w of workload) {
+      if (w.type === "user-loop" || light.length > 2) continue;
+      const every = long.pick([100 * MS, 250 * MS, 500 * MS]);
+      const item: WorkloadObject = { ...w, every: fileDuration(every) };
+      delete item.at;
+      delete item.jitter;
+      if (item.run !== undefined) item.run = fileDuration(Math.min(durationNs(item.run)!, 10 * MS));
+      light.push(item);
+    }
+    workload.splice(0, workload.length, ...light);
+  }
   const o: ScenarioObject = { name: opts.name ?? `torture-${seed}`, seed: d.seed(), duration: 0, kernel, workload };
   const shortest = Math.max(2 * MS, opts.minDurationNs ?? 0);
-  const wantNs = Math.floor(d.logInt(shortest, Math.max(shortest, opts.maxDurationNs ?? DEFAULT_MAX_DURATION_NS)) / US) * US;
-  const budget = opts.firingBudget ?? DEFAULT_FIRING_BUDGET;
+  const wantNs = isLong
+    ? Math.floor(long.logInt(1500 * MS, 3000 * MS) / MS) * MS
+    : Math.floor(d.logInt(shortest, Math.max(shortest, opts.maxDurationNs ?? DEFAULT_MAX_DURATION_NS)) / US) * US;
+  const budget = (opts.firingBudget ?? DEFAULT_FIRING_BUDGET) * (isLong ? 10 : 1);
   const fitNs = Math.floor((budget / plannedRate(o)) * 1e9);
   // A kernel holdout needs the run to outlast jiffies_till_sched_qs: at least 350 ms when it fits.
   const holdout = workload.some((w) => w.type === "kernel-loop" && w.every === "400ms");
-  const floorNs = holdout ? Math.min(350 * MS, Math.max(MS, fitNs - (fitNs % US))) : MS;
-  const durationNs = Math.max(opts.minDurationNs ?? floorNs, floorNs, Math.min(wantNs, fitNs - (fitNs % US)));
-  o.duration = fileDuration(durationNs);
-  if (d.chance(0.2)) o.warmup = fileDuration(Math.floor(durationNs / d.pick([2, 4, 10]) / US) * US);
+  // Large BPF images reach lazy_max_pages after tens of ms: at least 120 ms when it fits.
+  const purging = workload.some((w) => w.type === "bpf" && typeof w.pages === "number" && w.pages >= 256);
+  const floorNs = Math.min(holdout ? 350 * MS : purging ? 120 * MS : MS, Math.max(MS, fitNs - (fitNs % US)));
+  const lengthNs = Math.max(opts.minDurationNs ?? floorNs, floorNs, Math.min(wantNs, fitNs - (fitNs % US)));
+  o.duration = fileDuration(lengthNs);
+  if (d.chance(0.2)) o.warmup = fileDuration(Math.floor(lengthNs / d.pick([2, 4, 10]) / US) * US);
   return repaired(o, opts);
 }
 

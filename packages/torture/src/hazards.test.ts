@@ -39,6 +39,26 @@ describe("known hazards", () => {
     expect(h.applies(withMechanism(sysEnter, { name: "tlb-defer", options: { flush_step: "deferred_work" } }))).toBe(true);
   });
 
+  it("an RT busy loop is a hazard on a housekeeping CPU, or on an isolated one with RT_RUNTIME_SHARE (4.9)", () => {
+    const h = knownHazards.find((x) => x.id === "rt-task-starves-kthreads")!;
+    const rt = (preset: string, cpus: string, params?: Record<string, unknown>): ScenarioObject => ({
+      name: "rt",
+      seed: 1,
+      duration: "1s",
+      kernel: { preset, cpus: 4, nohz_full: "1-3", ...(params ? { params } : {}) },
+      workload: [{ type: "user-loop", cpus, policy: "rr", priority: 90 }],
+    });
+    expect(h.applies(rt("linux-6.12-rt", "0"))).toBe(true);
+    expect(h.applies(rt("linux-6.1", "2"))).toBe(false);
+    expect(h.applies(rt("linux-4.9", "2"))).toBe(true);
+    expect(h.applies(rt("linux-4.9", "2", { rt_runtime_share: false }))).toBe(false);
+    // The 1-CPU case torture found before the hazard was listed: call_rcu() callbacks never invoked.
+    const starved: ScenarioObject = { ...rt("linux-6.12-rt", "0"), duration: "1337ms", kernel: { preset: "linux-6.12-rt", cpus: 1 } };
+    starved.workload.push({ type: "syscall", cpus: "0", every: "100ms", call: "call-rcu" });
+    expect(h.applies(starved)).toBe(true);
+    expect(violates(runScenario(starved, testRegistry)!.report, "rcu-callbacks-invoked")).toBe(true);
+  });
+
   it("are generated around by default, and generated when allowed", () => {
     const seeds = Array.from({ length: 300 }, (_, i) => runSeed(77, i));
     const opts = { registry: testRegistry, mechanisms: [{ name: "tlb-defer" }] };

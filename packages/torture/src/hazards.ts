@@ -1,3 +1,4 @@
+import { cpusOf } from "./cpulist.js";
 import type { ScenarioObject } from "./scenario-object.js";
 
 /**
@@ -28,6 +29,19 @@ function tlbDeferFlushStep(o: ScenarioObject): string | null {
   return pti ? "cr3_switch" : "context_tracking";
 }
 
+/** The nohz_full CPUs of a scenario object (from `nohz_full` or its command line), without the boot CPU. */
+function isolatedOf(o: ScenarioObject): Set<number> {
+  const list = o.kernel.nohz_full ?? /(?:^| )nohz_full=(\S+)/.exec(o.kernel.cmdline ?? "")?.[1] ?? "";
+  try {
+    return new Set(cpusOf(list, o.kernel.cpus).filter((c) => c !== 0));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Presets whose RT_RUNTIME_SHARE is on (a busy RT task borrows the other CPUs' runtime and is never throttled). */
+const RT_RUNTIME_SHARE_PRESETS = ["linux-4.9"];
+
 /** The hazards torture avoids unless told otherwise (`isolsim torture --known-hazards`). */
 export const knownHazards: readonly KnownHazard[] = Object.freeze([
   {
@@ -44,6 +58,28 @@ export const knownHazards: readonly KnownHazard[] = Object.freeze([
         if (w.type !== "bpf") return false;
         const attach = w.attach ?? "sys_enter";
         return attach === "kprobe" ? at >= ENTRY.indexOf("context_tracking") : at >= ENTRY.indexOf("deferred_work");
+      });
+    },
+  },
+  {
+    id: "rt-task-starves-kthreads",
+    why:
+      "a busy SCHED_FIFO/SCHED_RR user-loop on a housekeeping CPU starves the RCU and workqueue kthreads that run there " +
+      "(rcu-callbacks-invoked, rcu-gp-progress, workqueue-progress: apps/demo/scenarios/rcu-starved.json); on an isolated CPU " +
+      "with RT_RUNTIME_SHARE (4.9) it is never throttled and starves its own kworker, so lru_add_drain_all()'s flush_work() never " +
+      "returns (workqueue-progress: apps/demo/scenarios/workqueue-starvation.json)",
+    applies(o: ScenarioObject): boolean {
+      const isolated = isolatedOf(o);
+      const share = typeof o.kernel.params?.rt_runtime_share === "boolean" ? o.kernel.params.rt_runtime_share : RT_RUNTIME_SHARE_PRESETS.includes(o.kernel.preset);
+      return o.workload.some((w) => {
+        if (w.type !== "user-loop" || (w.policy !== "fifo" && w.policy !== "rr")) return false;
+        let cpus: number[];
+        try {
+          cpus = cpusOf(w.cpus, o.kernel.cpus);
+        } catch {
+          return false;
+        }
+        return cpus.some((c) => !isolated.has(c) || share);
       });
     },
   },

@@ -42,24 +42,24 @@ describe("isolsim torture", () => {
 
   it("shrinks a violation, saves it in --out, prints the run command and exits 1; isolsim run reproduces it byte for byte", async () => {
     const out = tmp();
-    const argv = ["torture", "--seed", "29", "--runs", "14", "--mechanisms", "tlb-defer", "--out", out];
+    const argv = ["torture", "--seed", "9", "--runs", "4", "--mechanisms", "tlb-defer", "--out", out];
     const c = capture();
     expect(await main(argv, c.io, unsafe)).toBe(Exit.violated);
-    expect(c.err()).toMatch(/tlb-no-stale violated by torture-29-13; shrinking it/);
+    expect(c.err()).toMatch(/tlb-no-stale violated by torture-9-3; shrinking it/);
     const files = readdirSync(out);
-    expect(files).toEqual(["torture-29-13-tlb-no-stale.json"]);
+    expect(files).toEqual(["torture-9-3-tlb-no-stale.json"]);
     const file = join(out, files[0]!);
     expect(c.out()).toContain(`reproduce: isolsim run ${file}\n`);
-    expect(c.out()).toMatch(/^VIOLATED tlb-no-stale in run 13; shrunk in \d+ steps/m);
+    expect(c.out()).toMatch(/^VIOLATED tlb-no-stale in run 3; shrunk in \d+ steps/m);
     const saved = readFileSync(file, "utf8");
 
     // The same seed and options: the same file (and, with --json, the same failure).
     const again = capture();
     const out2 = tmp();
-    expect(await main(["torture", "--seed", "29", "--runs", "14", "--mechanisms", "tlb-defer", "--out", out2, "--json"], again.io, unsafe)).toBe(Exit.violated);
+    expect(await main(["torture", "--seed", "9", "--runs", "4", "--mechanisms", "tlb-defer", "--out", out2, "--json"], again.io, unsafe)).toBe(Exit.violated);
     expect(readFileSync(join(out2, files[0]!), "utf8")).toBe(saved);
     const j = JSON.parse(again.out());
-    expect(j.failure).toMatchObject({ invariant: "tlb-no-stale", run: 13, file: join(out2, files[0]!) });
+    expect(j.failure).toMatchObject({ invariant: "tlb-no-stale", run: 3, file: join(out2, files[0]!) });
     expect(c.out()).toContain(`  at ${j.failure.violation.time_ns} ns on CPU ${j.failure.violation.cpu}: ${j.failure.violation.detail}\n`);
 
     // isolsim run on the file: exit 1, the violation torture found, and the report of the shrunk scenario byte for byte.
