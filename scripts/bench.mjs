@@ -4,7 +4,9 @@
 // Cases: (a) the engine alone vs a reference event loop (binary heap of plain objects), same process;
 // (b) the 2016 baseline kernel (preset linux-4.9, no mechanisms) with every workload type, 60 s simulated,
 // and the same scenario under linux-6.12 (its built-in mechanisms, from the packages' dist);
-// (c) scaling with CPU count: the same scenario, and a quiet machine (isolated CPUs only run user-loop).
+// (c) scaling with CPU count: the same scenario, and a quiet machine (isolated CPUs only run user-loop);
+// (d) torture (@isolsim/torture, the six mechanism packages): generated scenarios per second of wall
+// time and events per second over them, fixed seed (`--only "(d)"` runs it alone).
 // Each simulation case runs in its own child process (`--expose-gc`), so its peak RSS is its own.
 // Every case's digest is checked against scripts/bench-digests.json, recorded from the unoptimised
 // model: "digest ok" or "DIGEST CHANGED" (exit 1) — `--update-digests` records new ones instead.
@@ -245,6 +247,20 @@ function simCase(label, kind, cpus, seconds) {
     events_per_sim_s: r.events / seconds, wall_per_sim_s: r.wall_s / seconds };
 }
 
+/** Case (d): `runs` torture runs with seed 1 (generation, simulation with every invariant checked): runs/s and events/s; the digest hashes the result's JSON. */
+async function tortureCase(runs) {
+  const { torture } = await import("../packages/torture/dist/index.js");
+  const registry = await mechanismRegistry();
+  const t0 = performance.now();
+  const r = torture({ seed: 1, runs, registry });
+  const wall = (performance.now() - t0) / 1000;
+  const d = new core.StreamDigest();
+  const text = JSON.stringify(r);
+  for (let i = 0; i < text.length; i++) d.event(i, text.charCodeAt(i), 0, 0);
+  return { case: `(d) torture ${runs} runs`, key: `torture-seed1-${runs}runs`, runs: r.runs, events: r.events, simulated_s: r.simulatedNs / S, wall_s: wall,
+    runs_per_s: r.runs / wall, events_per_s: r.events / wall, violations: r.invariants.reduce((a, t) => a + t.violations, 0), rss_peak_bytes: peakRss(), digest: d.hex() };
+}
+
 const results = [];
 const want = (label) => !only || label.includes(only);
 const bSeconds = quick ? 5 : 60, cSeconds = quick ? 2 : 10;
@@ -252,6 +268,7 @@ for (const p of [64, 1024, 8192]) if (want(`(a) engine ${p}`)) results.push(engi
 for (const c of quick ? [64, 1024] : [64, 1024, 4096]) { const l = `(b) baseline ${c} CPUs`; if (want(l)) results.push(simCase(l, "full", c, bSeconds)); }
 { const l = "(b) linux-6.12 1024 CPUs"; if (want(l)) results.push(simCase(l, "full-6.12", 1024, bSeconds)); }
 for (const kind of ["full", "quiet"]) for (const c of quick ? [8, 64, 512] : [8, 64, 512, 4096]) { const l = `(c) ${kind} ${c} CPUs`; if (want(l)) results.push(simCase(l, kind, c, cSeconds)); }
+{ const n = quick ? 40 : 200; if (want(`(d) torture ${n} runs`)) results.push(await tortureCase(n)); }
 
 const recorded = existsSync(digestsFile) ? JSON.parse(readFileSync(digestsFile, "utf8")) : {};
 let changed = 0;
@@ -281,9 +298,12 @@ else {
   console.log(`simulation cases: (b) ${bSeconds} s simulated, (c) ${cSeconds} s simulated; each in its own process; heap/CPU = heap held by the finished kernel / CPUs (report/CPU: its report, apart)`);
   console.log(["case".padEnd(24), "events".padStart(12), "wall s".padStart(8), "events/s".padStart(11), "ns/ev".padStart(6), "ev/sim s".padStart(11), "wall/sim s".padStart(10),
     "peak RSS MB".padStart(11), "peak heap MB".padStart(12), "heap/CPU B".padStart(10), "report/CPU B".padStart(12), "RSS/CPU KB".padStart(10), " digest"].join(" "));
-  for (const r of results.filter((r) => r.ratio_vs_reference === undefined)) {
+  for (const r of results.filter((r) => r.ratio_vs_reference === undefined && r.runs === undefined)) {
     console.log([r.case.padEnd(24), f(r.events).padStart(12), f(r.wall_s, 2).padStart(8), f(r.events_per_s).padStart(11), f(r.ns_per_event).padStart(6), f(r.events_per_sim_s).padStart(11),
       f(r.wall_per_sim_s, 3).padStart(10), mb(r.rss_peak_bytes).padStart(11), mb(r.heap_peak_bytes).padStart(12), f(r.heap_per_cpu_bytes).padStart(10), f(r.report_heap_per_cpu_bytes).padStart(12), f(r.rss_per_cpu_bytes / 1024, 1).padStart(10), "", r.digest_check].join(" "));
+  }
+  for (const r of results.filter((r) => r.runs !== undefined)) {
+    console.log(`${r.case}: ${f(r.runs)} runs, ${f(r.simulated_s, 3)} s simulated, ${f(r.events)} events in ${f(r.wall_s, 2)} s wall: ${f(r.runs_per_s, 1)} runs/s, ${f(r.events_per_s)} events/s, ${r.violations} violations, peak RSS ${mb(r.rss_peak_bytes)} MB  ${r.digest_check}`);
   }
   if (changed) console.log(`${changed} case(s) changed digest against ${digestsFile} (rerun with --update-digests only for an intended change of behaviour)`);
 }

@@ -13,6 +13,7 @@ commands:
   real FILE         run the scenario on a real Linux kernel booted under qemu; the same report from its trace
   import TRACE…     the same report from traces captured on a real machine (ftrace text, trace-cmd report,
                     /proc/interrupts, rtla osnoise top or hist output)
+  torture           random kernels and workloads, every invariant checked; a violation shrunk to a scenario file
 
 exit codes: 0 ran, no invariant violated; 1 ran, an invariant was violated (the report is still printed);
             2 bad input (the problems on stderr, each naming the field, the value and what is valid; nothing on stdout);
@@ -175,5 +176,38 @@ Needs qemu-system-x86_64, a static busybox, cpio and gcc with a static libc:
 
 exit: 0 ran; 2 bad input, a missing tool (with the apt-get line), a kernel that cannot be had, or a
 guest that did not boot or finish (with its last console lines); 3 internal error.
+`,
+  torture: `usage: isolsim torture [options]
+
+rcutorture for isolsim: generates random machines (CPU counts biased to small, nohz_full lists in
+the kernel's grammar or a kernel command line, HZ, presets, parameters, mechanisms with variants
+and options) and workloads (every workload type, random periods, at and jitter, and bursts aimed
+at races: a TLB flush as CPUs enter the kernel, a drain while the owner adds pages, a tick stop
+as a dependency is set, a BPF image replaced while isolated CPUs run it, callbacks queued as a CPU
+goes idle), runs each with every invariant checked, and prints a table: runs, simulated time,
+events, and per invariant the runs that checked it, its evaluations and its violations.
+
+On the first violation it shrinks the scenario (shorter duration, fewer CPUs, fewer workload
+items and mechanisms, default variants, no jitter, simpler periods) to a minimal one that still
+violates the same invariant, saves it in --out, prints the isolsim run command that reproduces it,
+and exits 1. The same --seed and options give the same runs, table and saved file.
+
+options:
+  --seed N           seed of the whole torture (an integer 0-4294967295; default 1)
+  --runs N           scenarios to run (an integer 1-1000000; default 100)
+  --duration D       instead of --runs: run until D of simulated time in total ("10s", "500ms", ns)
+  --mechanisms a,b   compose exactly these mechanisms (name or name:variant) instead of drawing them;
+                     an empty string means none beyond the preset's
+  --preset P         use this preset instead of drawing one
+  --out DIR          where the minimal failing scenario is saved (default ./torture-failures)
+  --known-hazards    also generate the configurations whose violation is known and documented
+                     (by default torture generates around them, e.g. tlb-defer flushing after a BPF
+                     kprobe: docs/torture.md lists them)
+  --json             print { seed, runs, simulated_ns, events, invariants: [{ invariant, runs,
+                     evaluations, violations }], failure: null or { invariant, run, file, command, ... } }
+  -h, --help         this help
+
+A progress bar appears on stderr when stderr is a terminal (never with --json).
+exit: 0 no violation; 1 a violation (shrunk and saved); 2 bad input; 3 internal error.
 `,
 };

@@ -28,15 +28,24 @@ const UNIT: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
 /** What a valid duration looks like, for error messages. */
 export const DURATION_HELP = 'an integer number of ns, or a string with unit ns, us, ms or s such as "500ms"';
 
-/** Parses a duration: an integer of ns or a string with unit ns/us/ms/s; null when invalid. */
+/** Decimal digits of each unit below its scale (`ms`: 6). */
+const UNIT_DIGITS: Record<string, number> = { ns: 0, us: 3, ms: 6, s: 9 };
+
+/**
+ * Parses a duration: an integer of ns or a string with unit ns/us/ms/s; null when invalid. A
+ * decimal is read exactly (`"2107166.347558ms"` is 2107166347558 ns, which a float product
+ * misses); digits below a nanosecond that are not 0 make it invalid.
+ */
 export function parseDuration(v: unknown): number | null {
   if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? v : null;
   if (typeof v !== "string") return null;
-  const m = /^(\d+(?:\.\d+)?)\s*(ns|us|ms|s)$/.exec(v.trim());
+  const m = /^(\d+)(?:\.(\d+))?\s*(ns|us|ms|s)$/.exec(v.trim());
   if (!m) return null;
-  const ns = Number(m[1]) * UNIT[m[2]!]!;
-  const rounded = Math.round(ns);
-  return Math.abs(ns - rounded) < 1e-6 && Number.isSafeInteger(rounded) ? rounded : null;
+  const digits = UNIT_DIGITS[m[3]!]!;
+  const frac = (m[2] ?? "").replace(/0+$/, "");
+  if (frac.length > digits) return null;
+  const ns = BigInt(m[1]!) * BigInt(UNIT[m[3]!]!) + BigInt(frac.padEnd(digits, "0") || "0");
+  return ns <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ns) : null;
 }
 
 /** What a valid duration of the limits table's `path` is: its range, then the syntax. */

@@ -13,6 +13,12 @@ export type LruSpinlockDrainVariant = (typeof lruSpinlockDrainVariants)[number];
 export interface LruSpinlockDrainFaults {
   /** lru_add_drain_all()'s caller drains remote batches without taking their lock. */
   drainerSkipsLock?: boolean;
+  /**
+   * The owner's side keeps local_lock() (a conversion site QPW missed: folio_add_lru() and
+   * lru_add_drain() on the owner CPU take no spinlock), so the owner adds to its batch while a remote
+   * drainer holds the lock and moves it.
+   */
+  ownerSkipsLock?: boolean;
 }
 
 /** Options of {@link lruSpinlockDrain}; every figure is overridable, defaults in {@link lruSpinlockDrainDefaults}. */
@@ -40,7 +46,7 @@ export interface LruSpinlockDrainOptions {
   returnDrainNs?: number;
   /** drain-on-return: iterations of the return-path drain loop after which the model stops it (the kernel has no bound). */
   returnLoopLimit?: number;
-  /** Deliberate faults (tests of `lru-exclusive` only). */
+  /** Deliberate faults (tests of `lru-exclusive` and the mutation check only; scenario files cannot set them). */
   faults?: LruSpinlockDrainFaults;
 }
 
@@ -208,7 +214,7 @@ function installSpinlock(k: Kernel, f: Figures, faults: LruSpinlockDrainFaults, 
     return false;
   };
 
-  k.lru.ops = {
+  k.lru.ops = faults.ownerSkipsLock ? ownerLocalLockOps(k, f, locks, orig) : {
     add: (cpu, list: LruListId) => {
       chargeOwner(cpu);
       asOwner(
@@ -354,6 +360,47 @@ function installSpinlock(k: Kernel, f: Figures, faults: LruSpinlockDrainFaults, 
     spin_ns_total: fig.spinNsTotal,
     owner_lock_ns_total: fig.ownerLockNsTotal,
   }));
+}
+
+/**
+ * The `ownerSkipsLock` fault: the owner's batch operations under local_lock() only (4.9-6.12
+ * mm/swap.c folio_batch_add() with cpu_fbatches.lock a local_lock_t). The owner is inside its
+ * batch's critical section for as long as the spinlock variant would hold the lock (local_lock()
+ * keeps it there against local preemption), but never takes the spinlock, so a remote drainer that
+ * takes it walks in; the drainer's side is unchanged.
+ */
+function ownerLocalLockOps(k: Kernel, f: Figures, locks: readonly BatchLock[], orig: LruBatchOps): LruBatchOps {
+  const until = new Float64Array(k.nrCpus).fill(-1);
+  const events = new Float64Array(k.nrCpus);
+  const kUnlock = k.engine.register("lru_batch_local_unlock", (cpu) => {
+    until[cpu] = -1;
+    locks[cpu]!.leave(cpu);
+  });
+  /** local_lock() by the owner for `ns` more (one section for the operations of one instant). */
+  const hold = (cpu: number, ns: Nanoseconds): void => {
+    if (until[cpu]! < 0) locks[cpu]!.enter(cpu, "owner");
+    else k.engine.cancel(events[cpu]!);
+    until[cpu] = Math.max(until[cpu]!, k.engine.now) + ns;
+    events[cpu] = k.engine.schedule(until[cpu]!, kUnlock, cpu);
+  };
+  return {
+    add: (cpu, list) => {
+      locks[cpu]!.touch(cpu, "owner");
+      const before = k.lru.batchCount(cpu);
+      orig.add(cpu, list);
+      hold(cpu, f.addHoldNs + (before + 1 - k.lru.batchCount(cpu)) * f.movePageNs);
+    },
+    drainLocal: (cpu) => {
+      locks[cpu]!.touch(cpu, "owner");
+      const n = orig.drainLocal(cpu);
+      hold(cpu, n * f.movePageNs);
+      return n;
+    },
+    drainRemote: (cpu, by) => {
+      locks[cpu]!.touch(by, "remote drainer");
+      return orig.drainRemote(cpu, by);
+    },
+  };
 }
 
 /**

@@ -79,6 +79,7 @@ export class BatchLock {
 
   /** CPU `by` enters the batch's critical section; another CPU already inside violates lru-exclusive. */
   enter(by: number, role: string): void {
+    this.k.invariants.evaluate("lru-exclusive");
     const other = this.inside.find((c) => c !== by);
     if (other !== undefined) this.violate(by, role, other, "entered");
     this.inside.push(by);
@@ -92,6 +93,7 @@ export class BatchLock {
 
   /** CPU `by` operates on the batch (pagevec_add(), lru_add_drain_cpu()); another CPU inside violates lru-exclusive. */
   touch(by: number, role: string): void {
+    this.k.invariants.evaluate("lru-exclusive");
     const other = this.inside.find((c) => c !== by);
     if (other !== undefined) this.violate(by, role, other, "touched");
   }

@@ -9,6 +9,14 @@ export const rcuNocbMergeVariants = ["merged", "gp-groups"] as const;
 /** One of {@link rcuNocbMergeVariants}: `merged` (2016 idea, v4.20) or `gp-groups` (v5.4 rcuog). */
 export type RcuNocbMergeVariant = (typeof rcuNocbMergeVariants)[number];
 
+/** Deliberate faults, for the mutation check only (scenario files cannot set them). */
+export interface RcuNocbMergeFaults {
+  /** The merged rcuo kthread's rcu_do_batch() advances past a batch's first callback without invoking it (the callback is lost). */
+  dropCallback?: boolean;
+  /** The merged rcuo kthread's rcu_do_batch() invokes a batch's first callback, then invokes it again (the list head not yet advanced). */
+  invokeTwice?: boolean;
+}
+
 /** Options of {@link rcuNocbMerge}. */
 export interface RcuNocbMergeOptions {
   /** Which layout (default `merged`). */
@@ -17,6 +25,8 @@ export interface RcuNocbMergeOptions {
   gpStride?: number;
   /** `gp-groups` only: 6.1's spawning of rcuop/N (and its rcuog) for every CPU, offloaded or not (default false: v5.4). */
   allCpus?: boolean;
+  /** Deliberate faults (the mutation check only). */
+  faults?: RcuNocbMergeFaults;
 }
 
 /** The valid values of each option of {@link RcuNocbMergeOptions}, with why (the limits table's rows for rcu-nocb-merge). */
@@ -53,8 +63,33 @@ export function rcuNocbMerge(options: RcuNocbMergeOptions = {}): Mechanism {
       if (gpStride !== undefined) groups.gpStride = gpStride;
       if (allCpus !== undefined) groups.allCpus = allCpus;
       k.rcu.nocbLayout = variant === "gp-groups" ? gpGroupsNocbLayout(groups) : mergedNocbLayout;
+      if (options.faults?.dropCallback || options.faults?.invokeTwice) breakRcuDoBatch(k, options.faults);
       const figures = observeNocb(k);
       k.mechanismStats.set("rcu-nocb-merge", () => ({ variant, ...figures() }));
     },
+  };
+}
+
+/**
+ * The faults of {@link RcuNocbMergeFaults}: __rcu_reclaim() of the first callback of each batch an
+ * rcuo callback kthread invokes (rcu_nocb_kthread() → rcu_do_batch(); a batch is what one kthread
+ * invokes at one instant) is skipped or run twice. Callbacks of CPUs that are not offloaded, invoked
+ * by the RCU softirq, are untouched.
+ */
+function breakRcuDoBatch(k: Kernel, faults: RcuNocbMergeFaults): void {
+  const rcu = k.rcu;
+  const invoke = rcu.invokeCallback.bind(rcu);
+  let batchAt = -1;
+  let batchBy: unknown = null;
+  rcu.invokeCallback = (cb) => {
+    const by = k.cpus[k.executingCpu]?.curr ?? null;
+    const first = by !== null && by.role === "rcu_callback" && (batchAt !== k.engine.now || batchBy !== by);
+    if (by !== null && by.role === "rcu_callback") {
+      batchAt = k.engine.now;
+      batchBy = by;
+    }
+    if (first && faults.dropCallback) return;
+    invoke(cb);
+    if (first && faults.invokeTwice) invoke(cb);
   };
 }

@@ -15,13 +15,15 @@ export interface RemoteStatsFaults {
   skipWork?: boolean;
   /** The work does not check cpu_is_offline() and ticks an offline CPU's runqueue. */
   ignoreOffline?: boolean;
+  /** The tail of sched_tick_remote() forgets queue_delayed_work(): each CPU's remote tick runs once, then never again. */
+  noRequeue?: boolean;
 }
 
 /** Options of {@link remoteStats}. */
 export interface RemoteStatsOptions {
   /** Variant: `mainline` (v4.17 sched_tick_remote() with the v5.4 hotplug state machine). */
   variant?: RemoteStatsVariant;
-  /** Deliberate faults (tests of `remote-tick-staleness` only). */
+  /** Deliberate faults (tests of `remote-tick-staleness` and the mutation check only; scenario files cannot set them). */
   faults?: RemoteStatsFaults;
 }
 
@@ -209,7 +211,7 @@ export function remoteStats(options: RemoteStatsOptions = {}): Mechanism {
       const requeue = (tw: TickWork): void => {
         const os = tw.state;
         if (os !== TickSchedRemote.RUNNING) tw.state = (os - 1) as TickSchedRemoteState;
-        if (os === TickSchedRemote.RUNNING) queueTickWork(k, tw);
+        if (os === TickSchedRemote.RUNNING && !faults.noRequeue) queueTickWork(k, tw);
       };
 
       /**

@@ -108,6 +108,7 @@ export class StalenessChecker {
     this.note(s);
     const worst = Math.max(s.runtimeNs, s.loadNs);
     const b = this.bound(cpu);
+    this.k.invariants.evaluate("remote-tick-staleness");
     if (worst > b) {
       if (!this.violated[cpu]) {
         const what = s.runtimeNs >= s.loadNs ? `runtime of ${this.k.cpus[cpu]!.curr!.name} unaccounted for` : "load average not folded for";

@@ -7,10 +7,16 @@ export const vmstatQuiesceVariants = ["fold-on-exit", "shepherd-skip"] as const;
 /** One of {@link vmstatQuiesceVariants}. */
 export type VmstatQuiesceVariant = (typeof vmstatQuiesceVariants)[number];
 
-/** Deliberate faults, for tests of the model's atomic-context guard only. */
+/** Deliberate faults, for tests of the model's atomic-context guard and the mutation check only (scenario files cannot set them). */
 export interface VmstatQuiesceFaults {
   /** fold-on-exit uses cancel_delayed_work_sync(), which may sleep, with interrupts disabled. */
   syncCancel?: boolean;
+  /** fold-on-exit's fold clears each per-CPU diff (this_cpu_xchg(diff, 0)) but drops the value instead of adding it to the global counter. */
+  foldDropsDiffs?: boolean;
+  /** fold-on-exit's fold adds each per-CPU diff to the global counter but leaves the diff in place (a read where this_cpu_xchg() belongs). */
+  foldKeepsDiffs?: boolean;
+  /** fold-on-exit cancels the pending vmstat_update without folding the diffs first. */
+  cancelWithoutFold?: boolean;
 }
 
 /** Options of {@link vmstatQuiesce}; defaults in {@link vmstatQuiesceDefaults}. */
@@ -23,7 +29,7 @@ export interface VmstatQuiesceOptions {
   foldItemNs?: number;
   /** fold-on-exit: cancel_delayed_work() of a pending vmstat_update (try_to_grab_pending(), del_timer()), ns. */
   cancelNs?: number;
-  /** Deliberate faults (tests of the guard only). */
+  /** Deliberate faults (tests of the guard and the mutation check only). */
   faults?: VmstatQuiesceFaults;
 }
 
@@ -70,7 +76,7 @@ function installFoldOnExit(k: Kernel, f: VmstatQuiesceFigures, faults: VmstatQui
       own,
       start: () => {
         c.irqsDisabled++;
-        const changes = hasDiffs(k, cpu) ? k.vmstat.refreshCpuVmStats(cpu) : 0;
+        const changes = faults.cancelWithoutFold || !hasDiffs(k, cpu) ? 0 : foldOnExit(k, cpu, faults);
         const cancelled = faults.syncCancel ? (cancelVmstatWorkSync(k, cpu, task), true) : k.vmstat.cancelVmstatWork(cpu);
         c.irqsDisabled--;
         if (changes === 0 && !cancelled) return;
@@ -98,6 +104,34 @@ function installFoldOnExit(k: Kernel, f: VmstatQuiesceFigures, faults: VmstatQui
     exit_cost_ns_mean: fig.quiesces > 0 ? Math.round(fig.costNsTotal / fig.quiesces) : 0,
     exit_cost_ns_max: fig.costNsMax,
   }));
+}
+
+/**
+ * refresh_cpu_vm_stats() on the exit path; the fold faults replace its body (core's `vmstat.foldCpu`)
+ * for this one call, so the core's vmstat-exact check after a fold judges what they did.
+ */
+function foldOnExit(k: Kernel, cpu: number, faults: VmstatQuiesceFaults): number {
+  if (!faults.foldDropsDiffs && !faults.foldKeepsDiffs) return k.vmstat.refreshCpuVmStats(cpu);
+  const vm = k.vmstat;
+  const fold = vm.foldCpu;
+  const n = vm.truth.length;
+  vm.foldCpu = (c) => {
+    let changes = 0;
+    for (let i = 0; i < n; i++) {
+      const at = c * n + i;
+      const v = vm.diffs[at]!;
+      if (v === 0) continue;
+      if (faults.foldDropsDiffs) vm.diffs[at] = 0;
+      else vm.global[i] = vm.global[i]! + v;
+      changes++;
+    }
+    return changes;
+  };
+  try {
+    return vm.refreshCpuVmStats(cpu);
+  } finally {
+    vm.foldCpu = fold;
+  }
 }
 
 /** Whether any per-CPU diff of `cpu` is non-zero (zone and node items: what refresh_cpu_vm_stats() folds). */
@@ -128,6 +162,7 @@ function installShepherdSkip(k: Kernel): void {
   let violated = false;
   const sample = (): void => {
     const e = globalError(k);
+    k.invariants.evaluate("vmstat-threshold");
     if (k.measuring() && e > maxError) maxError = e;
     if (e > bound && !violated) {
       violated = true;

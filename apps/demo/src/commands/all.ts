@@ -5,6 +5,7 @@ import { mechanismsCommand } from "./mechanisms.js";
 import { presetsCommand } from "./presets.js";
 import { realCommand } from "./real.js";
 import { runCommand } from "./run.js";
+import { tortureCommand } from "./torture.js";
 import { validateCommand } from "./validate.js";
 
 /** Every `isolsim` command by name, in the order `isolsim --help` and the unknown-command message list them. */
@@ -16,4 +17,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   validate: validateCommand,
   real: realCommand,
   import: importCommand,
+  torture: tortureCommand,
 };

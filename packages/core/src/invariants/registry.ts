@@ -25,6 +25,11 @@ export const invariantIds = [
 /** One invariant ID. */
 export type InvariantId = (typeof invariantIds)[number];
 
+/** The index of each invariant ID in {@link invariantIds} (the slot of {@link InvariantRegistry.evaluations}). */
+export const invariantIndex: Readonly<Record<InvariantId, number>> = Object.freeze(
+  Object.fromEntries(invariantIds.map((id, i) => [id, i])) as Record<InvariantId, number>,
+);
+
 /** A violated invariant, as the report lists it. */
 export interface Violation {
   /** Which invariant. */
@@ -50,6 +55,8 @@ export class InvariantRegistry {
   readonly counts = new Map<InvariantId, number>();
   /** Checks to run when the simulation ends. */
   readonly atEnd: (() => void)[] = [];
+  /** Evaluations per invariant, indexed as {@link invariantIds}: each time a checker tested its condition (what `isolsim torture` totals). */
+  readonly evaluations = new Float64Array(invariantIds.length);
 
   /** Per CPU, since when its stopped tick owes a restart (tick-deps), or -1. */
   private readonly owedSince: Float64Array;
@@ -78,6 +85,16 @@ export class InvariantRegistry {
   /** Declares that `id` is evaluated in this run. */
   check(id: InvariantId): void {
     this.checked.add(id);
+  }
+
+  /** Counts one evaluation of `id`: its checker just tested the condition (held or not). */
+  evaluate(id: InvariantId): void {
+    this.evaluations[invariantIndex[id]]!++;
+  }
+
+  /** Evaluations of `id` so far. */
+  evaluationsOf(id: InvariantId): number {
+    return this.evaluations[invariantIndex[id]]!;
   }
 
   /** Records a violation of `id`. */
@@ -120,6 +137,7 @@ export class InvariantRegistry {
    * stopped must have no dependency bit set and pass sched_can_stop_tick().
    */
   checkTickDeps(cpu: number): void {
+    this.evaluate("tick-deps");
     const unmet = this.tickDepsUnmet(cpu);
     if (unmet !== 0) this.violate("tick-deps", cpu, this.tickDepsDetail(cpu, unmet, "stopped"));
   }
@@ -147,6 +165,7 @@ export class InvariantRegistry {
     let keep = 0;
     for (let i = 0; i < this.nOwed; i++) {
       const cpu = this.owed[i]!;
+      this.evaluate("tick-deps");
       const unmet = this.tickDepsUnmet(cpu);
       const since = this.owedSince[cpu]!;
       if (unmet !== 0 && now - since <= bound) {
@@ -168,6 +187,7 @@ export class InvariantRegistry {
 
   /** clockevent-stopped: a timer interrupt with no tick due is legal only after an indefinite stop on a device without ONESHOT_STOPPED. */
   spuriousTimer(cpu: number, afterIndefiniteStop: boolean): void {
+    this.evaluate("clockevent-stopped");
     this.forgetStaleDeadline(cpu);
     const dev = this.k.clockevents.devices[cpu]!;
     if (dev.supportsOneshotStopped && afterIndefiniteStop) {
@@ -216,6 +236,7 @@ export class InvariantRegistry {
     const now = this.k.engine.now;
     for (let i = 0; i < this.nStale; ) {
       const cpu = this.stale[i]!;
+      this.evaluate("clockevent-stopped");
       const at = this.staleAt[cpu]!;
       if (at >= now) {
         i++;
@@ -229,6 +250,7 @@ export class InvariantRegistry {
   /** Called at each tick: a tick on a CPU whose tick is stopped indefinitely is a violation; the timekeeper's tick checks owed restarts and stale deadlines. */
   tickRan(cpu: number): void {
     const ts = this.k.tick.ts[cpu]!;
+    this.evaluate("tick-deps");
     if (ts.stopped && ts.indefinite) this.violate("tick-deps", cpu, "tick ran while stopped indefinitely");
     if (cpu !== this.k.tick.timekeeper) return;
     if (this.nOwed > 0) this.checkOwedTicks();

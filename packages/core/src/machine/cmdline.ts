@@ -197,14 +197,20 @@ function ptiMode(arg: string | undefined, nopti: boolean, warnings: string[]): b
   return nopti ? false : undefined;
 }
 
-/** Models lib/kstrtox.c kstrtobool(): the first character decides (1/y/Y, 0/n/N), or "on"/"off"; undefined otherwise. */
+/**
+ * Models lib/kstrtox.c kstrtobool() (6.1, 6.12): the first character decides (`1`/`y`/`Y`/`t`/`T`
+ * true, `0`/`n`/`N`/`f`/`F` false), or `o`/`O` and the second (`n`/`N` true: "on", `f`/`F` false:
+ * "of", "off"; nothing further is read); undefined otherwise.
+ */
 function kstrtobool(s: string): boolean | undefined {
   const c = s.charAt(0);
-  if (c === "1" || c === "y" || c === "Y") return true;
-  if (c === "0" || c === "n" || c === "N") return false;
-  const two = s.slice(0, 2).toLowerCase();
-  if (two === "on") return true;
-  if (two === "of") return s.charAt(2).toLowerCase() === "f" ? false : undefined;
+  if (c !== "" && "1yYtT".includes(c)) return true;
+  if (c !== "" && "0nNfF".includes(c)) return false;
+  if (c === "o" || c === "O") {
+    const d = s.charAt(1);
+    if (d === "n" || d === "N") return true;
+    if (d === "f" || d === "F") return false;
+  }
   return undefined;
 }
 

@@ -280,6 +280,7 @@ export class Lru {
     k.trace?.instant(caller.cpu, `lru_add_drain_all: ${snap.length} CPUs with pages in batches`, k.engine.now);
     this.drainAll(caller, () => {
       for (const [cpu, addedAtCall, movedAtCall] of snap) {
+        k.invariants.evaluate("lru-drain-complete");
         const oldest = this.addedOn[cpu]! - this.pvecCount[cpu]!;
         if (oldest < addedAtCall) {
           k.invariants.violate("lru-drain-complete", cpu, `lru_add_drain_all() by ${caller.name} returned with ${addedAtCall - oldest} page(s) still in CPU ${cpu}'s batch since before the call`);
@@ -377,6 +378,7 @@ export class Lru {
   }
 
   private compare(cpu: number): void {
+    this.k.invariants.evaluate("lru-conservation");
     const onLists = this.lists[0]! + this.lists[1]! + this.lists[2]!;
     const have = onLists + this.seenSum + this.waiting + this.drift;
     if (have !== this.added) {

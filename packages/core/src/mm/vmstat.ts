@@ -289,6 +289,7 @@ export class Vmstat {
     this.seenSum[item] = this.seenSum[item]! + d - this.seen[at]!;
     this.seen[at] = d;
     const t = this.expectedThreshold;
+    this.k.invariants.evaluate("vmstat-threshold");
     if (d > t || d < -t) {
       this.k.invariants.violate("vmstat-threshold", cpu, `${vmItems[item]} diff ${d} on CPU ${cpu} exceeds calculate_normal_threshold() = ${t}`);
     }
@@ -296,6 +297,7 @@ export class Vmstat {
   }
 
   private checkExact(cpu: number, item: number): void {
+    this.k.invariants.evaluate("vmstat-exact");
     const sum = this.global[item]! + this.seenSum[item]!;
     const truth = this.truth[item]!;
     if (sum + this.drift[item]! !== truth) {

@@ -217,6 +217,7 @@ export class RcuChecker {
       while (h < q.covered) {
         const cb = cbs[h]!;
         if (this.waiting.has(cb.id)) {
+          this.k.invariants.evaluate("rcu-callbacks-invoked");
           if (deadline[h]! >= now) break;
           this.declareLost(
             cb,
@@ -251,6 +252,7 @@ export class RcuChecker {
   /** `cb` is being invoked: exactly once, after a full grace period that started after it was queued. */
   invoked(cb: RcuCallback): void {
     const rsp = this.rcu.states[cb.flavour]!;
+    this.k.invariants.evaluate("rcu-callbacks-invoked");
     if (this.lost.delete(cb.id)) return;
     if (!this.waiting.delete(cb.id)) {
       this.once("rcu-callbacks-invoked", `twice:${cb.id}`, cb.cpu, () => `callback ${cb.id} from CPU ${cb.cpu} invoked more than once (or never queued)`);
@@ -309,6 +311,7 @@ export class RcuChecker {
       if (rsp.gpnum === rsp.completed) continue;
       const name = rsp.flavour.name;
       const age = now - rsp.gpStartNs;
+      k.invariants.evaluate("rcu-gp-progress");
       if (age > stall) {
         this.once("rcu-gp-progress", `stall:${name}:${rsp.gpnum}`, -1, () => `${name} grace period ${rsp.gpnum} has run ${age} ns (stall timeout ${stall} ns), ${rsp.qsLeft} CPUs still owe a quiescent state`);
       }
@@ -331,6 +334,7 @@ export class RcuChecker {
       const w = c.ctWord;
       const st = w & CT_STATE_MASK;
       if (st === CtState.idle || (st === CtState.user && nohzFull[i] === 1)) {
+        k.invariants.evaluate("rcu-gp-progress");
         const since = Math.max(c.ctCounterSince, gpStartNs);
         if (now - since > eqsBound) {
           this.once("rcu-gp-progress", `eqs:${name}:${rsp.gpnum}:${i}`, i, () => `${name} grace period ${rsp.gpnum} still waits on CPU ${i}, in ${st === CtState.idle ? "idle" : "user"} (EQS) for ${now - since} ns`);
@@ -338,6 +342,8 @@ export class RcuChecker {
         continue;
       }
       if (nohzFull[i] !== 1 || st !== CtState.kernel) continue;
+      // A nohz_full CPU in the kernel that the grace period waits on: forced yet, or still in time?
+      k.invariants.evaluate("rcu-forced-tick");
       if (w - (w & CT_LOW_BITS) !== counter[i] || age <= forceBound) continue;
       const forcedBySwitch = this.lastCsAt[i]! >= gpStartNs + jtsqNs;
       const forcedTick = k.params.tickDepRcu && (k.tick.ts[i]!.depMask & (1 << TickDep.RCU)) !== 0;

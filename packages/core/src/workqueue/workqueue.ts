@@ -445,6 +445,7 @@ export class Workqueues {
   private watchdog(id: number): void {
     const f = this.pendingFlushes.find((x) => x.id === id);
     if (!f || f.reported) return;
+    this.k.invariants.evaluate("workqueue-progress");
     this.reportStall(f);
   }
 
@@ -470,6 +471,7 @@ export class Workqueues {
     const now = k.engine.now;
     for (const f of this.pendingFlushes) {
       if (f.reported) continue;
+      k.invariants.evaluate("workqueue-progress");
       const waited = now - f.since;
       const starved = f.pool.watchdogTs <= f.since && waited >= k.params.workqueueStarvedNs;
       if (waited >= k.params.workqueueStallNs || starved) this.reportStall(f);

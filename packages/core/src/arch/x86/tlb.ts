@@ -217,6 +217,7 @@ export class KernelTlb {
       throw new Error(`cpu ${cpu}: kernel access to unmapped vmalloc page ${formatKernelPage(page)} at ${k.engine.now} ns (model bug: a use after vfree())`);
     }
     const cap = k.params.tlbKernelEntries;
+    k.invariants.evaluate("tlb-no-stale");
     // Fast path: the most recently used entry, still valid, stays where it is.
     const mru = this.mru;
     const at = 3 * cpu;
@@ -530,6 +531,7 @@ export function formatKernelPage(page: KernelPage): string {
  */
 export function checkTlbDeferOnlyUser(k: Kernel, cpu: number, seenWord: number): void {
   k.invariants.check("tlb-defer-only-user");
+  k.invariants.evaluate("tlb-defer-only-user");
   const c = k.cpus[cpu]!;
   const state = seenWord & CT_STATE_MASK;
   const wordOk = state === CtState.user || state === CtState.idle;
