@@ -4,7 +4,9 @@ import { mechanismsCommand } from "./mechanisms.js";
 import { presetsCommand } from "./presets.js";
 import { realCommand } from "./real.js";
 import { runCommand } from "./run.js";
+import { sweepCommand } from "./sweep.js";
 import { validateCommand } from "./validate.js";
+import { workerCommand } from "./worker.js";
 
 /** Every `isolsim` command by name, in the order `isolsim --help` and the unknown-command message list them. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
@@ -14,4 +16,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   presets: presetsCommand,
   validate: validateCommand,
   real: realCommand,
+  sweep: sweepCommand,
+  worker: workerCommand,
 };
