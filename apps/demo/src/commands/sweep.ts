@@ -7,7 +7,7 @@ import type { CellResult } from "@isolsim/sweep";
 import { progressAllowed } from "../progress.js";
 import { safeMessage, show } from "../show.js";
 import { cellLabel, prepareSweep } from "../sweep/prepare.js";
-import { QueueRunner, RedisUnavailable, parseRedisUrl } from "../sweep/queue.js";
+import { RedisUnavailable, parseRedisUrl } from "../sweep/redis-url.js";
 import { ResultsFile } from "../sweep/results-file.js";
 import { PoolRunner } from "../sweep/runner.js";
 import type { CellJob, CellRunner } from "../sweep/runner.js";
@@ -111,7 +111,7 @@ export const sweepCommand: Command = {
     if (results.size > 0) io.stderr.write(`isolsim sweep: ${results.size} of ${prepared.cells.length} cells already in ${safeMessage(String(v.out))}; running ${jobs.length}\n`);
     const progress = new SweepProgress(io, progressAllowed(io.stderr, false) && jobs.length > 0, prepared.cells.length, results.size);
     let failed = 0;
-    const runner: CellRunner = target ? new QueueRunner(target) : new PoolRunner(Math.max(1, Math.min(workers, jobs.length)));
+    const runner: CellRunner = target ? new (await import("../sweep/queue.js")).QueueRunner(target) : new PoolRunner(Math.max(1, Math.min(workers, jobs.length)));
     try {
       await runner.runAll(jobs, (job, outcome) => {
         if (results.has(job.cell)) return;

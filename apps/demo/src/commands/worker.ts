@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Exit } from "../exit.js";
 import { safeMessage } from "../show.js";
-import { RedisUnavailable, parseRedisUrl, runQueueWorker } from "../sweep/queue.js";
+import { RedisUnavailable, parseRedisUrl } from "../sweep/redis-url.js";
 import { UsageError } from "./command.js";
 import type { Command } from "./command.js";
 import { MAX_WORKERS, parseThreads } from "./sweep.js";
@@ -24,6 +24,7 @@ export const workerCommand: Command = {
     process.once("SIGINT", handler);
     process.once("SIGTERM", handler);
     try {
+      const { runQueueWorker } = await import("../sweep/queue.js");
       await runQueueWorker(target, { concurrency, log, stop });
     } catch (e) {
       if (e instanceof RedisUnavailable) {

@@ -6,6 +6,8 @@ import { VERSION } from "../version.js";
 import type { CellTask } from "./cell.js";
 import { CellPool } from "./pool.js";
 import type { CellJob, CellRunner } from "./runner.js";
+import { RedisUnavailable } from "./redis-url.js";
+import type { RedisTarget } from "./redis-url.js";
 
 /** The BullMQ queue every coordinator and worker use. */
 export const QUEUE_NAME = "isolsim-cells";
@@ -18,45 +20,6 @@ export interface QueuedCell {
   version: string;
   /** Sweep name and cell number, for the worker's log. */
   label: string;
-}
-
-/** Redis is unreachable or went away: a clear error (exit 2 naming --queue), the results file stays resumable. */
-export class RedisUnavailable extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "RedisUnavailable";
-  }
-}
-
-/** What a redis:// URL says, or the problem with it. */
-export interface RedisTarget {
-  /** ioredis options. */
-  options: { host: string; port: number; username?: string; password?: string; db?: number; tls?: object };
-  /** The URL without its password, for messages. */
-  shown: string;
-}
-
-/** Parses `redis://[user:pass@]host:port[/db]` (or `rediss://`); returns the problem as a string when it is not one. */
-export function parseRedisUrl(s: string): RedisTarget | string {
-  const valid = "valid: redis://HOST:PORT, e.g. redis://127.0.0.1:6379 (rediss:// for TLS; user:password@ and /DB allowed)";
-  let u: URL;
-  try {
-    u = new URL(s);
-  } catch {
-    return `${JSON.stringify(s)} is not a URL (${valid})`;
-  }
-  if (u.protocol !== "redis:" && u.protocol !== "rediss:") return `${JSON.stringify(s)} is not a redis:// URL (${valid})`;
-  if (u.hostname === "") return `${JSON.stringify(s)} has no host (${valid})`;
-  const port = u.port === "" ? 6379 : Number(u.port);
-  const db = u.pathname === "" || u.pathname === "/" ? undefined : Number(u.pathname.slice(1));
-  if (db !== undefined && !(Number.isInteger(db) && db >= 0 && db <= 15)) return `${JSON.stringify(s)} names database ${JSON.stringify(u.pathname.slice(1))} (valid: /0 to /15)`;
-  const options: RedisTarget["options"] = { host: u.hostname.replace(/^\[|\]$/g, ""), port };
-  if (u.username) options.username = decodeURIComponent(u.username);
-  if (u.password) options.password = decodeURIComponent(u.password);
-  if (db !== undefined) options.db = db;
-  if (u.protocol === "rediss:") options.tls = {};
-  return { options, shown: `${u.protocol}//${u.hostname}:${port}${db !== undefined ? `/${db}` : ""}` };
 }
 
 /** How long, ms, Redis may be unreachable before a coordinator gives up (`ISOLSIM_QUEUE_TIMEOUT_MS`, default 10 s). */
@@ -74,12 +37,13 @@ function lockMs(): number {
 /** Connects once and answers PING within `ms`, or throws RedisUnavailable. */
 async function reach(target: RedisTarget, ms: number): Promise<void> {
   const probe = new Redis({ ...target.options, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: ms, enableOfflineQueue: false });
-  probe.on("error", () => {});
+  let cause = "";
+  probe.on("error", (e: NodeJS.ErrnoException) => (cause ||= e.code ?? e.message));
   try {
     await probe.connect();
     await probe.ping();
   } catch (e) {
-    throw new RedisUnavailable(`cannot reach ${target.shown}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new RedisUnavailable(`cannot reach ${target.shown}: ${cause || ((e as NodeJS.ErrnoException).code ?? (e as Error).message)}`);
   } finally {
     probe.disconnect();
   }
@@ -99,6 +63,8 @@ export class QueueRunner implements CellRunner {
   private events: QueueEvents | null = null;
   private watchdog: Redis | null = null;
   private timers: NodeJS.Timeout[] = [];
+  private closing = false;
+  private gone = false;
 
   /** Targets the Redis at `target`; nothing connects before runAll. */
   constructor(private readonly target: RedisTarget) {}
@@ -107,7 +73,8 @@ export class QueueRunner implements CellRunner {
   async runAll(jobs: readonly CellJob[], onOutcome: (job: CellJob, outcome: CellOutcome) => void): Promise<void> {
     const limit = giveUpMs();
     await reach(this.target, limit);
-    const connection = { ...this.target.options, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 100, 1000) };
+    // Once closing, no connection tries again (ioredis would keep the process alive reconnecting).
+    const connection = { ...this.target.options, maxRetriesPerRequest: null, retryStrategy: (times: number) => (this.closing ? null : Math.min(times * 100, 1000)) };
     const queue = (this.queue = new Queue(QUEUE_NAME, { connection }));
     const events = (this.events = new QueueEvents(QUEUE_NAME, { connection }));
     let failWith: ((e: Error) => void) | null = null;
@@ -116,17 +83,23 @@ export class QueueRunner implements CellRunner {
     queue.on("error", () => {});
     events.on("error", () => {});
     // A connection of its own checks that Redis answers; bullmq's own connections retry forever.
-    const watchdog = (this.watchdog = new Redis({ ...this.target.options, maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(times * 100, 500), enableOfflineQueue: false }));
-    watchdog.on("error", () => {});
+    const watchdog = (this.watchdog = new Redis({ ...this.target.options, maxRetriesPerRequest: 1, retryStrategy: (times: number) => (this.closing ? null : Math.min(times * 100, 500)), enableOfflineQueue: false }));
     let lastOk = Date.now();
     let lastError = "";
+    watchdog.on("error", (e: NodeJS.ErrnoException) => (lastError = e.code ?? e.message));
     this.timers.push(
       setInterval(() => {
         watchdog.ping().then(
-          () => (lastOk = Date.now()),
+          () => {
+            lastOk = Date.now();
+            lastError = "";
+          },
           (e: Error) => {
-            lastError = (e as NodeJS.ErrnoException).code ?? e.message;
-            if (Date.now() - lastOk > limit) failWith!(new RedisUnavailable(`${this.target.shown} went away mid-sweep (${lastError}; no answer for ${Math.round(limit / 1000)} s)`));
+            lastError ||= (e as NodeJS.ErrnoException).code ?? e.message;
+            if (Date.now() - lastOk > limit) {
+              this.gone = true;
+              failWith!(new RedisUnavailable(`${this.target.shown} went away mid-sweep (${lastError}; no answer for ${Math.round(limit / 1000)} s)`));
+            }
           },
         );
       }, 250),
@@ -196,13 +169,15 @@ export class QueueRunner implements CellRunner {
 
   /** Stops the timers and closes the connections (without waiting on a Redis that is gone). */
   async close(): Promise<void> {
+    this.closing = true;
     for (const t of this.timers) clearInterval(t);
     this.watchdog?.disconnect();
-    const closing = Promise.allSettled([this.events?.close(), this.queue?.close()]);
-    await Promise.race([closing, new Promise((r) => setTimeout(r, 1000).unref())]);
-    for (const c of [this.events, this.queue]) {
-      if (c) void c.disconnect().catch(() => {});
+    if (this.gone) {
+      // Redis is gone: close() would wait on it; drop the connections at once.
+      await Promise.allSettled([this.events?.disconnect(), this.queue?.disconnect()]);
+      return;
     }
+    await Promise.allSettled([this.events?.close(), this.queue?.close()]);
   }
 }
 
