@@ -98,7 +98,7 @@ export class QueueRunner implements CellRunner {
             lastError ||= (e as NodeJS.ErrnoException).code ?? e.message;
             if (Date.now() - lastOk > limit) {
               this.gone = true;
-              failWith!(new RedisUnavailable(`${this.target.shown} went away mid-sweep (${lastError}; no answer for ${Math.round(limit / 1000)} s)`));
+              failWith!(new RedisUnavailable(`${this.target.shown} went away mid-sweep (${lastError}; no answer for ${limit / 1000} s)`));
             }
           },
         );
@@ -172,12 +172,10 @@ export class QueueRunner implements CellRunner {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
     this.watchdog?.disconnect();
-    if (this.gone) {
-      // Redis is gone: close() would wait on it; drop the connections at once.
-      await Promise.allSettled([this.events?.disconnect(), this.queue?.disconnect()]);
-      return;
-    }
-    await Promise.allSettled([this.events?.close(), this.queue?.close()]);
+    // Redis gone: close() would wait on it, so the connections are dropped, and even that
+    // promise may never settle: wait at most a moment (a timer that keeps the process alive until then).
+    const closing = this.gone ? [this.events?.disconnect(), this.queue?.disconnect()] : [this.events?.close(), this.queue?.close()];
+    await Promise.race([Promise.allSettled(closing), new Promise((resolve) => setTimeout(resolve, this.gone ? 500 : 5000))]);
   }
 }
 
