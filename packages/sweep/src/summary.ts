@@ -68,7 +68,7 @@ export function formatValue(v: number | null): string {
 /** The title line of a table: the metric, the axes and what is folded over. */
 export function tableTitle(t: SummaryTable): string {
   const axes = [t.rows ? `rows ${t.rows.path}` : null, t.cols ? `columns ${t.cols.path}` : null].filter((x) => x !== null).join(", ");
-  const folded = t.folded.length ? `; ${t.fold} over ${t.folded.map((a) => `${a.path} (${a.values.length} values)`).join(", ")}` : "";
+  const folded = t.folded.length ? `; ${t.fold} over ${t.folded.map((a) => `${a.path} (${a.values.length} value${a.values.length === 1 ? "" : "s"})`).join(", ")}` : "";
   return `${t.metric.name} (${t.metric.agg} of ${t.metric.key} over isolated CPUs${axes ? `; ${axes}` : ""}${folded})`;
 }
 
