@@ -8,6 +8,10 @@
 // Each simulation case runs in its own child process (`--expose-gc`), so its peak RSS is its own.
 // Every case's digest is checked against scripts/bench-digests.json, recorded from the unoptimised
 // model: "digest ok" or "DIGEST CHANGED" (exit 1) — `--update-digests` records new ones instead.
+// (d) sweeps: `isolsim sweep` of a fixed sweep (the (c) full scenario, 64 CPUs, one cell per seed) with
+// 1 and 2 pool workers: cells/s, parallel efficiency, and the overhead per cell (pool dispatch, result
+// write) = (sweep wall - fixed start/finish - the cells' own simulate() time) / cells, against a 1 s cell.
+// Needs the built CLI (apps/demo/dist); `--only "(d)"` runs only this case.
 // `--engine <module>` times case (a) with the Engine of another build; `--core <module>` runs
 // cases (b)/(c) with another build of @isolsim/core (e.g. a copy of the previous dist) for before/after.
 import { performance } from "node:perf_hooks";
@@ -16,6 +20,8 @@ import { pathToFileURL, fileURLToPath } from "node:url";
 import { resolve, dirname } from "node:path";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const digestsFile = resolve(here, "bench-digests.json");
@@ -245,6 +251,54 @@ function simCase(label, kind, cpus, seconds) {
     events_per_sim_s: r.events / seconds, wall_per_sim_s: r.wall_s / seconds };
 }
 
+/** Wall time, s, of `isolsim sweep FILE ...args` in a child process (exit 0 required). */
+function timeSweep(file, args) {
+  const t0 = performance.now();
+  execFileSync(process.execPath, [resolve(here, "../apps/demo/bin/isolsim.js"), "sweep", file, ...args], { stdio: ["ignore", "ignore", "inherit"] });
+  return (performance.now() - t0) / 1000;
+}
+
+/**
+ * Case (d): a fixed sweep of `cells` cells (the full scenario on 64 CPUs, `seconds` simulated, one
+ * seed per cell) through `isolsim sweep` with 1 and 2 workers. The fixed cost (process start,
+ * validation, summary) is the wall of a rerun with every cell already in the results file; the
+ * cells' own cost is simulate() of each in this process (after one warm-up run).
+ */
+function sweepCase(cells, seconds) {
+  const cli = resolve(here, "../apps/demo/dist/cli.js");
+  if (!existsSync(cli)) throw new Error(`case (d) needs the built CLI: ${cli} is missing (npx turbo run build --filter=@isolsim/demo)`);
+  const spec = fullScenario(64, seconds);
+  const { nohzFull, ...kernel } = spec.kernel;
+  const base = { ...spec, name: "bench-sweep", kernel: { ...kernel, nohz_full: nohzFull } };
+  const dir = mkdtempSync(resolve(tmpdir(), "isolsim-bench-sweep-"));
+  try {
+    const file = resolve(dir, "sweep.json");
+    writeFileSync(file, JSON.stringify({ name: "bench", base, matrix: { seed: { from: 1, to: cells } }, metrics: ["max:max_single_noise_ns", "sum:interruptions.tick"] }));
+    core.simulate({ ...spec, seed: 0 });
+    let simulate_s = 0;
+    for (let seed = 1; seed <= cells; seed++) {
+      const t0 = performance.now();
+      core.simulate({ ...spec, seed });
+      simulate_s += (performance.now() - t0) / 1000;
+    }
+    const out = (n) => resolve(dir, `w${n}.jsonl`);
+    const w1 = timeSweep(file, ["--workers", "1", "--out", out(1)]);
+    const w2 = timeSweep(file, ["--workers", "2", "--out", out(2)]);
+    const fixed = timeSweep(file, ["--workers", "1", "--out", out(1)]);
+    const same = readFileSync(out(1), "utf8") === readFileSync(out(2), "utf8");
+    const cellS = simulate_s / cells;
+    const overhead = (w1 - fixed - simulate_s) / cells;
+    return {
+      case: `(d) sweep ${cells} cells`, key: `sweep-64cpus-${seconds}s-x${cells}`, cells, simulated_s: seconds, cell_wall_s: cellS,
+      wall_1_worker_s: w1, wall_2_workers_s: w2, fixed_s: fixed, cells_per_s_1: cells / w1, cells_per_s_2: cells / w2,
+      parallel_efficiency: (w1 - fixed) / (2 * (w2 - fixed)), overhead_per_cell_s: overhead, overhead_pct_of_1s_cell: (overhead / 1) * 100,
+      overhead_pct_of_this_cell: (overhead / cellS) * 100, results_identical: same,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const results = [];
 const want = (label) => !only || label.includes(only);
 const bSeconds = quick ? 5 : 60, cSeconds = quick ? 2 : 10;
@@ -252,6 +306,8 @@ for (const p of [64, 1024, 8192]) if (want(`(a) engine ${p}`)) results.push(engi
 for (const c of quick ? [64, 1024] : [64, 1024, 4096]) { const l = `(b) baseline ${c} CPUs`; if (want(l)) results.push(simCase(l, "full", c, bSeconds)); }
 { const l = "(b) linux-6.12 1024 CPUs"; if (want(l)) results.push(simCase(l, "full-6.12", 1024, bSeconds)); }
 for (const kind of ["full", "quiet"]) for (const c of quick ? [8, 64, 512] : [8, 64, 512, 4096]) { const l = `(c) ${kind} ${c} CPUs`; if (want(l)) results.push(simCase(l, kind, c, cSeconds)); }
+const sweeps = [];
+{ const cells = quick ? 4 : 8; if (want(`(d) sweep ${cells} cells`)) sweeps.push(sweepCase(cells, quick ? 1 : 2)); }
 
 const recorded = existsSync(digestsFile) ? JSON.parse(readFileSync(digestsFile, "utf8")) : {};
 let changed = 0;
@@ -268,7 +324,7 @@ for (const r of results) {
 }
 if (updateDigests) writeFileSync(digestsFile, JSON.stringify(Object.fromEntries(Object.entries(recorded).sort(([a], [b]) => a.localeCompare(b))), null, 2) + "\n");
 
-if (json) process.stdout.write(JSON.stringify({ node: process.version, quick, engine: engineModule ?? "@isolsim/core", core: coreModule ?? "@isolsim/core", results }, null, 2) + "\n");
+if (json) process.stdout.write(JSON.stringify({ node: process.version, quick, engine: engineModule ?? "@isolsim/core", core: coreModule ?? "@isolsim/core", results, sweeps }, null, 2) + "\n");
 else {
   const f = (x, d = 0) => (typeof x === "number" ? x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "");
   const mb = (x) => f(x / 2 ** 20, 1);
@@ -285,6 +341,14 @@ else {
     console.log([r.case.padEnd(24), f(r.events).padStart(12), f(r.wall_s, 2).padStart(8), f(r.events_per_s).padStart(11), f(r.ns_per_event).padStart(6), f(r.events_per_sim_s).padStart(11),
       f(r.wall_per_sim_s, 3).padStart(10), mb(r.rss_peak_bytes).padStart(11), mb(r.heap_peak_bytes).padStart(12), f(r.heap_per_cpu_bytes).padStart(10), f(r.report_heap_per_cpu_bytes).padStart(12), f(r.rss_per_cpu_bytes / 1024, 1).padStart(10), "", r.digest_check].join(" "));
   }
+  if (sweeps.length) {
+    console.log("sweep cases: isolsim sweep in a child process; fixed = a rerun with every cell recorded; overhead/cell = (wall 1 worker - fixed - the cells' simulate() time) / cells");
+    console.log(["case".padEnd(24), "cell s".padStart(7), "cells/s 1w".padStart(10), "cells/s 2w".padStart(10), "efficiency".padStart(10), "fixed s".padStart(8), "overhead/cell ms".padStart(16), "% of 1 s cell".padStart(13), " 1w = 2w bytes"].join(" "));
+    for (const r of sweeps) {
+      console.log([r.case.padEnd(24), f(r.cell_wall_s, 3).padStart(7), f(r.cells_per_s_1, 2).padStart(10), f(r.cells_per_s_2, 2).padStart(10), (f(r.parallel_efficiency * 100, 0) + " %").padStart(10),
+        f(r.fixed_s, 2).padStart(8), f(r.overhead_per_cell_s * 1000, 1).padStart(16), (f(r.overhead_pct_of_1s_cell, 2) + " %").padStart(13), "", r.results_identical ? "yes" : "NO"].join(" "));
+    }
+  }
   if (changed) console.log(`${changed} case(s) changed digest against ${digestsFile} (rerun with --update-digests only for an intended change of behaviour)`);
 }
-if (changed) process.exit(1);
+if (changed || sweeps.some((r) => !r.results_identical)) process.exit(1);

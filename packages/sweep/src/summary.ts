@@ -87,7 +87,8 @@ export function formatSummary(tables: readonly SummaryTable[]): string {
 
 /**
  * A Vega-Lite spec (plain data: render it with vega-lite + vega) drawing each table: the metric
- * against the rows' axis, one series per value of the columns' axis, one panel per metric. A
+ * against the rows' axis, one series per value of the columns' axis, one panel per metric (two
+ * panels a row). A
  * numeric axis whose values span 16× or more is drawn on a log scale.
  */
 export function plotSpec(tables: readonly SummaryTable[], title: string): Record<string, unknown> {
@@ -99,20 +100,21 @@ export function plotSpec(tables: readonly SummaryTable[], title: string): Record
     const values = t.values.flatMap((row, i) =>
       row.flatMap((y, j) => (y === null ? [] : [{ x: rows ? (numeric ? rows.values[i] : valueLabel(rows.values[i]!)) : "all", series: t.cols ? valueLabel(t.cols.values[j]!) : t.metric.name, y }])),
     );
+    const folded = t.folded.length ? `; ${t.fold} over ${t.folded.map((a) => a.path).join(", ")}` : "";
     return {
-      title: tableTitle(t),
-      width: 480,
-      height: 240,
+      title: { text: t.metric.name, subtitle: `${t.metric.agg} of ${t.metric.key} over isolated CPUs${folded}`, anchor: "start" },
+      width: 360,
+      height: 200,
       data: { values },
       mark: { type: "line", point: true },
       encoding: {
         x: numeric
           ? { field: "x", type: "quantitative", title: rows!.path, scale: log ? { type: "log" } : {}, axis: { values: nums } }
           : { field: "x", type: "ordinal", title: rows?.path ?? "", sort: rows ? rows.values.map(valueLabel) : null },
-        y: { field: "y", type: "quantitative", title: t.metric.name },
-        color: { field: "series", type: "nominal", title: t.cols?.path ?? "metric", sort: t.cols ? t.cols.values.map(valueLabel) : null },
+        y: { field: "y", type: "quantitative", title: t.metric.key, scale: { zero: false } },
+        color: { field: "series", type: "nominal", title: t.cols?.path ?? "metric", sort: t.cols ? t.cols.values.map(valueLabel) : null, legend: { orient: "bottom", direction: "vertical", labelLimit: 640 } },
       },
     };
   });
-  return { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title, vconcat: panels, config: { font: "sans-serif" } };
+  return { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title, concat: panels, columns: 2, config: { font: "sans-serif" } };
 }

@@ -143,9 +143,9 @@ describe("results and summary", () => {
     const text = formatSummary(tables);
     expect(text).toContain("max:max_single_noise_ns (max of max_single_noise_ns over isolated CPUs; rows kernel.cpus, columns kernel.mechanisms; max over seed (3 values))");
     expect(text).toContain("kernel.cpus  none  remote-stats\n8               2             5\n16              8            11\n");
-    const spec = plotSpec(tables, "t") as { vconcat: { encoding: { x: { scale: object } }; data: { values: unknown[] } }[] };
-    expect(spec.vconcat).toHaveLength(3);
-    expect(spec.vconcat[0]!.data.values).toContainEqual({ x: 16, series: "remote-stats", y: 11 });
+    const spec = plotSpec(tables, "t") as { concat: { encoding: { x: { scale: object } }; data: { values: unknown[] } }[] };
+    expect(spec.concat).toHaveLength(3);
+    expect(spec.concat[0]!.data.values).toContainEqual({ x: 16, series: "remote-stats", y: 11 });
     const bySeed = summarize(s, results, "seed", "kernel.cpus");
     expect(bySeed[0]!.folded.map((a) => a.path)).toEqual(["kernel.mechanisms"]);
   });
