@@ -111,9 +111,10 @@ export const sweepCommand: Command = {
     if (results.size > 0) io.stderr.write(`isolsim sweep: ${results.size} of ${prepared.cells.length} cells already in ${safeMessage(String(v.out))}; running ${jobs.length}\n`);
     const progress = new SweepProgress(io, progressAllowed(io.stderr, false) && jobs.length > 0, prepared.cells.length, results.size);
     let failed = 0;
-    const runner: CellRunner = target ? new (await import("../sweep/queue.js")).QueueRunner(target) : new PoolRunner(Math.max(1, Math.min(workers, jobs.length)));
+    // Nothing left to run (a complete results file): no thread is started, no queue reached.
+    const runner: CellRunner | null = jobs.length === 0 ? null : target ? new (await import("../sweep/queue.js")).QueueRunner(target) : new PoolRunner(Math.min(workers, jobs.length));
     try {
-      await runner.runAll(jobs, (job, outcome) => {
+      await runner?.runAll(jobs, (job, outcome) => {
         if (results.has(job.cell)) return;
         const r = cellResult(prepared.cells[job.cell]!, job.hash, outcome);
         results.set(job.cell, r);
@@ -132,7 +133,7 @@ export const sweepCommand: Command = {
       throw e;
     } finally {
       progress.stop();
-      await runner.close();
+      await runner?.close();
     }
     out?.finish(results.values());
 
