@@ -307,7 +307,7 @@ for (const c of quick ? [64, 1024] : [64, 1024, 4096]) { const l = `(b) baseline
 { const l = "(b) linux-6.12 1024 CPUs"; if (want(l)) results.push(simCase(l, "full-6.12", 1024, bSeconds)); }
 for (const kind of ["full", "quiet"]) for (const c of quick ? [8, 64, 512] : [8, 64, 512, 4096]) { const l = `(c) ${kind} ${c} CPUs`; if (want(l)) results.push(simCase(l, kind, c, cSeconds)); }
 const sweeps = [];
-{ const cells = quick ? 4 : 8; if (want(`(d) sweep ${cells} cells`)) sweeps.push(sweepCase(cells, quick ? 5 : 10)); }
+{ const cells = quick ? 4 : 8; if (want(`(d) sweep ${cells} cells`)) sweeps.push(sweepCase(cells, quick ? 20 : 60)); }
 
 const recorded = existsSync(digestsFile) ? JSON.parse(readFileSync(digestsFile, "utf8")) : {};
 let changed = 0;
