@@ -11,9 +11,13 @@ export interface SweepProblem {
 
 /** A sweep file that is not valid: every problem found. */
 export class SweepError extends Error {
+  /** Every problem found. */
+  readonly problems: SweepProblem[];
+
   /** Creates the error from its problems. */
-  constructor(readonly problems: SweepProblem[]) {
+  constructor(problems: SweepProblem[]) {
     super(problems.map((p) => `${p.field}: ${p.message}`).join("; "));
+    this.problems = problems;
     this.name = "SweepError";
   }
 }
