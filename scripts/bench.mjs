@@ -9,8 +9,8 @@
 // Every case's digest is checked against scripts/bench-digests.json, recorded from the unoptimised
 // model: "digest ok" or "DIGEST CHANGED" (exit 1) — `--update-digests` records new ones instead.
 // (d) sweeps: `isolsim sweep` of a fixed sweep (the (c) full scenario, 64 CPUs, one cell per seed) with
-// 1 and 2 pool workers: cells/s, parallel efficiency, and the overhead per cell (pool dispatch, result
-// write) = (sweep wall - fixed start/finish - the cells' own simulate() time) / cells, against a 1 s cell.
+// 1 and 2 pool workers: cells/s and parallel efficiency (with the load average: the machine may be
+// shared); the overhead per cell (pool dispatch, result write) from a sweep of 1 ms cells, against a 1 s cell.
 // Needs the built CLI (apps/demo/dist); `--only "(d)"` runs only this case.
 // `--engine <module>` times case (a) with the Engine of another build; `--core <module>` runs
 // cases (b)/(c) with another build of @isolsim/core (e.g. a copy of the previous dist) for before/after.
@@ -259,12 +259,14 @@ function timeSweep(file, args) {
 }
 
 /**
- * Case (d): a fixed sweep of `cells` cells (the full scenario on 64 CPUs, `seconds` simulated, one
- * seed per cell) through `isolsim sweep` with 1 and 2 workers. The fixed cost (process start,
- * validation, summary) is the wall of a rerun with every cell already in the results file; the
- * cells' own cost is simulate() of each in this process (after one warm-up run).
+ * Case (d), throughput: a fixed sweep of `cells` cells (the full scenario on 64 CPUs, `seconds`
+ * simulated, one seed per cell) through `isolsim sweep` with 1 and 2 workers; the fixed cost
+ * (process start, validation, summary) is the wall of a rerun with every cell already recorded.
+ * Overhead per cell: a sweep of `tiny` cells of 1 ms simulated on 8 CPUs with 1 worker, (wall -
+ * fixed) / tiny: pool dispatch, the cell's validation and its (negligible) simulation, the result
+ * line written, i.e. an upper bound of what the sweep adds to each cell, against a 1 s cell.
  */
-function sweepCase(cells, seconds) {
+async function sweepCase(cells, seconds, tiny) {
   const cli = resolve(here, "../apps/demo/dist/cli.js");
   if (!existsSync(cli)) throw new Error(`case (d) needs the built CLI: ${cli} is missing (npx turbo run build --filter=@isolsim/demo)`);
   const spec = fullScenario(64, seconds);
@@ -273,26 +275,24 @@ function sweepCase(cells, seconds) {
   const dir = mkdtempSync(resolve(tmpdir(), "isolsim-bench-sweep-"));
   try {
     const file = resolve(dir, "sweep.json");
-    writeFileSync(file, JSON.stringify({ name: "bench", base, matrix: { seed: { from: 1, to: cells } }, metrics: ["max:max_single_noise_ns", "sum:interruptions.tick"] }));
-    core.simulate({ ...spec, seed: 0 });
-    let simulate_s = 0;
-    for (let seed = 1; seed <= cells; seed++) {
-      const t0 = performance.now();
-      core.simulate({ ...spec, seed });
-      simulate_s += (performance.now() - t0) / 1000;
-    }
+    const metrics = ["max:max_single_noise_ns", "sum:interruptions.tick"];
+    writeFileSync(file, JSON.stringify({ name: "bench", base, matrix: { seed: { from: 1, to: cells } }, metrics }));
     const out = (n) => resolve(dir, `w${n}.jsonl`);
     const w1 = timeSweep(file, ["--workers", "1", "--out", out(1)]);
     const w2 = timeSweep(file, ["--workers", "2", "--out", out(2)]);
     const fixed = timeSweep(file, ["--workers", "1", "--out", out(1)]);
     const same = readFileSync(out(1), "utf8") === readFileSync(out(2), "utf8");
-    const cellS = simulate_s / cells;
-    const overhead = (w1 - fixed - simulate_s) / cells;
+    const small = resolve(dir, "tiny.json");
+    const tinyBase = { name: "bench-tiny", duration: 1_000_000, kernel: { preset: "linux-4.9", cpus: 8, nohz_full: "1-7" }, workload: [{ type: "user-loop", cpus: "1-7" }] };
+    writeFileSync(small, JSON.stringify({ name: "bench-tiny", base: tinyBase, matrix: { seed: { from: 1, to: tiny } }, metrics }));
+    const tinyWall = timeSweep(small, ["--workers", "1", "--out", out("t")]);
+    const tinyFixed = timeSweep(small, ["--workers", "1", "--out", out("t")]);
+    const overhead = (tinyWall - tinyFixed) / tiny;
     return {
-      case: `(d) sweep ${cells} cells`, key: `sweep-64cpus-${seconds}s-x${cells}`, cells, simulated_s: seconds, cell_wall_s: cellS,
+      case: `(d) sweep ${cells} cells`, key: `sweep-64cpus-${seconds}s-x${cells}`, cells, simulated_s: seconds, cell_wall_s: (w1 - fixed) / cells,
       wall_1_worker_s: w1, wall_2_workers_s: w2, fixed_s: fixed, cells_per_s_1: cells / w1, cells_per_s_2: cells / w2,
-      parallel_efficiency: (w1 - fixed) / (2 * (w2 - fixed)), overhead_per_cell_s: overhead, overhead_pct_of_1s_cell: (overhead / 1) * 100,
-      overhead_pct_of_this_cell: (overhead / cellS) * 100, results_identical: same,
+      parallel_efficiency: (w1 - fixed) / (2 * (w2 - fixed)), tiny_cells: tiny, overhead_per_cell_s: overhead, overhead_pct_of_1s_cell: (overhead / 1) * 100,
+      results_identical: same, load_average: (await import("node:os")).loadavg()[0],
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -307,7 +307,7 @@ for (const c of quick ? [64, 1024] : [64, 1024, 4096]) { const l = `(b) baseline
 { const l = "(b) linux-6.12 1024 CPUs"; if (want(l)) results.push(simCase(l, "full-6.12", 1024, bSeconds)); }
 for (const kind of ["full", "quiet"]) for (const c of quick ? [8, 64, 512] : [8, 64, 512, 4096]) { const l = `(c) ${kind} ${c} CPUs`; if (want(l)) results.push(simCase(l, kind, c, cSeconds)); }
 const sweeps = [];
-{ const cells = quick ? 4 : 8; if (want(`(d) sweep ${cells} cells`)) sweeps.push(sweepCase(cells, quick ? 20 : 60)); }
+{ const cells = quick ? 4 : 8; if (want(`(d) sweep ${cells} cells`)) sweeps.push(await sweepCase(cells, quick ? 20 : 60, quick ? 50 : 200)); }
 
 const recorded = existsSync(digestsFile) ? JSON.parse(readFileSync(digestsFile, "utf8")) : {};
 let changed = 0;
@@ -342,11 +342,11 @@ else {
       f(r.wall_per_sim_s, 3).padStart(10), mb(r.rss_peak_bytes).padStart(11), mb(r.heap_peak_bytes).padStart(12), f(r.heap_per_cpu_bytes).padStart(10), f(r.report_heap_per_cpu_bytes).padStart(12), f(r.rss_per_cpu_bytes / 1024, 1).padStart(10), "", r.digest_check].join(" "));
   }
   if (sweeps.length) {
-    console.log("sweep cases: isolsim sweep in a child process; fixed = a rerun with every cell recorded; overhead/cell = (wall 1 worker - fixed - the cells' simulate() time) / cells");
-    console.log(["case".padEnd(24), "cell s".padStart(7), "cells/s 1w".padStart(10), "cells/s 2w".padStart(10), "efficiency".padStart(10), "fixed s".padStart(8), "overhead/cell ms".padStart(16), "% of 1 s cell".padStart(13), " 1w = 2w bytes"].join(" "));
+    console.log("sweep cases: isolsim sweep in a child process; fixed = a rerun with every cell recorded; overhead/cell = (wall - fixed) / cells of a sweep of 1 ms cells, 1 worker");
+    console.log(["case".padEnd(24), "cell s".padStart(7), "cells/s 1w".padStart(10), "cells/s 2w".padStart(10), "efficiency".padStart(10), "fixed s".padStart(8), "overhead/cell ms".padStart(16), "% of 1 s cell".padStart(13), "load".padStart(5), " 1w = 2w bytes"].join(" "));
     for (const r of sweeps) {
       console.log([r.case.padEnd(24), f(r.cell_wall_s, 3).padStart(7), f(r.cells_per_s_1, 2).padStart(10), f(r.cells_per_s_2, 2).padStart(10), (f(r.parallel_efficiency * 100, 0) + " %").padStart(10),
-        f(r.fixed_s, 2).padStart(8), f(r.overhead_per_cell_s * 1000, 1).padStart(16), (f(r.overhead_pct_of_1s_cell, 2) + " %").padStart(13), "", r.results_identical ? "yes" : "NO"].join(" "));
+        f(r.fixed_s, 2).padStart(8), f(r.overhead_per_cell_s * 1000, 1).padStart(16), (f(r.overhead_pct_of_1s_cell, 2) + " %").padStart(13), f(r.load_average, 1).padStart(5), "", r.results_identical ? "yes" : "NO"].join(" "));
     }
   }
   if (changed) console.log(`${changed} case(s) changed digest against ${digestsFile} (rerun with --update-digests only for an intended change of behaviour)`);
