@@ -42,7 +42,8 @@ async function sweep(args: string[]): Promise<{ exit: number; out: string; err: 
   return { exit, out: c.out(), err: c.err() };
 }
 
-describe("isolsim sweep on the local pool", () => {
+// Each test spawns worker threads and runs several sweeps: more than the default 5 s on a busy 2-core machine.
+describe("isolsim sweep on the local pool", { timeout: 60_000 }, () => {
   const file = write("tiny.json", tiny);
 
   it("gives the same bytes with 2 workers as with 1, sorted by cell, each cell as isolsim run runs it", async () => {

@@ -119,7 +119,7 @@ describe("redis URLs", () => {
     expect(parseRedisUrl("h:6379")).toMatch(/is not a redis:\/\/ URL/);
   });
 
-  it("a Redis nobody listens on is a clear error, exit 2, for sweep and worker", async () => {
+  it("a Redis nobody listens on is a clear error, exit 2, for sweep and worker", { timeout: 60_000 }, async () => {
     const port = await freePort();
     const c = capture();
     expect(await main(["sweep", sweepFile, "--queue", `redis://127.0.0.1:${port}`], c.io)).toBe(2);
