@@ -5,11 +5,15 @@
 // (b) the 2016 baseline kernel (preset linux-4.9, no mechanisms) with every workload type, 60 s simulated,
 // and the same scenario under linux-6.12 (its built-in mechanisms, from the packages' dist);
 // (c) scaling with CPU count: the same scenario, and a quiet machine (isolated CPUs only run user-loop);
-// (d) torture (@isolsim/torture, the six mechanism packages): generated scenarios per second of wall
-// time and events per second over them, fixed seed (`--only "(d)"` runs it alone).
+// (e) torture (@isolsim/torture, the six mechanism packages): generated scenarios per second of wall
+// time and events per second over them, fixed seed (`--only "(e)"` runs it alone).
 // Each simulation case runs in its own child process (`--expose-gc`), so its peak RSS is its own.
 // Every case's digest is checked against scripts/bench-digests.json, recorded from the unoptimised
 // model: "digest ok" or "DIGEST CHANGED" (exit 1) — `--update-digests` records new ones instead.
+// (d) sweeps: `isolsim sweep` of a fixed sweep (the (c) full scenario, 64 CPUs, one cell per seed) with
+// 1 and 2 pool workers: cells/s and parallel efficiency (with the load average: the machine may be
+// shared); the overhead per cell (pool dispatch, result write) from a sweep of 1 ms cells, against a 1 s cell.
+// Needs the built CLI (apps/demo/dist); `--only "(d)"` runs only this case.
 // `--engine <module>` times case (a) with the Engine of another build; `--core <module>` runs
 // cases (b)/(c) with another build of @isolsim/core (e.g. a copy of the previous dist) for before/after.
 import { performance } from "node:perf_hooks";
@@ -18,6 +22,8 @@ import { pathToFileURL, fileURLToPath } from "node:url";
 import { resolve, dirname } from "node:path";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const digestsFile = resolve(here, "bench-digests.json");
@@ -247,7 +253,7 @@ function simCase(label, kind, cpus, seconds) {
     events_per_sim_s: r.events / seconds, wall_per_sim_s: r.wall_s / seconds };
 }
 
-/** Case (d): `runs` torture runs with seed 1 (generation, simulation with every invariant checked): runs/s and events/s; the digest hashes the result's JSON. */
+/** Case (e): `runs` torture runs with seed 1 (generation, simulation with every invariant checked): runs/s and events/s; the digest hashes the result's JSON. */
 async function tortureCase(runs) {
   const { torture } = await import("../packages/torture/dist/index.js");
   const registry = await mechanismRegistry();
@@ -257,8 +263,57 @@ async function tortureCase(runs) {
   const d = new core.StreamDigest();
   const text = JSON.stringify(r);
   for (let i = 0; i < text.length; i++) d.event(i, text.charCodeAt(i), 0, 0);
-  return { case: `(d) torture ${runs} runs`, key: `torture-seed1-${runs}runs`, runs: r.runs, events: r.events, simulated_s: r.simulatedNs / S, wall_s: wall,
+  return { case: `(e) torture ${runs} runs`, key: `torture-seed1-${runs}runs`, runs: r.runs, events: r.events, simulated_s: r.simulatedNs / S, wall_s: wall,
     runs_per_s: r.runs / wall, events_per_s: r.events / wall, violations: r.invariants.reduce((a, t) => a + t.violations, 0), rss_peak_bytes: peakRss(), digest: d.hex() };
+}
+
+/** Wall time, s, of `isolsim sweep FILE ...args` in a child process (exit 0 required). */
+function timeSweep(file, args) {
+  execFileSync(process.execPath, [resolve(here, "../apps/demo/bin/isolsim.js"), "sweep", file, ...args], { stdio: ["ignore", "ignore", "inherit"] });
+  return (performance.now() - t0) / 1000;
+}
+
+/**
+ * Case (d), throughput: a fixed sweep of `cells` cells (the full scenario on 64 CPUs, `seconds`
+ * simulated, one seed per cell) through `isolsim sweep` with 1 and 2 workers; the fixed cost
+ * (process start, validation, summary) is the wall of a rerun with every cell already recorded.
+ * Overhead per cell: a sweep of `tiny` cells of 1 ms simulated on 8 CPUs with 1 worker, (wall -
+ * fixed) / tiny: pool dispatch, the cell's validation and its (negligible) simulation, the result
+ * line written, i.e. an upper bound of what the sweep adds to each cell, against a 1 s cell.
+ */
+async function sweepCase(cells, seconds, tiny) {
+  const cli = resolve(here, "../apps/demo/dist/cli.js");
+  if (!existsSync(cli)) throw new Error(`case (d) needs the built CLI: ${cli} is missing (npx turbo run build --filter=@isolsim/demo)`);
+  const spec = fullScenario(64, seconds);
+  const { nohzFull, ...kernel } = spec.kernel;
+  const base = { ...spec, name: "bench-sweep", kernel: { ...kernel, nohz_full: nohzFull } };
+  const dir = mkdtempSync(resolve(tmpdir(), "isolsim-bench-sweep-"));
+  try {
+    const file = resolve(dir, "sweep.json");
+    const metrics = ["max:max_single_noise_ns", "sum:interruptions.tick"];
+    writeFileSync(file, JSON.stringify({ name: "bench", base, matrix: { seed: { from: 1, to: cells } }, metrics }));
+    const out = (n) => resolve(dir, `w${n}.jsonl`);
+    const w1 = timeSweep(file, ["--workers", "1", "--out", out(1)]);
+    const w2 = timeSweep(file, ["--workers", "2", "--out", out(2)]);
+    const fixed = timeSweep(file, ["--workers", "1", "--out", out(1)]);
+    const same = readFileSync(out(1), "utf8") === readFileSync(out(2), "utf8");
+    const small = resolve(dir, "tiny.json");
+    const tinyBase = { name: "bench-tiny", duration: 1_000_000, kernel: { preset: "linux-4.9", cpus: 8, nohz_full: "1-7" }, workload: [{ type: "user-loop", cpus: "1-7" }] };
+    writeFileSync(small, JSON.stringify({ name: "bench-tiny", base: tinyBase, matrix: { seed: { from: 1, to: tiny } }, metrics }));
+    // Each wall the best of 3 (the first run of each triple from scratch), so a busy moment of a shared machine counts less.
+    const best = (f) => Math.min(f(), f(), f());
+    const tinyWall = best(() => (rmSync(out("t"), { force: true }), timeSweep(small, ["--workers", "1", "--out", out("t")])));
+    const tinyFixed = best(() => timeSweep(small, ["--workers", "1", "--out", out("t")]));
+    const overhead = (tinyWall - tinyFixed) / tiny;
+    return {
+      case: `(d) sweep ${cells} cells`, key: `sweep-64cpus-${seconds}s-x${cells}`, cells, simulated_s: seconds, cell_wall_s: (w1 - fixed) / cells,
+      wall_1_worker_s: w1, wall_2_workers_s: w2, fixed_s: fixed, cells_per_s_1: cells / w1, cells_per_s_2: cells / w2,
+      parallel_efficiency: (w1 - fixed) / (2 * (w2 - fixed)), tiny_cells: tiny, overhead_per_cell_s: overhead, overhead_pct_of_1s_cell: (overhead / 1) * 100,
+      results_identical: same, load_average: (await import("node:os")).loadavg()[0],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const results = [];
@@ -268,7 +323,9 @@ for (const p of [64, 1024, 8192]) if (want(`(a) engine ${p}`)) results.push(engi
 for (const c of quick ? [64, 1024] : [64, 1024, 4096]) { const l = `(b) baseline ${c} CPUs`; if (want(l)) results.push(simCase(l, "full", c, bSeconds)); }
 { const l = "(b) linux-6.12 1024 CPUs"; if (want(l)) results.push(simCase(l, "full-6.12", 1024, bSeconds)); }
 for (const kind of ["full", "quiet"]) for (const c of quick ? [8, 64, 512] : [8, 64, 512, 4096]) { const l = `(c) ${kind} ${c} CPUs`; if (want(l)) results.push(simCase(l, kind, c, cSeconds)); }
-{ const n = quick ? 40 : 200; if (want(`(d) torture ${n} runs`)) results.push(await tortureCase(n)); }
+{ const n = quick ? 40 : 200; if (want(`(e) torture ${n} runs`)) results.push(await tortureCase(n)); }
+const sweeps = [];
+{ const cells = quick ? 4 : 8; if (want(`(d) sweep ${cells} cells`)) sweeps.push(await sweepCase(cells, quick ? 20 : 60, quick ? 300 : 1000)); }
 
 const recorded = existsSync(digestsFile) ? JSON.parse(readFileSync(digestsFile, "utf8")) : {};
 let changed = 0;
@@ -285,7 +342,7 @@ for (const r of results) {
 }
 if (updateDigests) writeFileSync(digestsFile, JSON.stringify(Object.fromEntries(Object.entries(recorded).sort(([a], [b]) => a.localeCompare(b))), null, 2) + "\n");
 
-if (json) process.stdout.write(JSON.stringify({ node: process.version, quick, engine: engineModule ?? "@isolsim/core", core: coreModule ?? "@isolsim/core", results }, null, 2) + "\n");
+if (json) process.stdout.write(JSON.stringify({ node: process.version, quick, engine: engineModule ?? "@isolsim/core", core: coreModule ?? "@isolsim/core", results, sweeps }, null, 2) + "\n");
 else {
   const f = (x, d = 0) => (typeof x === "number" ? x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "");
   const mb = (x) => f(x / 2 ** 20, 1);
@@ -305,6 +362,14 @@ else {
   for (const r of results.filter((r) => r.runs !== undefined)) {
     console.log(`${r.case}: ${f(r.runs)} runs, ${f(r.simulated_s, 3)} s simulated, ${f(r.events)} events in ${f(r.wall_s, 2)} s wall: ${f(r.runs_per_s, 1)} runs/s, ${f(r.events_per_s)} events/s, ${r.violations} violations, peak RSS ${mb(r.rss_peak_bytes)} MB  ${r.digest_check}`);
   }
+  if (sweeps.length) {
+    console.log("sweep cases: isolsim sweep in a child process; fixed = a rerun with every cell recorded; overhead/cell = (wall - fixed) / cells of a sweep of 1 ms cells, 1 worker");
+    console.log(["case".padEnd(24), "cell s".padStart(7), "cells/s 1w".padStart(10), "cells/s 2w".padStart(10), "efficiency".padStart(10), "fixed s".padStart(8), "overhead/cell ms".padStart(16), "% of 1 s cell".padStart(13), "load".padStart(5), " 1w = 2w bytes"].join(" "));
+    for (const r of sweeps) {
+      console.log([r.case.padEnd(24), f(r.cell_wall_s, 3).padStart(7), f(r.cells_per_s_1, 2).padStart(10), f(r.cells_per_s_2, 2).padStart(10), (f(r.parallel_efficiency * 100, 0) + " %").padStart(10),
+        f(r.fixed_s, 2).padStart(8), f(r.overhead_per_cell_s * 1000, 1).padStart(16), (f(r.overhead_pct_of_1s_cell, 2) + " %").padStart(13), f(r.load_average, 1).padStart(5), "", r.results_identical ? "yes" : "NO"].join(" "));
+    }
+  }
   if (changed) console.log(`${changed} case(s) changed digest against ${digestsFile} (rerun with --update-digests only for an intended change of behaviour)`);
 }
-if (changed) process.exit(1);
+if (changed || sweeps.some((r) => !r.results_identical)) process.exit(1);

@@ -14,6 +14,9 @@ commands:
   import TRACE…     the same report from traces captured on a real machine (ftrace text, trace-cmd report,
                     /proc/interrupts, rtla osnoise top or hist output)
   torture           random kernels and workloads, every invariant checked; a violation shrunk to a scenario file
+  sweep SWEEP       many runs (a matrix of scenario fields): a local thread pool or a BullMQ/Redis queue;
+                    results lines, a table per metric, a plot
+  worker URL        run sweep cells from the Redis queue at URL (redis://HOST:PORT) until SIGINT/SIGTERM
 
 exit codes: 0 ran, no invariant violated; 1 ran, an invariant was violated (the report is still printed);
             2 bad input (the problems on stderr, each naming the field, the value and what is valid; nothing on stdout);
@@ -209,5 +212,56 @@ options:
 
 A progress bar appears on stderr when stderr is a terminal (never with --json).
 exit: 0 no violation; 1 a violation (shrunk and saved); 2 bad input; 3 internal error.
+`,
+  sweep: `usage: isolsim sweep SWEEP [--workers N] [--out results.jsonl] [--queue redis://HOST:PORT] [--plot out.svg]
+
+Runs every cell of the sweep file SWEEP (JSON, see the contract's "Sweep file" and docs/sweeps.md):
+the cross product of its matrix (dotted scenario paths to lists of values, or { "from", "to" }
+integer ranges) applied to its base scenario, cells numbered in row-major order of the keys as
+written. Every cell is validated before anything runs (exit 2 naming the cell, its parameters and
+the field). Each cell runs exactly as \`isolsim run\` runs that scenario (same report and digest).
+
+options:
+  --workers N       worker threads of the local pool (an integer 1-256; default: the number of cores)
+  --out F           results, one JSON line per cell (cell, params, hash, digest, exit, metrics, and
+                    violations for exit 1, error for exit 3), appended as cells finish, sorted by cell
+                    at the end: the same bytes however many workers ran. Resumable: rerunning skips the
+                    cells F records with the same inputs (the hash of the cell's scenario, the metrics
+                    and the isolsim version); failed cells (exit 3) run again
+  --queue URL       put the cells on the BullMQ queue in the Redis at URL (redis://HOST:PORT) instead of
+                    the local pool; \`isolsim worker URL\` on any machine runs them. A worker killed
+                    mid-cell has its cell run again by another (BullMQ's stalled jobs). Redis going away
+                    is exit 2 naming --queue; F keeps what finished, rerun to resume
+  --plot F.svg      draw each metric against the rows' key, one series per value of the columns' key (SVG,
+                    Vega-Lite rendered in Node)
+  --rows KEY        the matrix key of the tables' rows and the plot's x axis (default: the first)
+  --cols KEY        the matrix key of the tables' columns and the plot's series (default: the second)
+  --json            print the results lines on stdout instead of the tables
+  -h, --help        this help
+
+At the end: a table per metric on stdout (rows and columns from two matrix keys, the other keys folded:
+max for a max metric, min for a min metric, else mean, and named in the title), a line per cell that
+violated an invariant and the failed cells on stderr. A progress bar (cells done, failed, ETA) shows on
+stderr when it is a terminal.
+
+exit: 3 if any cell failed (a bug of isolsim), else 1 if any cell violated an invariant, 2 on bad input
+or an unreachable Redis, else 0.
+`,
+  worker: `usage: isolsim worker URL [--concurrency N]
+
+Takes sweep cells from the BullMQ queue in the Redis at URL (redis://HOST:PORT; rediss:// for TLS,
+user:password@ and /DB allowed) and runs them, N at once in worker threads, until SIGINT or SIGTERM
+(cells under way finish first). One line per cell started and finished on stderr. Run the same isolsim
+version as the coordinator (\`isolsim sweep --queue URL\`): a worker of another version refuses the cell.
+
+options:
+  --concurrency N   cells at once (an integer 1-256; default: the number of cores)
+  -h, --help        this help
+
+Environment: ISOLSIM_QUEUE_LOCK_MS (default 30000) is a job's lock: a worker killed mid-cell has its
+cell handed to another worker after about this long. ISOLSIM_QUEUE_TIMEOUT_MS (default 10000): how long
+Redis may not answer before the coordinator stops with exit 2.
+
+exit: 0 after a signal, 2 on bad input or an unreachable Redis at start.
 `,
 };

@@ -6,7 +6,9 @@ import { presetsCommand } from "./presets.js";
 import { realCommand } from "./real.js";
 import { runCommand } from "./run.js";
 import { tortureCommand } from "./torture.js";
+import { sweepCommand } from "./sweep.js";
 import { validateCommand } from "./validate.js";
+import { workerCommand } from "./worker.js";
 
 /** Every `isolsim` command by name, in the order `isolsim --help` and the unknown-command message list them. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
@@ -18,4 +20,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   real: realCommand,
   import: importCommand,
   torture: tortureCommand,
+  sweep: sweepCommand,
+  worker: workerCommand,
 };
