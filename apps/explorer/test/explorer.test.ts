@@ -1,0 +1,135 @@
+/**
+ * End to end in a real browser: Debian's chromium, driven by playwright-core, loads the built
+ * page (apps/explorer/dist, served by vite's preview server on 127.0.0.1), and what it shows is
+ * checked against what the CLI (`apps/demo/bin/isolsim.js`) prints for the same scenario.
+ * Screenshots go to apps/explorer/test-results/ (ignored by git).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { preview } from "vite";
+import type { PreviewServer } from "vite";
+
+const APP = join(dirname(fileURLToPath(import.meta.url)), "..");
+const REPO = join(APP, "..", "..");
+const CLI = join(REPO, "apps", "demo", "bin", "isolsim.js");
+const CHROMIUM = "/usr/bin/chromium";
+const RESULTS = join(APP, "test-results");
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (Debian: apt-get install -y --no-install-recommends chromium)`;
+if (missing) console.log(`explorer browser tests skipped: ${missing}`);
+
+/** A TCP port free on 127.0.0.1 right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs the CLI; stdout, stderr and the exit code. */
+function isolsim(...args: string[]): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd: REPO });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+interface CliReport {
+  digest: string;
+  cpus: { cpu: number; isolated: boolean; interruptions: Record<string, number> }[];
+}
+
+const isolatedTicks = (r: CliReport): number => r.cpus.filter((c) => c.isolated).reduce((n, c) => n + (c.interruptions.tick ?? 0), 0);
+
+describe.skipIf(missing !== null)("the explorer in chromium", () => {
+  let server: PreviewServer;
+  let browser: Browser;
+  let url: string;
+
+  beforeAll(async () => {
+    if (!existsSync(join(APP, "dist", "index.html"))) throw new Error("apps/explorer/dist is not built: run `npx turbo run build --filter=@isolsim/explorer...` (npm test does)");
+    mkdirSync(RESULTS, { recursive: true });
+    const port = await freePort();
+    server = await preview({ root: APP, configFile: join(APP, "vite.config.ts"), logLevel: "silent", preview: { host: "127.0.0.1", port, strictPort: true, open: false } });
+    url = `http://127.0.0.1:${port}/`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function open(): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForSelector("body[data-ready=true]");
+    expect(errors).toEqual([]);
+    return page;
+  }
+
+  it("runs the showcase with remote-stats toggled on and shows the isolated CPUs' ticks that isolsim run --json reports", async () => {
+    const page = await open();
+    await page.selectOption("#scenario-select", "showcase");
+    await page.check('input[data-mechanism="remote-stats"]');
+    expect(await page.inputValue("#scenario-text")).toContain('"remote-stats"');
+    await page.click("#run");
+    await page.waitForSelector("#iso-tick", { timeout: 50_000 });
+    const shown = Number(await page.getAttribute("#iso-tick", "data-value"));
+    const digest = await page.textContent("#digest");
+    await page.screenshot({ path: join(RESULTS, "run-remote-stats.png"), fullPage: true });
+
+    const cli = isolsim("run", join(REPO, "apps", "demo", "scenarios", "showcase.json"), "--json", "--mechanisms", "remote-stats");
+    expect(cli.status).toBe(0);
+    const report = JSON.parse(cli.stdout) as CliReport;
+    expect(shown).toBe(isolatedTicks(report));
+    expect(digest).toBe(report.digest);
+    // The baseline (no mechanism) keeps the residual 1 Hz tick that remote-stats removes.
+    const baselineTicks = Number(await page.getAttribute('#summary tr[data-key="tick"] td:nth-child(3)', "data-value"));
+    expect(baselineTicks).toBeGreaterThan(shown);
+    await page.close();
+  });
+
+  it("names the field of a bad scenario file, next to it, with the CLI's message", async () => {
+    const bad = { duration: "1s", kernel: { cpus: 4, nohz_full: "1-9" }, workload: [{ type: "user-loop", cpus: "1-3" }, { type: "wakeup", cpus: "3", every: "soon", run: "20us" }] };
+    const file = join(tmpdir(), `isolsim-explorer-bad-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify(bad));
+    const cli = isolsim("validate", file);
+    expect(cli.status).toBe(2);
+
+    const page = await open();
+    await page.setInputFiles("#scenario-file", { name: "bad.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bad)) });
+    const nohzError = await page.textContent('.field-error[data-field="kernel.nohz_full"]');
+    expect(nohzError).toBe("CPU 9 is out of range for a machine of 4 CPUs (valid: 0-3)");
+    const listed = await page.$$eval("#problems li", (lis) => lis.map((li) => li.textContent ?? ""));
+    expect(listed.map((l) => l.slice(0, l.indexOf(":")))).toEqual(["kernel.nohz_full", "workload[1].every"]);
+    for (const line of listed) expect(cli.stderr).toContain(line);
+    expect(await page.isDisabled("#run")).toBe(true);
+    await page.screenshot({ path: join(RESULTS, "bad-scenario.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("views a report made by the CLI", async () => {
+    const cli = isolsim("run", join(REPO, "apps", "demo", "scenarios", "residual-tick.json"), "--json", "--duration", "2s");
+    const report = JSON.parse(cli.stdout) as CliReport;
+    const page = await open();
+    await page.setInputFiles("#report-file", { name: "residual-tick.report.json", mimeType: "application/json", buffer: Buffer.from(cli.stdout) });
+    await page.waitForSelector("#iso-tick");
+    expect(Number(await page.getAttribute("#iso-tick", "data-value"))).toBe(isolatedTicks(report));
+    expect(await page.textContent("#digest")).toBe(report.digest);
+    await page.close();
+  });
+});
+
