@@ -74,6 +74,7 @@ const el = {
   downloadTrace: $<HTMLButtonElement>("download-trace"),
   summary: $<HTMLTableElement>("summary"),
   bars: $("bars"),
+  barsHousekeeping: $<HTMLInputElement>("bars-housekeeping"),
   timelineSection: $("timeline-section"),
   timelineTitle: $("timeline-title"),
   timeline: $("timeline"),
@@ -382,7 +383,8 @@ function chartWidth(container: HTMLElement): number {
 
 function showBars(report: Report): void {
   state.bars?.destroy();
-  const bars = noiseBars(report, 64);
+  const shown = el.barsHousekeeping.checked ? report.cpus : report.cpus.filter((c) => c.isolated);
+  const bars = noiseBars(shown.length ? shown : report.cpus, 64);
   const sources = sourcesOf(report).filter((s) => bars.some((b) => (b.counts[s] ?? 0) > 0));
   const xs = bars.map((_, i) => i);
   // Stacked: series k is the sum of sources 0..k; drawn from the tallest down so each shows its own band.
@@ -399,7 +401,7 @@ function showBars(report: Report): void {
     height: 280,
     scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] } },
     axes: [
-      { values: (_u, splits) => splits.map((v) => bars[Math.round(v)]?.label.replace("CPUs ", "").replace("CPU ", "") ?? ""), splits: () => xs.filter((i) => bars.length <= 32 || i % Math.ceil(bars.length / 32) === 0), label: "CPU (isolated ones shaded)" },
+      { values: (_u, splits) => splits.map((v) => bars[Math.round(v)]?.label.replace("CPUs ", "").replace("CPU ", "") ?? ""), splits: () => xs.filter((i) => bars.length <= 16 || i % Math.ceil(bars.length / 16) === 0), label: "CPU (isolated ones shaded; many CPUs: consecutive ones share a bar, counts summed)" },
       { label: "interruptions" },
     ],
     series: [
@@ -614,6 +616,9 @@ function download(name: string, text: string, type: string): void {
 fillStatic();
 el.select.addEventListener("change", () => setScenario(structuredClone(showcases[el.select.value]), el.select.value));
 el.preset.addEventListener("change", onFormChange);
+el.barsHousekeeping.addEventListener("change", () => {
+  if (state.result) showBars(state.result.report);
+});
 el.cpus.addEventListener("change", onFormChange);
 el.nohzFull.addEventListener("change", onFormChange);
 el.text.addEventListener("input", onTextInput);

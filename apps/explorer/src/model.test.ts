@@ -32,13 +32,13 @@ describe("bars, sums and the baseline", () => {
   const report = simulate(spec, { registry }).report;
 
   it("draws one bar per CPU when there are few, counting what each CPU received", () => {
-    const bars = noiseBars(report, 64);
+    const bars = noiseBars(report.cpus, 64);
     expect(bars).toHaveLength(40);
     expect(bars[0]).toMatchObject({ label: "CPU 0", isolated: false, counts: report.cpus[0]!.interruptions });
   });
 
   it("groups consecutive CPUs of one kind into a bar that sums their counts when there are many", () => {
-    const bars = noiseBars(report, 8);
+    const bars = noiseBars(report.cpus, 8);
     expect(bars.map((b) => b.label)).toEqual(["CPU 0", "CPUs 1-5", "CPUs 6-10", "CPUs 11-15", "CPUs 16-20", "CPUs 21-25", "CPUs 26-30", "CPUs 31-35", "CPUs 36-39"]);
     const total = (k: string) => bars.reduce((n, b) => n + (b.counts[k] ?? 0), 0);
     expect(total("tick")).toBe(report.cpus.reduce((n, c) => n + (c.interruptions.tick ?? 0), 0));

@@ -2,7 +2,7 @@
  * The explorer's pure model: the kernel form over a scenario object, the per-CPU noise bars by
  * source, the isolated CPUs' sums beside the baseline's. No DOM here; unit-tested in Node.
  */
-import type { Report } from "@isolsim/core";
+import type { CpuReport, Report } from "@isolsim/core";
 
 /** A mechanism the form has switched on, with the variant picked (absent: the package's default). */
 export interface MechanismChoice {
@@ -102,8 +102,7 @@ export interface Bar {
  * same kind (isolated or not) share a bar that sums their counts, so 1024 CPUs draw as at most
  * about `maxBars` bars and the chart stays responsive.
  */
-export function noiseBars(report: Report, maxBars = 64): Bar[] {
-  const cpus = report.cpus;
+export function noiseBars(cpus: readonly CpuReport[], maxBars = 64): Bar[] {
   const per = Math.max(1, Math.ceil(cpus.length / maxBars));
   const bars: Bar[] = [];
   let i = 0;

@@ -121,6 +121,58 @@ describe.skipIf(missing !== null)("the explorer in chromium", () => {
     await page.close();
   });
 
+  it("stays responsive at 1024 CPUs: the run is in a worker, bars are aggregated, rows are paged and virtual", async () => {
+    const wide = {
+      name: "wide",
+      duration: "300ms",
+      kernel: { cpus: 1024, nohz_full: "1-1023" },
+      workload: [
+        { type: "user-loop", cpus: "1-1023" },
+        { type: "syscall", cpus: "1-1023", every: "100ms", call: "file-write" },
+        { type: "lru-drain-all", cpus: "0", every: "100ms" },
+      ],
+    };
+    const page = await open();
+    await page.click("#scenario-details summary");
+    await page.fill("#scenario-text", JSON.stringify(wide));
+    await page.check('input[data-mechanism="remote-stats"]');
+    await page.click("#run");
+    // While the worker simulates, the page answers at once.
+    let slowest = 0;
+    while ((await page.textContent("#status"))?.startsWith("running")) {
+      const t0 = Date.now();
+      await page.evaluate(() => document.title);
+      slowest = Math.max(slowest, Date.now() - t0);
+      await page.waitForTimeout(50);
+    }
+    expect(slowest).toBeLessThan(500);
+    await page.waitForSelector("#iso-tick");
+    expect(await page.locator("#bars .u-legend").count()).toBe(1);
+    expect(await page.textContent("#rows-label")).toBe("isolated CPUs 1-16 (page 1 of 64)");
+    expect(await page.locator("#cpu-table .viewport .vrow").count()).toBeLessThan(60);
+    await page.screenshot({ path: join(RESULTS, "wide-1024.png"), fullPage: true });
+
+    const file = join(tmpdir(), `isolsim-explorer-wide-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify(wide));
+    const report = JSON.parse(isolsim("run", file, "--json", "--mechanisms", "remote-stats").stdout) as CliReport;
+    expect(Number(await page.getAttribute("#iso-tick", "data-value"))).toBe(isolatedTicks(report));
+    await page.close();
+  });
+
+  it("cancels a run", async () => {
+    const page = await open();
+    await page.fill("#cpus", "256");
+    await page.fill("#nohz-full", "1-255");
+    await page.dispatchEvent("#nohz-full", "change");
+    await page.click("#run");
+    await page.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("running"));
+    await page.click("#cancel");
+    expect(await page.textContent("#status")).toBe("cancelled");
+    expect(await page.isEnabled("#run")).toBe(true);
+    expect(await page.isHidden("#results")).toBe(true);
+    await page.close();
+  });
+
   it("views a report made by the CLI", async () => {
     const cli = isolsim("run", join(REPO, "apps", "demo", "scenarios", "residual-tick.json"), "--json", "--duration", "2s");
     const report = JSON.parse(cli.stdout) as CliReport;
