@@ -13,7 +13,7 @@ import type { Problem } from "@isolsim/scenario";
 import { differenceFromBaseline, formOf, isolatedSums, noiseBars, reportProblem, sourcesOf, withForm } from "./model.js";
 import type { KernelForm } from "./model.js";
 import type { RunRequest, WorkerReply } from "./protocol.js";
-import { nearestMark, timelineMarks } from "./timeline.js";
+import { marksNear, timelineMarks } from "./timeline.js";
 import type { Mark } from "./timeline.js";
 
 /** The showcase scenarios of apps/demo, bundled at build time, by file name without `.json`. */
@@ -487,6 +487,9 @@ function showTimeline(): void {
 
 const SVG = "http://www.w3.org/2000/svg";
 
+/** Most marks listed in the tooltip of one pointer position. */
+const TOOLTIP_MARKS = 8;
+
 function hover(u: uPlot, rows: number[], marks: Mark[]): void {
   u.over.querySelector("svg.flow")?.remove();
   const { left, top } = u.cursor;
@@ -497,46 +500,40 @@ function hover(u: uPlot, rows: number[], marks: Mark[]): void {
   const row = Math.round(u.posToVal(top, "y"));
   const cpu = rows[row];
   const ms = u.posToVal(left, "x");
-  const tolerance = (u.posToVal(left + 6, "x") - ms) * 1e6;
-  const m = cpu === undefined ? null : nearestMark(marks, cpu, ms * 1e6, tolerance);
-  if (!m) {
+  const tolerance = (u.posToVal(left + 5, "x") - ms) * 1e6;
+  const near = cpu === undefined ? [] : marksNear(marks, cpu, ms * 1e6, tolerance);
+  if (near.length === 0) {
     el.tooltip.hidden = true;
     return;
   }
-  const at = (ns: number) => `${(ns / 1e6).toFixed(3)} ms`;
-  const lines = [`CPU ${m.cpu}: ${m.source}`, `${m.name}`, `${at(m.ts)}, ${Math.round(m.end - m.ts) / 1000} µs`];
-  if (m.cause) lines.push(`cause: CPU ${m.cause.from} sent ${m.cause.name} at ${at(m.cause.sentNs)}`);
-  else {
-    // No flow ends in this handler: say what last arrived on this CPU from elsewhere, as a fact, not a guess.
-    const i = marks.indexOf(m);
-    let prev: Mark | undefined;
-    for (let j = i - 1; j >= 0 && marks[j]!.cpu === m.cpu; j--) if (marks[j]!.cause) {
-      prev = marks[j];
-      break;
-    }
-    lines.push("no flow ends in this handler");
-    if (prev?.cause) lines.push(`last IPI before it: ${prev.name} from CPU ${prev.cause.from} at ${at(prev.ts)}`);
+  const at = (ns: number) => `${(ns / 1e6).toFixed(4)} ms`;
+  const lines = [`CPU ${cpu}, ${near.length} interruption${near.length > 1 ? "s" : ""} here:`];
+  for (const m of near.slice(0, TOOLTIP_MARKS)) {
+    const cause = m.cause ? ` ← CPU ${m.cause.from} sent it at ${at(m.cause.sentNs)}` : "";
+    lines.push(`${at(m.ts)} ${m.source}: ${m.name}, ${(m.end - m.ts) / 1000} µs${cause}`);
   }
+  if (near.length > TOOLTIP_MARKS) lines.push(`… and ${near.length - TOOLTIP_MARKS} more (zoom in: drag across the time axis)`);
   el.tooltip.textContent = lines.join("\n");
   el.tooltip.hidden = false;
   const box = u.over.getBoundingClientRect();
   el.tooltip.style.left = `${box.left + window.scrollX + left + 12}px`;
   el.tooltip.style.top = `${box.top + window.scrollY + top + 12}px`;
-  if (m.cause) {
-    // The flow, drawn over the plot: from the sender's row at the send to the mark.
+  // The flows, drawn over the plot: from the sender's row (or the top edge, when it is not shown) at the send, to the mark.
+  const svg = document.createElementNS(SVG, "svg");
+  svg.classList.add("flow");
+  svg.setAttribute("width", String(u.over.clientWidth));
+  svg.setAttribute("height", String(u.over.clientHeight));
+  for (const m of near.slice(0, TOOLTIP_MARKS)) {
+    if (!m.cause) continue;
     const fromRow = rows.indexOf(m.cause.from);
-    const svg = document.createElementNS(SVG, "svg");
-    svg.classList.add("flow");
-    svg.setAttribute("width", String(u.over.clientWidth));
-    svg.setAttribute("height", String(u.over.clientHeight));
     const line = document.createElementNS(SVG, "line");
     line.setAttribute("x1", String(u.valToPos(m.cause.sentNs / 1e6, "x")));
     line.setAttribute("y1", String(fromRow >= 0 ? u.valToPos(fromRow, "y") : 0));
     line.setAttribute("x2", String(u.valToPos(m.ts / 1e6, "x")));
     line.setAttribute("y2", String(u.valToPos(row, "y")));
     svg.append(line);
-    u.over.append(svg);
   }
+  u.over.append(svg);
 }
 
 // ---- every CPU, a virtual list ----

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { simulate } from "@isolsim/core";
 import type { TraceRecord } from "@isolsim/core";
 import { registry, scenarioFromObject } from "@isolsim/scenario";
-import { WindowRecorder, nearestMark, timelineMarks } from "./timeline.js";
+import { WindowRecorder, marksNear, timelineMarks } from "./timeline.js";
 
 describe("the timeline of the isolated CPUs", () => {
   // lru_add_drain_all() on CPU 0 queues the drain work on CPUs 1-3, whose page-cache writes left pages in their batches.
@@ -39,16 +39,19 @@ describe("the timeline of the isolated CPUs", () => {
     }
   });
 
-  it("finds the mark nearest the pointer on a CPU's row, within the tolerance", () => {
+  it("finds the marks under the pointer on a CPU's row, within the tolerance", () => {
     const records: TraceRecord[] = [
       { type: "slice", cpu: 1, name: "local_timer", cat: "irq", ts: 1000, end: 3000, source: "tick" },
       { type: "slice", cpu: 1, name: "local_timer", cat: "irq", ts: 9000, end: 9500, source: "tick" },
       { type: "slice", cpu: 2, name: "local_timer", cat: "irq", ts: 5000, end: 5500, source: "tick" },
     ];
     const marks = timelineMarks(records, new Set([1, 2]));
-    expect(nearestMark(marks, 1, 2000, 100)?.ts).toBe(1000);
-    expect(nearestMark(marks, 1, 8800, 300)?.ts).toBe(9000);
-    expect(nearestMark(marks, 1, 6000, 300)).toBeNull();
-    expect(nearestMark(marks, 2, 5600, 200)?.ts).toBe(5000);
+    const at = (cpu: number, ns: number, tol: number) => marksNear(marks, cpu, ns, tol).map((m) => m.ts);
+    expect(at(1, 2000, 100)).toEqual([1000]);
+    expect(at(1, 8800, 300)).toEqual([9000]);
+    expect(at(1, 6000, 300)).toEqual([]);
+    expect(at(1, 7000, 2500)).toEqual([9000]);
+    expect(at(1, 6000, 3000)).toEqual([1000, 9000]);
+    expect(at(2, 5600, 200)).toEqual([5000]);
   });
 });

@@ -105,26 +105,24 @@ export function timelineMarks(records: readonly TraceRecord[], cpus: ReadonlySet
   return marks;
 }
 
-/** The mark on `cpu` nearest to time `ns`, within `toleranceNs`; null when none is that close. */
-export function nearestMark(marks: readonly Mark[], cpu: number, ns: number, toleranceNs: number): Mark | null {
+/** The marks on `cpu` within `toleranceNs` of time `ns` (what one pointer position covers), in time order. */
+export function marksNear(marks: readonly Mark[], cpu: number, ns: number, toleranceNs: number): Mark[] {
+  // Marks are sorted by (cpu, ts): find the first of `cpu` that could end within reach, then walk.
   let lo = 0;
   let hi = marks.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     const m = marks[mid]!;
-    if (m.cpu < cpu || (m.cpu === cpu && m.ts < ns)) lo = mid + 1;
+    if (m.cpu < cpu || (m.cpu === cpu && m.ts < ns - toleranceNs)) lo = mid + 1;
     else hi = mid;
   }
-  let best: Mark | null = null;
-  let bestDist = toleranceNs;
-  for (const i of [lo - 1, lo]) {
-    const m = marks[i];
-    if (!m || m.cpu !== cpu) continue;
-    const d = ns < m.ts ? m.ts - ns : ns > m.end ? ns - m.end : 0;
-    if (d <= bestDist) {
-      best = m;
-      bestDist = d;
-    }
+  // A long mark that started earlier may still cover the pointer.
+  while (lo > 0 && marks[lo - 1]!.cpu === cpu && marks[lo - 1]!.end >= ns - toleranceNs) lo--;
+  const out: Mark[] = [];
+  for (let i = lo; i < marks.length; i++) {
+    const m = marks[i]!;
+    if (m.cpu !== cpu || m.ts > ns + toleranceNs) break;
+    if (m.end >= ns - toleranceNs) out.push(m);
   }
-  return best;
+  return out;
 }

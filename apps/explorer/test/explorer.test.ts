@@ -5,7 +5,7 @@
  * Screenshots go to apps/explorer/test-results/ (ignored by git).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -99,6 +99,27 @@ describe.skipIf(missing !== null)("the explorer in chromium", () => {
     // The baseline (no mechanism) keeps the residual 1 Hz tick that remote-stats removes.
     const baselineTicks = Number(await page.getAttribute('#summary tr[data-key="tick"] td:nth-child(3)', "data-value"));
     expect(baselineTicks).toBeGreaterThan(shown);
+
+    // The JSON report downloaded is what isolsim run --json prints, byte for byte.
+    const [reportDownload] = await Promise.all([page.waitForEvent("download"), page.click("#download-report")]);
+    expect(readFileSync((await reportDownload.path())!, "utf8")).toBe(cli.stdout);
+    // The Perfetto trace holds the slices and the flows from the sender.
+    const [traceDownload] = await Promise.all([page.waitForEvent("download"), page.click("#download-trace")]);
+    const events = (JSON.parse(readFileSync((await traceDownload.path())!, "utf8")) as { traceEvents: { ph: string; tid: number; args?: { source?: string } }[] }).traceEvents;
+    expect(events.some((e) => e.ph === "X" && e.tid === 1 && e.args?.source === "ipi_resched")).toBe(true);
+    expect(events.some((e) => e.ph === "s" && e.tid === 0)).toBe(true);
+
+    // Hovering CPU 1's row where lru_add_drain_all() on CPU 0 woke its kworker (600 ms) shows the IPI and its sender.
+    // Rows: CPU 0 (the sender) then CPUs 1-7; the x axis is the first 2 s.
+    await page.locator("#timeline").scrollIntoViewIfNeeded();
+    const over = (await page.locator("#timeline .u-over").boundingBox())!;
+    await page.mouse.move(over.x + (600.0067 / 2000) * over.width, over.y + (1.5 / 8) * over.height);
+    await page.waitForSelector("#tooltip:not([hidden])");
+    const tip = await page.textContent("#tooltip");
+    expect(tip).toMatch(/^CPU 1, \d+ interruptions? here:/);
+    expect(tip).toMatch(/ipi_resched: reschedule, [\d.]+ µs ← CPU 0 sent it at 600\.\d+ ms/);
+    expect(await page.locator("#timeline svg.flow line").count()).toBeGreaterThan(0);
+    await page.locator("#timeline-section").screenshot({ path: join(RESULTS, "timeline-hover.png") });
     await page.close();
   });
 
