@@ -306,7 +306,9 @@ function run(): void {
       el.progress.value = 1;
       const violations = msg.report.invariants.violations.length;
       el.status.textContent = `done: ${msg.report.events} events${violations ? `, ${violations} invariant violation(s)` : ", no invariant violated"}${msg.warnings.length ? `; kernel: ${msg.warnings.map(safeMessage).join("; ")}` : ""}`;
+      const t0 = performance.now();
       showResult({ report: msg.report, baseline: msg.baseline, records: msg.records, windowNs: msg.windowNs, perfetto: msg.perfetto, title: `${msg.report.scenario}: ${describeKernel(msg.report)}` });
+      el.status.dataset.drawMs = String(Math.round(performance.now() - t0));
     }
   };
   worker.onerror = (e) => {
@@ -464,13 +466,15 @@ function showTimeline(): void {
   const marks = state.marks.filter((m) => rowOf.has(m.cpu));
   const sources = sourcesOf(result.report).filter((s) => marks.some((m) => m.source === s));
   const byTime = [...marks].sort((a, b) => a.ts - b.ts);
-  const xs = byTime.map((m) => m.ts / 1e6);
-  const ys = sources.map((s) => byTime.map((m) => (m.source === s ? rowOf.get(m.cpu)! : null)));
+  // The window's two ends carry no mark: the x axis spans the whole window, and zooming (drag) and
+  // resetting (double-click) work on data alone.
+  const xs = [0, ...byTime.map((m) => m.ts / 1e6), result.windowNs / 1e6];
+  const ys = sources.map((s) => [null, ...byTime.map((m) => (m.source === s ? rowOf.get(m.cpu)! : null)), null]);
   const opts: uPlot.Options = {
     width: chartWidth(el.timeline),
     height: Math.max(160, 26 * rows.length + 60),
     cursor: { points: { show: false }, drag: { x: true, y: false } },
-    scales: { x: { time: false, range: () => [0, result.windowNs / 1e6] }, y: { range: () => [-0.5, rows.length - 0.5], dir: -1 } },
+    scales: { x: { time: false }, y: { range: () => [-0.5, rows.length - 0.5], dir: -1 } },
     axes: [
       { label: "ms" },
       { splits: () => rows.map((_, i) => i), values: (_u, splits) => splits.map((i) => `CPU ${rows[i]}${i < senders.length ? " (sender)" : ""}`), size: 110, grid: { show: true } },
