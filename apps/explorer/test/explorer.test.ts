@@ -6,9 +6,11 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium } from "playwright-core";
@@ -194,6 +196,36 @@ describe.skipIf(missing !== null)("the explorer in chromium", () => {
     expect(await page.isEnabled("#run")).toBe(true);
     expect(await page.isHidden("#results")).toBe(true);
     await page.close();
+  });
+
+  it("works from a plain static file server, under any path (relative base, bundled worker)", async () => {
+    const dist = join(APP, "dist");
+    const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
+    const prefix = "/some/where/explorer/";
+    const files = createHttpServer((req, res) => {
+      const path = (req.url ?? "").split("?")[0]!;
+      const rel = path === prefix ? "index.html" : path.startsWith(prefix) ? path.slice(prefix.length) : null;
+      const file = rel === null || rel.includes("..") ? null : join(dist, rel);
+      if (!file || !existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => files.listen(0, "127.0.0.1", resolve));
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(files.address() as AddressInfo).port}${prefix}`);
+      await page.waitForSelector("body[data-ready=true]");
+      await page.click("#scenario-details summary");
+      await page.fill("#scenario-text", JSON.stringify({ duration: "100ms", kernel: { cpus: 4, nohz_full: "1-3" }, workload: [{ type: "user-loop", cpus: "1-3" }] }));
+      await page.click("#run");
+      await page.waitForSelector("#iso-tick");
+      expect(await page.textContent("#status")).toMatch(/^done: \d+ events, no invariant violated/);
+      await page.close();
+    } finally {
+      await new Promise((resolve) => files.close(resolve));
+    }
   });
 
   it("views a report made by the CLI", async () => {
