@@ -34,6 +34,7 @@ the tick reasons from timer:tick_stop. Inputs are detected by content, one or mo
   /proc/interrupts  one snapshot, or two (before, after: the counts are their difference), printed
                     beside the trace's counts of the same vectors (LOC RES CAL TLB IWI SPU)
   rtla osnoise      osnoise top (runtime, noise, % available, max single per CPU) or osnoise hist
+  a directory       kept by isolsim real --keep DIR: its trace.txt, interrupts.before.txt, interrupts.after.txt
 A figure the inputs cannot give is printed as ? (0 in --json, listed under trace.unknown, with
 the reason); approximate figures are listed under trace.approximate. Capture a trace with:
   trace-cmd record -e irq_vectors:* -e workqueue:workqueue_execute_start -e timer:tick_stop \

@@ -105,6 +105,21 @@ describe("isolsim import: hand-checked fixtures", () => {
     expect(r.cpus[1]!.interruptions).toMatchObject({ tick: 0, ipi_tlb_flush: 0, ipi_resched: 1, rcu: 2, kthread: 1 });
     expect(r.measured_ns).toBe(5_000_000);
   });
+  it("reads a directory kept by isolsim real --keep: its trace and both /proc/interrupts snapshots, as if named one by one", async () => {
+    const dir = fx("real/linux-6.1-small");
+    const files = ["trace.txt", "interrupts.before.txt", "interrupts.after.txt"].map((f) => join(dir, f));
+    const a = capture();
+    expect(await main(["import", "--json", dir], a.io)).toBe(0);
+    const b = capture();
+    expect(await main(["import", "--json", ...files], b.io)).toBe(0);
+    const strip = (s: string) => JSON.stringify({ ...JSON.parse(s), trace: undefined });
+    expect(strip(a.out())).toBe(strip(b.out()));
+    expect(JSON.parse(a.out()).trace.inputs).toHaveLength(3);
+    const empty = mkdtempSync(join(tmp, "empty-"));
+    const c = capture();
+    expect(await main(["import", empty], c.io)).toBe(2);
+    expect(c.err()).toMatch(/TRACE: ".*empty-\w+" is a directory without trace\.txt, interrupts\.before\.txt, interrupts\.after\.txt/);
+  });
 });
 
 describe("isolsim import: bad input is exit 2", () => {

@@ -1,4 +1,5 @@
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { housekeepingSetup, parseKernelCmdline } from "@isolsim/core";
 import type { ScenarioSpec } from "@isolsim/core";
 import { TraceImporter, TraceInputError, TraceLineError, formatImportedReport } from "@isolsim/trace";
@@ -107,10 +108,34 @@ export function parseWindow(s: string): [number, number] {
   return [a, b];
 }
 
+/** The files of an `isolsim real --keep DIR` directory that `import` reads, in this order. */
+export const KEPT_TRACE_FILES = ["trace.txt", "interrupts.before.txt", "interrupts.after.txt"] as const;
+
+/**
+ * Expands each TRACE that is a directory kept by `isolsim real --keep DIR` into its trace and
+ * /proc/interrupts snapshots; other directories are bad input naming what was looked for.
+ */
+export function expandKeptDirs(paths: readonly string[]): string[] {
+  return paths.flatMap((p) => {
+    let dir = false;
+    try {
+      dir = statSync(p).isDirectory();
+    } catch {
+      return [p]; // importFiles() names the unreadable path
+    }
+    if (!dir) return [p];
+    const found = KEPT_TRACE_FILES.map((f) => join(p, f)).filter((f) => existsSync(f));
+    if (found.length === 0) {
+      throw new BadInput([{ field: "TRACE", message: `${show(p)} is a directory without ${KEPT_TRACE_FILES.join(", ")} (valid: trace files, or a directory kept by isolsim real --keep DIR)` }]);
+    }
+    return found;
+  });
+}
+
 /** `isolsim import TRACE…`: the report from traces captured on a real machine. */
 export const importCommand: Command = {
   options: { json: { type: "boolean" }, scenario: { type: "string" }, window: { type: "string" }, "all-cpus": { type: "boolean" } },
-  positionals: { min: 1, max: 64, usage: "TRACE…, trace files (ftrace text, trace-cmd report, /proc/interrupts, rtla osnoise top or hist output)" },
+  positionals: { min: 1, max: 64, usage: "TRACE…, trace files (ftrace text, trace-cmd report, /proc/interrupts, rtla osnoise top or hist output) or a directory kept by isolsim real --keep" },
   async run({ positionals, values: v, io, registry }) {
     const json = v.json === true;
     const opts: ImportFilesOptions = {};
@@ -120,7 +145,7 @@ export const importCommand: Command = {
     opts.onProgress = (done, total) => progress.update(done, total);
     let report: ImportedReport;
     try {
-      report = await importFiles(positionals, opts);
+      report = await importFiles(expandKeptDirs(positionals), opts);
     } finally {
       progress.stop();
     }
