@@ -269,6 +269,7 @@ async function tortureCase(runs) {
 
 /** Wall time, s, of `isolsim sweep FILE ...args` in a child process (exit 0 required). */
 function timeSweep(file, args) {
+  const t0 = performance.now();
   execFileSync(process.execPath, [resolve(here, "../apps/demo/bin/isolsim.js"), "sweep", file, ...args], { stdio: ["ignore", "ignore", "inherit"] });
   return (performance.now() - t0) / 1000;
 }
