@@ -34,6 +34,7 @@ export function sumReports(workspaces, root = ROOT) {
   let passed = 0;
   let failed = 0;
   const problems = [];
+  const failures = [];
   for (const ws of workspaces) {
     const file = join(ws.dir, REPORT);
     if (!existsSync(file)) {
@@ -51,11 +52,32 @@ export function sumReports(workspaces, root = ROOT) {
     const f = Number(report.numFailedTests ?? 0);
     passed += p;
     failed += f;
+    failures.push(...failuresOf(ws.name, report, root));
     if (Number(report.numFailedTestSuites ?? 0) > 0 && f === 0) {
       problems.push(`${ws.name}: ${report.numFailedTestSuites} test file(s) failed to run`);
     }
   }
-  return { passed, failed, problems };
+  return { passed, failed, problems, failures };
+}
+
+/**
+ * The failed tests of one vitest JSON report, one line each: workspace, file, test name and the
+ * first lines of its message, so a CI log that keeps only its tail still says what failed.
+ */
+export function failuresOf(name, report, root = ROOT) {
+  const lines = [];
+  for (const file of report.testResults ?? []) {
+    const where = file.name ? relative(root, file.name) : '?';
+    const failedTests = (file.assertionResults ?? []).filter((t) => t.status === 'failed');
+    for (const t of failedTests) {
+      const message = (t.failureMessages ?? []).join(' ').split('\n').slice(0, 6).map((l) => l.trim()).filter(Boolean).join(' | ');
+      lines.push(`${name} ${where} > ${t.fullName ?? t.title}: ${message.slice(0, 800)}`);
+    }
+    if (failedTests.length === 0 && file.status === 'failed' && file.message) {
+      lines.push(`${name} ${where}: ${String(file.message).split('\n').slice(0, 6).join(' | ').slice(0, 800)}`);
+    }
+  }
+  return lines;
 }
 
 function main() {
@@ -69,7 +91,8 @@ function main() {
     env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
   });
 
-  const { passed, failed, problems } = sumReports(workspaces);
+  const { passed, failed, problems, failures } = sumReports(workspaces);
+  for (const failure of failures) console.error(`FAILED ${failure}`);
   if (run.error) problems.push(`turbo could not start: ${run.error.message}`);
   else if (run.status !== 0) {
     problems.push(`turbo run test exited with ${run.status ?? `signal ${run.signal}`}`);

@@ -88,7 +88,7 @@ describe.skipIf(missing !== null)("the explorer in chromium", () => {
     await page.check('input[data-mechanism="remote-stats"]');
     expect(await page.inputValue("#scenario-text")).toContain('"remote-stats"');
     await page.click("#run");
-    await page.waitForSelector("#iso-tick", { timeout: 50_000 });
+    await page.waitForSelector("#iso-tick", { timeout: 100_000 });
     const shown = Number(await page.getAttribute("#iso-tick", "data-value"));
     const digest = await page.textContent("#digest");
     await page.screenshot({ path: join(RESULTS, "run-remote-stats.png"), fullPage: true });
@@ -160,18 +160,29 @@ describe.skipIf(missing !== null)("the explorer in chromium", () => {
     await page.fill("#scenario-text", JSON.stringify(wide));
     await page.check('input[data-mechanism="remote-stats"]');
     await page.click("#run");
-    // While the worker simulates, the page answers at once.
+    // While the worker simulates, the page answers at once: the longest wait for an answer is a
+    // small part of the run (were the simulation on the page's thread, one answer would wait for
+    // all of it), and progress reports arrive and are shown between answers. The bound is a ratio
+    // of the run's own wall time, so a loaded machine slows both sides alike.
+    const started = Date.now();
     let slowest = 0;
-    while ((await page.textContent("#status"))?.startsWith("running")) {
+    let answers = 0;
+    const progress = new Set<string>();
+    for (let status = await page.textContent("#status"); status?.startsWith("running"); status = await page.textContent("#status")) {
+      progress.add(status);
       const t0 = Date.now();
       await page.evaluate(() => document.title);
       slowest = Math.max(slowest, Date.now() - t0);
+      answers++;
       await page.waitForTimeout(50);
     }
+    const runMs = Date.now() - started;
     await page.waitForSelector("#iso-tick");
-    console.log(`1024 CPUs: slowest answer while running ${slowest} ms; results drawn in ${await page.getAttribute("#status", "data-draw-ms")} ms`);
+    console.log(`1024 CPUs: run and baseline ${runMs} ms, ${answers} answers while running, the slowest ${slowest} ms; results drawn in ${await page.getAttribute("#status", "data-draw-ms")} ms`);
     // On the page's thread, this run and its baseline would block it for seconds (the CLI takes over 1 s for each).
-    expect(slowest).toBeLessThan(1000);
+    expect(answers).toBeGreaterThanOrEqual(5);
+    expect(progress.size).toBeGreaterThanOrEqual(3);
+    expect(slowest).toBeLessThan(runMs / 4);
     expect(await page.locator("#bars .u-legend").count()).toBe(1);
     expect(await page.textContent("#rows-label")).toBe("isolated CPUs 1-16 (page 1 of 64)");
     expect(await page.locator("#cpu-table .viewport .vrow").count()).toBeLessThan(60);
