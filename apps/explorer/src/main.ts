@@ -12,7 +12,7 @@ import { BadInput, DEFAULT_PRESET, describeMechanisms, inertJson, parseJson, reg
 import type { Problem } from "@isolsim/scenario";
 import { differenceFromBaseline, formOf, isolatedSums, noiseBars, reportProblem, sourcesOf, withForm } from "./model.js";
 import type { KernelForm } from "./model.js";
-import type { RunRequest, WorkerReply } from "./protocol.js";
+import type { WorkerReply, WorkerRequest } from "./protocol.js";
 import { marksNear, timelineMarks } from "./timeline.js";
 import type { Mark } from "./timeline.js";
 
@@ -23,7 +23,7 @@ const showcases: Record<string, unknown> = Object.fromEntries(
     .sort(([a], [b]) => (a === "showcase" ? -1 : b === "showcase" ? 1 : a < b ? -1 : 1)),
 );
 
-/** Trace records kept for the timeline and the Perfetto download: the first two seconds. */
+/** Trace records kept for the timeline: the first two seconds (the Perfetto download runs again and keeps all). */
 const TIMELINE_WINDOW_NS = 2_000_000_000;
 /** Isolated CPUs drawn on the timeline at once; the others are a page away. */
 const ROWS_PER_PAGE = 16;
@@ -88,12 +88,28 @@ const el = {
 const mechanismList = describeMechanisms(registry);
 
 /** What the page holds: the scenario being edited and the last result shown. */
+/** What the results show: a run's reports and timeline, or a loaded report. */
+interface Result {
+  /** The report shown. */
+  report: Report;
+  /** The baseline's report; null for a loaded report. */
+  baseline: Report | null;
+  /** The timeline's trace records; null for a loaded report. */
+  records: TraceRecord[] | null;
+  /** End of the timeline's window, ns. */
+  windowNs: number;
+  /** The scenario object and name that made it (what the Perfetto download runs again); null for a loaded report. */
+  source: { scenario: unknown; name: string } | null;
+  /** Heading of the results. */
+  title: string;
+}
+
 const state = {
   scenario: {} as unknown,
   name: "showcase",
   runId: 0,
   worker: null as Worker | null,
-  result: null as null | { report: Report; baseline: Report | null; records: TraceRecord[] | null; windowNs: number; perfetto: string | null; title: string },
+  result: null as null | Result,
   marks: [] as Mark[],
   page: 0,
   bars: null as uPlot | null,
@@ -273,19 +289,33 @@ function stopWorker(): void {
   state.worker = null;
   el.cancel.disabled = true;
   el.run.disabled = false;
+  el.downloadTrace.disabled = !state.result?.source;
+}
+
+/** Starts a worker for one request (ending any other): the run button waits, cancel can stop it. */
+function startWorker(req: WorkerRequest): Worker {
+  stopWorker();
+  const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+  state.worker = worker;
+  el.run.disabled = true;
+  el.cancel.disabled = false;
+  el.downloadTrace.disabled = true;
+  el.progress.value = 0;
+  worker.onerror = (e) => {
+    stopWorker();
+    el.status.textContent = `internal error (a bug in isolsim): ${safeMessage(e.message)}`;
+  };
+  worker.postMessage(req);
+  return worker;
 }
 
 function run(): void {
   if (!validate()) return;
-  stopWorker();
-  const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-  state.worker = worker;
   const id = ++state.runId;
-  el.run.disabled = true;
-  el.cancel.disabled = false;
-  el.progress.value = 0;
-  el.status.textContent = "running…";
+  const source = { scenario: structuredClone(state.scenario), name: state.name };
   const hasOwnMechanisms = formOf(state.scenario, DEFAULT_PRESET).mechanisms.length > 0;
+  const worker = startWorker({ type: "run", id, scenario: source.scenario, name: source.name, windowNs: TIMELINE_WINDOW_NS });
+  el.status.textContent = "running…";
   worker.onmessage = (e: MessageEvent<WorkerReply>) => {
     const msg = e.data;
     if (msg.id !== state.runId) return;
@@ -302,21 +332,47 @@ function run(): void {
       el.status.textContent = "bad input: see the fields named above";
     } else if (msg.type === "crash") {
       el.status.textContent = `internal error (a bug in isolsim): ${safeMessage(msg.message)}`;
-    } else {
+    } else if (msg.type === "done") {
       el.progress.value = 1;
       const violations = msg.report.invariants.violations.length;
       el.status.textContent = `done: ${msg.report.events} events${violations ? `, ${violations} invariant violation(s)` : ", no invariant violated"}${msg.warnings.length ? `; kernel: ${msg.warnings.map(safeMessage).join("; ")}` : ""}`;
       const t0 = performance.now();
-      showResult({ report: msg.report, baseline: msg.baseline, records: msg.records, windowNs: msg.windowNs, perfetto: msg.perfetto, title: `${msg.report.scenario}: ${describeKernel(msg.report)}` });
+      showResult({ report: msg.report, baseline: msg.baseline, records: msg.records, windowNs: msg.windowNs, source, title: `${msg.report.scenario}: ${describeKernel(msg.report)}` });
       el.status.dataset.drawMs = String(Math.round(performance.now() - t0));
     }
   };
-  worker.onerror = (e) => {
+}
+
+/**
+ * The Perfetto download: the shown run again in the worker, every record kept, formatted as
+ * `isolsim run --trace` writes it (the same bytes), then saved.
+ */
+function downloadTrace(): void {
+  const result = state.result;
+  if (!result?.source) return;
+  const id = ++state.runId;
+  const name = `${result.report.scenario}.perfetto.json`;
+  const worker = startWorker({ type: "trace", id, scenario: result.source.scenario, name: result.source.name });
+  el.status.textContent = "recording the whole run for the trace…";
+  worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+    const msg = e.data;
+    if (msg.id !== state.runId) return;
+    if (msg.type === "progress") {
+      el.progress.value = msg.done / msg.total;
+      el.status.textContent = `recording the trace: ${formatNs(Math.round(msg.done / 1e6) * 1e6)} of ${formatNs(msg.total)} simulated`;
+      return;
+    }
     stopWorker();
-    el.status.textContent = `internal error (a bug in isolsim): ${safeMessage(e.message)}`;
+    if (msg.type === "traced") {
+      el.progress.value = 1;
+      download(name, msg.perfetto, "application/json");
+      el.status.textContent = `trace saved as ${name} (${(msg.perfetto.length / 1e6).toFixed(1)} MB): open it in ui.perfetto.dev`;
+    } else if (msg.type === "crash") {
+      el.status.textContent = `internal error (a bug in isolsim): ${safeMessage(msg.message)}`;
+    } else if (msg.type === "invalid") {
+      el.status.textContent = `internal error (a bug in isolsim): the shown run's scenario is no longer valid`;
+    }
   };
-  const req: RunRequest = { type: "run", id, scenario: state.scenario, name: state.name, windowNs: TIMELINE_WINDOW_NS };
-  worker.postMessage(req);
 }
 
 function cancel(): void {
@@ -338,7 +394,7 @@ function showResult(result: NonNullable<typeof state.result>): void {
   el.results.hidden = false;
   el.resultsTitle.textContent = result.title;
   el.digest.textContent = String(result.report.digest);
-  el.downloadTrace.disabled = result.perfetto === null;
+  el.downloadTrace.disabled = result.source === null;
   showSummary(result.report, result.baseline);
   showBars(result.report);
   const isolated = new Set(result.report.cpus.filter((c) => c.isolated).map((c) => c.cpu));
@@ -600,7 +656,7 @@ async function onReportFile(): Promise<void> {
   }
   const report = value as Report;
   el.status.textContent = `viewing ${file.name} (a report: no timeline or baseline; run a scenario for those)`;
-  showResult({ report, baseline: null, records: null, windowNs: 0, perfetto: null, title: `${safeMessage(String(report.scenario))}: ${describeKernel(report)}` });
+  showResult({ report, baseline: null, records: null, windowNs: 0, source: null, title: `${safeMessage(String(report.scenario))}: ${describeKernel(report)}` });
 }
 
 function download(name: string, text: string, type: string): void {
@@ -638,9 +694,7 @@ el.rowsNext.addEventListener("click", () => {
 el.downloadReport.addEventListener("click", () => {
   if (state.result) download(`${state.result.report.scenario}.report.json`, inertJson(state.result.report) + "\n", "application/json");
 });
-el.downloadTrace.addEventListener("click", () => {
-  if (state.result?.perfetto) download(`${state.result.report.scenario}.perfetto.json`, state.result.perfetto, "application/json");
-});
+el.downloadTrace.addEventListener("click", downloadTrace);
 el.select.value = "showcase";
 setScenario(structuredClone(showcases.showcase), "showcase");
 document.body.dataset.ready = "true";

@@ -12,9 +12,27 @@ export interface RunRequest {
   scenario: unknown;
   /** Name used when the scenario has none (the file's base name). */
   name: string;
-  /** Trace records kept for the timeline and the Perfetto download: the first `windowNs`. */
+  /** Trace records kept for the timeline: the first `windowNs`. */
   windowNs: number;
 }
+
+/**
+ * Page → worker: run a scenario object again, recording everything, and format its Perfetto trace
+ * as `isolsim run --trace` writes it (the run is deterministic: the same run, the whole of it).
+ */
+export interface TraceRequest {
+  /** Always `trace`. */
+  type: "trace";
+  /** Run number; replies carry it so a stale reply is ignored. */
+  id: number;
+  /** The scenario object of the shown result. */
+  scenario: unknown;
+  /** Name used when the scenario has none. */
+  name: string;
+}
+
+/** Anything the page asks the worker. */
+export type WorkerRequest = RunRequest | TraceRequest;
 
 /** Worker → page: the simulated time done in the current phase. */
 export interface Progress {
@@ -22,8 +40,8 @@ export interface Progress {
   type: "progress";
   /** Run number. */
   id: number;
-  /** `run` (the scenario) or `baseline` (the same without mechanisms of its own). */
-  phase: "run" | "baseline";
+  /** `run` (the scenario), `baseline` (the same without mechanisms of its own) or `trace` (the run again, recorded). */
+  phase: "run" | "baseline" | "trace";
   /** Simulated ns done. */
   done: number;
   /** Simulated ns in all. */
@@ -42,7 +60,7 @@ export interface Invalid {
   more: number;
 }
 
-/** Worker → page: the reports, the timeline's records and the Perfetto trace. */
+/** Worker → page: the reports and the timeline's records. */
 export interface Done {
   /** Always `done`. */
   type: "done";
@@ -56,10 +74,18 @@ export interface Done {
   records: TraceRecord[];
   /** End of the recorded window, ns. */
   windowNs: number;
-  /** Chrome trace-event JSON of those records (ui.perfetto.dev). */
-  perfetto: string;
   /** The kernel's warnings (as `isolsim run` prints on stderr). */
   warnings: string[];
+}
+
+/** Worker → page: the whole run's Perfetto trace, byte for byte what `isolsim run --trace` writes. */
+export interface Traced {
+  /** Always `traced`. */
+  type: "traced";
+  /** Run number. */
+  id: number;
+  /** Chrome trace-event JSON (ui.perfetto.dev). */
+  perfetto: string;
 }
 
 /** Worker → page: a bug (an exception that is not bad input). */
@@ -73,4 +99,4 @@ export interface Crash {
 }
 
 /** Anything the worker posts. */
-export type WorkerReply = Progress | Invalid | Done | Crash;
+export type WorkerReply = Progress | Invalid | Done | Traced | Crash;

@@ -1,29 +1,35 @@
 /**
  * The simulation worker: validates the scenario with the CLI's rules (@isolsim/scenario), runs it
- * and its baseline with `simulate()`, posting progress; the page cancels by terminating it.
+ * and its baseline with `simulate()`, posting progress; on request runs it again recording
+ * everything for the Perfetto download. The page cancels by terminating it.
  */
-import { simulate } from "@isolsim/core";
+import { TraceRecorder, completeTrace, simulate } from "@isolsim/core";
 import type { ScenarioSpec } from "@isolsim/core";
-import { formatPerfetto } from "@isolsim/report";
+import { formatPerfetto, traceMetaOf } from "@isolsim/report";
 import { BadInput, registry, scenarioFromObject } from "@isolsim/scenario";
-import type { RunRequest, WorkerReply } from "./protocol.js";
+import type { RunRequest, TraceRequest, WorkerReply, WorkerRequest } from "./protocol.js";
 import { WindowRecorder } from "./timeline.js";
 
-const scope = self as unknown as { postMessage(m: WorkerReply): void; onmessage: ((e: MessageEvent<RunRequest>) => void) | null };
+const scope = self as unknown as { postMessage(m: WorkerReply): void; onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null };
+
+/** The scenario of a request, or null once its problems are posted. */
+function specOf(req: RunRequest | TraceRequest): ScenarioSpec | null {
+  try {
+    return scenarioFromObject(req.scenario, { registry, name: req.name });
+  } catch (e) {
+    if (e instanceof BadInput) {
+      scope.postMessage({ type: "invalid", id: req.id, problems: [...e.problems], more: e.more });
+      return null;
+    }
+    throw e;
+  }
+}
 
 /** Runs one request, posting progress and the result. */
 function run(req: RunRequest): void {
   const { id } = req;
-  let spec: ScenarioSpec;
-  try {
-    spec = scenarioFromObject(req.scenario, { registry, name: req.name });
-  } catch (e) {
-    if (e instanceof BadInput) {
-      scope.postMessage({ type: "invalid", id, problems: [...e.problems], more: e.more });
-      return;
-    }
-    throw e;
-  }
+  const spec = specOf(req);
+  if (!spec) return;
   const recorder = new WindowRecorder(Math.min(req.windowNs, spec.duration));
   const result = simulate(spec, { registry, trace: recorder, onProgress: (done, total) => scope.postMessage({ type: "progress", id, phase: "run", done, total }) });
   let baseline = result.report;
@@ -31,7 +37,6 @@ function run(req: RunRequest): void {
     const base: ScenarioSpec = { ...spec, kernel: { ...spec.kernel, mechanisms: [] } };
     baseline = simulate(base, { registry, onProgress: (done, total) => scope.postMessage({ type: "progress", id, phase: "baseline", done, total }) }).report;
   }
-  const title = `isolsim ${spec.name} (${spec.kernel.preset}, ${spec.kernel.cpus} CPUs, seed ${spec.seed}), first ${recorder.windowNs} ns`;
   scope.postMessage({
     type: "done",
     id,
@@ -39,14 +44,25 @@ function run(req: RunRequest): void {
     baseline,
     records: recorder.records,
     windowNs: recorder.windowNs,
-    perfetto: formatPerfetto(recorder.records, { title, cpus: spec.kernel.cpus }),
     warnings: [...result.kernel.hk.warnings],
   });
 }
 
+/** Runs the scenario again with every record kept, as `isolsim run --trace` does (apps/demo run.ts). */
+function trace(req: TraceRequest): void {
+  const { id } = req;
+  const spec = specOf(req);
+  if (!spec) return;
+  const recorder = new TraceRecorder();
+  const result = simulate(spec, { registry, trace: recorder, onProgress: (done, total) => scope.postMessage({ type: "progress", id, phase: "trace", done, total }) });
+  completeTrace(result.kernel, recorder, spec.duration);
+  scope.postMessage({ type: "traced", id, perfetto: formatPerfetto(recorder.records, traceMetaOf(spec)) });
+}
+
 scope.onmessage = (e) => {
   try {
-    run(e.data);
+    if (e.data.type === "trace") trace(e.data);
+    else run(e.data);
   } catch (err) {
     scope.postMessage({ type: "crash", id: e.data.id, message: err instanceof Error ? err.message : String(err) });
   }

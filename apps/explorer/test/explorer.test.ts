@@ -105,9 +105,17 @@ describe.skipIf(missing !== null)("the explorer in chromium", () => {
     // The JSON report downloaded is what isolsim run --json prints, byte for byte.
     const [reportDownload] = await Promise.all([page.waitForEvent("download"), page.click("#download-report")]);
     expect(readFileSync((await reportDownload.path())!, "utf8")).toBe(cli.stdout);
-    // The Perfetto trace holds the slices and the flows from the sender.
-    const [traceDownload] = await Promise.all([page.waitForEvent("download"), page.click("#download-trace")]);
-    const events = (JSON.parse(readFileSync((await traceDownload.path())!, "utf8")) as { traceEvents: { ph: string; tid: number; args?: { source?: string } }[] }).traceEvents;
+    // The Perfetto trace is the whole run's, byte for byte what isolsim run --trace writes; it holds
+    // the slices and the flows from the sender.
+    const traceFile = join(tmpdir(), `isolsim-explorer-trace-${process.pid}.json`);
+    expect(isolsim("run", join(REPO, "apps", "demo", "scenarios", "showcase.json"), "--mechanisms", "remote-stats", "--trace", traceFile).status).toBe(0);
+    const [traceDownload] = await Promise.all([page.waitForEvent("download", { timeout: 100_000 }), page.click("#download-trace")]);
+    expect(traceDownload.suggestedFilename()).toBe("showcase.perfetto.json");
+    const downloaded = readFileSync((await traceDownload.path())!, "utf8");
+    expect(downloaded === readFileSync(traceFile, "utf8")).toBe(true);
+    expect(await page.textContent("#status")).toMatch(/^trace saved as showcase\.perfetto\.json \(\d+\.\d MB\)/);
+    const events = (JSON.parse(downloaded) as { traceEvents: { ph: string; tid: number; ts: number; args?: { source?: string } }[] }).traceEvents;
+    expect(events.reduce((m, e) => Math.max(m, e.ts ?? 0), 0)).toBeGreaterThan(2_000_000); // past the timeline's 2 s (µs)
     expect(events.some((e) => e.ph === "X" && e.tid === 1 && e.args?.source === "ipi_resched")).toBe(true);
     expect(events.some((e) => e.ph === "s" && e.tid === 0)).toBe(true);
 

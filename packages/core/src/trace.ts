@@ -1,4 +1,5 @@
 import type { Nanoseconds } from "./engine/engine.js";
+import type { Kernel } from "./kernel.js";
 import type { Segment } from "./machine/cpu.js";
 import { Context } from "./machine/cpu.js";
 import { interruptionKeys } from "./accounting/sources.js";
@@ -85,4 +86,18 @@ export class TraceRecorder implements TraceSink {
   flow(from: number, to: number, ts: Nanoseconds, end: Nanoseconds, name: string): void {
     this.records.push({ type: "flow", from, to, ts, end, name });
   }
+}
+
+/**
+ * Records what was still executing when the run ended (started segments on the interrupt
+ * queues and of tasks, open user runs) as slices ending at `end`, so that every interruption the
+ * report counts is in the trace. Call it once, after `simulate()`, before formatting.
+ */
+export function completeTrace(k: Kernel, sink: TraceSink, end: Nanoseconds): void {
+  const started = (s: Segment): boolean => s.startedAt >= 0 && s.startedAt <= end;
+  for (const c of k.cpus) {
+    for (const s of c.irqQueue) if (started(s)) sink.segment(c.id, s, end);
+    if (c.userSince >= 0 && c.userSince < end) sink.slice(c.id, c.curr?.name ?? "user", "user", c.userSince, end);
+  }
+  for (const t of k.sched.tasks) for (const s of t.segs) if (started(s)) sink.segment(t.cpu, s, end);
 }

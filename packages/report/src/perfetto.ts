@@ -1,4 +1,4 @@
-import type { TraceRecord } from "@isolsim/core";
+import type { ScenarioSpec, TraceRecord } from "@isolsim/core";
 
 /** What a trace is of: a title for the machine's track group and its CPU count. */
 export interface TraceMeta {
@@ -6,6 +6,11 @@ export interface TraceMeta {
   title: string;
   /** Number of CPUs (one track each, also those with no record). */
   cpus: number;
+}
+
+/** The trace's meta of a scenario run: `isolsim NAME (PRESET, N CPUs, seed S)`, as `isolsim run --trace` and the explorer's download write it. */
+export function traceMetaOf(spec: ScenarioSpec): TraceMeta {
+  return { title: `isolsim ${spec.name} (${spec.kernel.preset}, ${spec.kernel.cpus} CPUs, seed ${spec.seed})`, cpus: spec.kernel.cpus };
 }
 
 /** The process id of the machine in Perfetto traces (every CPU is a thread of it). */

@@ -1,17 +1,15 @@
 import { closeSync, openSync, writeSync } from "node:fs";
-import { TraceRecorder, simulate } from "@isolsim/core";
-import type { ScenarioSpec } from "@isolsim/core";
-import { formatReport } from "@isolsim/report";
+import { TraceRecorder, completeTrace, simulate } from "@isolsim/core";
+import { formatReport, traceMetaOf } from "@isolsim/report";
 import { exitCodeOf } from "../exit.js";
 import { loadScenario } from "../scenario-file.js";
 import { clip, inertJson, safeMessage, show } from "../show.js";
-import { TRACE_FORMATS, completeTrace, formatTrace } from "../trace-file.js";
+import { TRACE_FORMATS, formatTrace } from "../trace-file.js";
 import type { TraceFormat } from "../trace-file.js";
 import { UsageError } from "./command.js";
 import type { Command } from "./command.js";
 import { overridesOf, progressFor, sameFile, warnCmdline } from "./common.js";
 
-const traceTitle = (spec: ScenarioSpec): string => `isolsim ${spec.name} (${spec.kernel.preset}, ${spec.kernel.cpus} CPUs, seed ${spec.seed})`;
 
 /** `isolsim run FILE`: one scenario, a table or the report. */
 export const runCommand: Command = {
@@ -55,7 +53,7 @@ export const runCommand: Command = {
     }
     if (fd !== null && recorder) {
       completeTrace(result.kernel, recorder, spec.duration);
-      writeSync(fd, formatTrace(recorder, format as TraceFormat, { title: traceTitle(spec), cpus: spec.kernel.cpus }));
+      writeSync(fd, formatTrace(recorder, format as TraceFormat, traceMetaOf(spec)));
       closeSync(fd);
     }
     for (const w of result.kernel.hk.warnings) io.stderr.write(`isolsim: kernel: ${safeMessage(w)}\n`);
