@@ -142,6 +142,8 @@ describe.skipIf(missing !== null)("the explorer in chromium", () => {
 
     const page = await open();
     await page.setInputFiles("#scenario-file", { name: "bad.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bad)) });
+    // The page reads the file asynchronously (File.text()): its status says when it has.
+    await page.waitForFunction(() => document.getElementById("status")?.textContent === "loaded bad.json");
     const nohzError = await page.textContent('.field-error[data-field="kernel.nohz_full"]');
     expect(nohzError).toBe("CPU 9 is out of range for a machine of 4 CPUs (valid: 0-3)");
     const listed = await page.$$eval("#problems li", (lis) => lis.map((li) => li.textContent ?? ""));
