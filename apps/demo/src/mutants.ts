@@ -196,9 +196,7 @@ export const mutants: readonly Mutant[] = [
     mechanism: "oneshot-stopped",
     what: "tick_program_event() re-arms a ONESHOT_STOPPED device without switching it back to ONESHOT: the restarted tick never fires",
     make: (o) => oneshotStopped({ ...o, faults: { rearmStaysStopped: true } }),
-    caughtBy: null,
-    unseenBecause:
-      "tick-deps judges the tick's software state (tick_sched->tick_stopped), which the restart clears as it should; that the device then ignores the deadline and the restarted tick never interrupts is seen by no invariant (clockevent-stopped speaks of the interrupt after an indefinite stop only): lost ticks, an effect failure here (time slices and timers on that CPU wait for the next stop/restart), though a gap in the checks worth an invariant of its own",
+    caughtBy: "clockevent-stopped",
     scenario: stopped("mutant-oneshot-rearm-stays-stopped"),
   },
 ];

@@ -31,6 +31,7 @@ const hunts: Record<string, { seed: number; runs: number; foundAt: number; minDu
   "rcu-nocb-merge/invoke-twice": { seed: 1, runs: 50, foundAt: 3 },
   "oneshot-stopped/leave-armed": { seed: 1, runs: 50, foundAt: 0 },
   "oneshot-stopped/stop-reports-error": { seed: 1, runs: 50, foundAt: 0 },
+  "oneshot-stopped/rearm-stays-stopped": { seed: 1, runs: 50, foundAt: 1 },
 };
 
 /** `isolsim run` of a saved scenario file with the registry `reg`: JSON text in, the report out. */

@@ -65,14 +65,7 @@ function breakOneshotStopped(k: Kernel, faults: OneshotStoppedFaults): void {
     };
   }
   if (faults.rearmStaysStopped) {
-    const program = ce.programEvent.bind(ce);
-    ce.programEvent = (cpu, expires) => {
-      const dev = ce.devices[cpu]!;
-      if (dev.state !== ClockEventState.oneshotStopped) {
-        program(cpu, expires);
-        return;
-      }
-      k.invariants.clockeventProgrammed(cpu);
-    };
+    // tick_program_event() without its switch back to ONESHOT: straight to clockevents_program_event().
+    ce.programEvent = (cpu, expires) => ce.programDevice(cpu, expires);
   }
 }

@@ -96,4 +96,19 @@ describe("clockevent-stopped is checked both ways", () => {
     expect(v[0]!.cpu).toBe(3);
     expect(v[0]!.detail).toBe("timer interrupt after an indefinite stop although the device supports ONESHOT_STOPPED");
   });
+
+  it("a re-arm that leaves the device ONESHOT_STOPPED (tick_program_event() without its switch back) is reported: the restarted tick would never interrupt", () => {
+    // CPU 3 idles (tick stopped, device ONESHOT_STOPPED); a kthread woken there every 100 ms restarts its tick.
+    const wakeIdle = spec([...idleCpu3, { type: "wakeup", cpus: "3", every: 100 * MS, run: 20_000 }], { clockevent_oneshot_stopped: true });
+    const clean = simulate(wakeIdle).report;
+    expect(clean.invariants.violations).toEqual([]);
+    const stuck = broken("rearm-stays-stopped", (k) => (k.clockevents.programEvent = (cpu, expires) => k.clockevents.programDevice(cpu, expires)));
+    const { report } = simulate(wakeIdle, { mechanisms: [stuck] });
+    const v = report.invariants.violations.filter((x) => x.invariant === "clockevent-stopped");
+    expect(v.length).toBeGreaterThan(0);
+    expect(v[0]!.cpu).toBe(3);
+    expect(v[0]!.time_ns).toBeGreaterThanOrEqual(100 * MS);
+    expect(v[0]!.time_ns).toBeLessThan(101 * MS);
+    expect(v[0]!.detail).toMatch(/^device programmed for \d+ ns in state ONESHOT_STOPPED, not ONESHOT: no timer interrupt will come/);
+  });
 });

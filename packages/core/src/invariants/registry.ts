@@ -1,8 +1,13 @@
 import type { Nanoseconds } from "../engine/engine.js";
+import { ClockEventState } from "../time/clockevents.js";
+import type { ClockEventStateId } from "../time/clockevents.js";
 import type { Kernel } from "../kernel.js";
 import { Policy } from "../sched/task.js";
 import { tickKeptByKeys } from "../accounting/sources.js";
 import { TickDep } from "../time/tick-sched.js";
+
+/** The kernel's names of the clock event states (enum clock_event_state), for violation details. */
+const CLOCK_EVT_STATE_NAMES: Readonly<Record<ClockEventStateId, string>> = { 0: "SHUTDOWN", 1: "PERIODIC", 2: "ONESHOT", 3: "ONESHOT_STOPPED" };
 
 /** Invariant IDs of the report contract (shared/contract.md; kernel-model.md §10). */
 export const invariantIds = [
@@ -213,9 +218,18 @@ export class InvariantRegistry {
     this.staleAt[cpu] = dev.nextEvent;
   }
 
-  /** The clock event device of `cpu` was programmed (clockevents_program_event()): no stale deadline is owed any more. */
-  clockeventProgrammed(cpu: number): void {
+  /**
+   * The clock event device of `cpu`, in `state`, was programmed for `expires`
+   * (clockevents_program_event()): no stale deadline is owed any more, and the device must be in
+   * ONESHOT (or SHUTDOWN, which the kernel skips), as its WARN_ONCE there says: one left in
+   * ONESHOT_STOPPED fires nothing, so the restarted tick never interrupts.
+   */
+  clockeventProgrammed(cpu: number, expires: Nanoseconds, state: ClockEventStateId): void {
     this.forgetStaleDeadline(cpu);
+    this.evaluate("clockevent-stopped");
+    if (state !== ClockEventState.oneshot && state !== ClockEventState.shutdown) {
+      this.violate("clockevent-stopped", cpu, `device programmed for ${expires} ns in state ${CLOCK_EVT_STATE_NAMES[state]}, not ONESHOT: no timer interrupt will come (tick_program_event() must switch a ONESHOT_STOPPED device back first)`);
+    }
   }
 
   /** Drops `cpu`'s stale deadline, if any (the last entry of the list takes its place). */

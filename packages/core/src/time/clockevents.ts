@@ -105,12 +105,33 @@ export class ClockEvents {
     this.kFire = k.engine.register("clockevent", (cpu) => this.fire(cpu));
   }
 
-  /** Arms the device at `expires` (clockevents_program_event()). */
+  /**
+   * Arms the tick's device at `expires` (tick_program_event(), kernel/time/tick-oneshot.c): a
+   * device left ONESHOT_STOPPED by an indefinite stop is switched back to ONESHOT first, then
+   * {@link programDevice}.
+   */
   programEvent(cpu: number, expires: Nanoseconds): void {
-    this.k.invariants.clockeventProgrammed(cpu);
+    if (this.bytes[2 * cpu] === ClockEventState.oneshotStopped) this.bytes[2 * cpu] = ClockEventState.oneshot;
+    this.programDevice(cpu, expires);
+  }
+
+  /**
+   * Arms the device at `expires` (clockevents_program_event(), kernel/time/clockevents.c), which
+   * must find it in ONESHOT (the kernel's WARN_ONCE, checked as clockevent-stopped) or SHUTDOWN: a
+   * device not in ONESHOT records the deadline as `next_event` but arms nothing, so no interrupt comes.
+   */
+  programDevice(cpu: number, expires: Nanoseconds): void {
     const times = this.times;
     const bytes = this.bytes;
-    if (bytes[2 * cpu] === ClockEventState.oneshotStopped) bytes[2 * cpu] = ClockEventState.oneshot;
+    const state = bytes[2 * cpu] as ClockEventStateId;
+    this.k.invariants.clockeventProgrammed(cpu, expires, state);
+    if (state !== ClockEventState.oneshot) {
+      const stale = times[2 * cpu + 1]!;
+      if (stale) this.k.engine.cancel(stale);
+      times[2 * cpu] = expires;
+      times[2 * cpu + 1] = 0;
+      return;
+    }
     const handle = times[2 * cpu + 1]!;
     if (times[2 * cpu] === expires && handle) return;
     if (handle) this.k.engine.cancel(handle);
