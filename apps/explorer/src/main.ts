@@ -87,7 +87,6 @@ const el = {
 
 const mechanismList = describeMechanisms(registry);
 
-/** What the page holds: the scenario being edited and the last result shown. */
 /** What the results show: a run's reports and timeline, or a loaded report. */
 interface Result {
   /** The report shown. */
@@ -104,6 +103,7 @@ interface Result {
   title: string;
 }
 
+/** What the page holds: the scenario being edited and the last result shown. */
 const state = {
   scenario: {} as unknown,
   name: "showcase",

@@ -10,7 +10,6 @@ import { UsageError } from "./command.js";
 import type { Command } from "./command.js";
 import { overridesOf, progressFor, sameFile, warnCmdline } from "./common.js";
 
-
 /** `isolsim run FILE`: one scenario, a table or the report. */
 export const runCommand: Command = {
   options: {
